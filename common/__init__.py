@@ -1,0 +1,1 @@
+"""Pieces shared by every part of Nummerlapp: the error tree, translations, discovery."""

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Nummerlapp — one command line for every role of the queue-ticket appliance.
+
+    python main.py demo                 the whole appliance on this machine
+    python main.py server               the site service (ledger, API, desk pages, mDNS)
+    python main.py kiosk | display      the visitor kiosk / a waiting-room board
+    python main.py token --role staff   make an access token
+    python main.py config check FILE    validate a site file
+    python main.py printer test         print a test page
+    python main.py stats                reports for managers
+
+Run ``python main.py COMMAND --help`` for each command's options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+# Each module exposes register(subparsers) and imports its heavy dependencies lazily.
+COMMAND_MODULES = (
+    "server.cli",
+    "config.cli",
+    "printer.cli",
+    "kiosk.cli",
+    "display.cli",
+    "server.stats_cli",
+    "server.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Nummerlapp: queue tickets for public service centres.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real missing dependency, not a part not built yet
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from common.errors import ConfigError, NummerlappError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result = args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NummerlappError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
