@@ -3,12 +3,22 @@
     from config import load_settings
     settings = load_settings(None)          # the embedded example site
     settings = load_settings(Path("site.toml"))
+
+The technician PIN of a kiosk is kept in the site file only as an argon2 hash; ``hash_pin`` makes
+one and ``verify_pin`` checks a typed PIN against it (argon2 is imported only when used, so
+loading settings stays fast).
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+
 from config.model import (
+    BoardSettings,
     Counter,
     Department,
     Interval,
+    KioskSettings,
     OpeningHours,
     PrinterSettings,
     Settings,
@@ -17,20 +27,47 @@ from config.model import (
 )
 
 __all__ = [
+    "BoardSettings",
     "Counter",
     "Department",
     "Interval",
+    "KioskSettings",
     "OpeningHours",
     "PrinterSettings",
     "Settings",
     "Site",
     "Zone",
+    "hash_pin",
     "load_settings",
+    "verify_pin",
 ]
 
 
-def load_settings(path=None):  # type: ignore[no-untyped-def]
-    """Load and validate a site file (``None``: the embedded example site)."""
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate a site file (``None``: the embedded example site).
+
+    Raises ``common.errors.ConfigError`` naming the file, the key and the problem.
+    """
     from config.loader import load_settings as _load
 
     return _load(path)
+
+
+def hash_pin(pin: str) -> str:
+    """The argon2 hash of a technician PIN, for ``[kiosk] technician_pin_hash``."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(pin)
+
+
+def verify_pin(pin_hash: str, pin: str) -> bool:
+    """True when ``pin`` matches ``pin_hash``; False for a wrong PIN or an empty/invalid hash."""
+    if not pin_hash:
+        return False
+    from argon2 import PasswordHasher
+    from argon2.exceptions import Argon2Error, InvalidHashError
+
+    try:
+        return PasswordHasher().verify(pin_hash, pin)
+    except (Argon2Error, InvalidHashError):
+        return False

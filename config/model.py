@@ -7,9 +7,9 @@ that needs other settings gets a new object. All times are local to ``Site.timez
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
-from typing import Mapping
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -56,6 +56,7 @@ class Site:
     message: Mapping[str, str] = field(default_factory=_empty)  # board message line, per language
     footer: Mapping[str, str] = field(default_factory=_empty)  # ticket footer, per language
     public_url: str = ""  # base URL for the QR code on tickets (empty: no QR code)
+    server_url: str = ""  # fixed service address for kiosks and boards when mDNS finds nothing
 
     @property
     def tz(self) -> ZoneInfo:
@@ -117,12 +118,33 @@ class Zone:
 
 
 @dataclass(frozen=True)
+class KioskSettings:
+    """How a kiosk behaves. The technician PIN is stored only as an argon2 hash."""
+
+    printer: str | None = None  # printer id (None: the first printer, if any)
+    idle_timeout_s: int = 30  # back to the start screen after this long without a touch
+    ticket_screen_s: int = 8  # how long the "here is your ticket" screen stays
+    technician_pin_hash: str = ""  # argon2 hash from `main.py config hash-pin`; "": no technician screen
+
+
+@dataclass(frozen=True)
+class BoardSettings:
+    """How a waiting-room board behaves."""
+
+    zone: str | None = None  # zone id (None: the first zone, or every department if none)
+    announce: bool = True  # chime and speak each call
+    voice_languages: tuple[str, ...] = ()  # languages a call is spoken in; empty: the site's first
+
+
+@dataclass(frozen=True)
 class Settings:
     site: Site
     departments: tuple[Department, ...]
     counters: tuple[Counter, ...]
     printers: tuple[PrinterSettings, ...] = ()
     zones: tuple[Zone, ...] = ()
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    board: BoardSettings = field(default_factory=BoardSettings)
     source: str = "<embedded example site>"  # the file it came from
 
     def department(self, department_id: str) -> Department | None:
@@ -144,3 +166,30 @@ class Settings:
     def department_hours(self, department_id: str) -> OpeningHours:
         dep = self.department(department_id)
         return dep.hours if dep is not None and dep.hours is not None else self.site.hours
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON-ready data in the site file's shape (times as "08:00-15:30", dates ISO).
+
+        The technician PIN hash is replaced by ``"(set)"``: a settings dump is shown on screens
+        and pasted into support requests, and an offline-crackable hash of a 4-digit PIN has no
+        business there.
+        """
+        data = _plain(self)
+        assert isinstance(data, dict)
+        kiosk = data["kiosk"]
+        if isinstance(kiosk, dict) and kiosk.get("technician_pin_hash"):
+            kiosk["technician_pin_hash"] = "(set)"
+        return data
+
+
+def _plain(value: object) -> object:
+    """Dataclasses, mappings and tuples to dicts and lists; times and dates to strings."""
+    if isinstance(value, Interval):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {k.isoformat() if isinstance(k, dt.date) else str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

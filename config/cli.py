@@ -1,0 +1,101 @@
+"""``main.py config``: check a site file, show the settings in force, hash a technician PIN.
+
+``check`` is what a technician runs after editing the site file, before restarting the service:
+it prints one line either way and exits 2 on a bad file (main.py turns the ConfigError into that
+line), so it also fits a deploy script. Nothing heavy is imported at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import re
+import sys
+from pathlib import Path
+
+from common.errors import ConfigError
+
+PIN = re.compile(r"\d{4,12}")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``config`` and its subcommands to main.py's parser."""
+    parser = subparsers.add_parser(
+        "config",
+        help="check a site file, show the settings in force, hash a kiosk PIN",
+        description="The site file (TOML): see docs/SITE_FILE.md for every key.",
+    )
+    sub = parser.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+
+    check = sub.add_parser(
+        "check",
+        help="validate a site file",
+        description="Validate a site file: prints 'FILE: OK — …' or the one problem found (exit 2).",
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help="the site file to check")
+    check.set_defaults(func=cmd_check)
+
+    show = sub.add_parser(
+        "show",
+        help="print the settings in force as JSON",
+        description="Print the settings in force as JSON (the PIN hash is shown only as '(set)').",
+    )
+    show.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="site file (TOML); default: the embedded example site",
+    )
+    show.set_defaults(func=cmd_show)
+
+    pin = sub.add_parser(
+        "hash-pin",
+        help="print the argon2 hash of a kiosk technician PIN",
+        description=(
+            "Read a technician PIN (4-12 digits) and print its argon2 hash for "
+            "[kiosk] technician_pin_hash in the site file. The PIN itself is never stored."
+        ),
+    )
+    pin.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin")
+    pin.set_defaults(func=cmd_hash_pin)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from config.loader import load_settings
+
+    settings = load_settings(args.file)
+    print(
+        f"{args.file}: OK — site {settings.site.id}, {len(settings.departments)} departments, "
+        f"{len(settings.counters)} counters"
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from config.loader import load_settings
+
+    settings = load_settings(args.config)
+    print(json.dumps(settings.to_dict(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def read_pin(from_stdin: bool) -> str:
+    """The PIN from stdin's first line, or typed twice at a terminal without echo."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    pin = getpass.getpass("Technician PIN: ")
+    if getpass.getpass("Same PIN again: ") != pin:
+        raise ConfigError("hash-pin", "", "the two PINs differ; nothing was hashed")
+    return pin
+
+
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    from config import hash_pin
+
+    pin = read_pin(args.stdin)
+    if not PIN.fullmatch(pin):
+        raise ConfigError("hash-pin", "", "a technician PIN is 4 to 12 digits; nothing was hashed")
+    print(hash_pin(pin))
+    return 0

@@ -1,0 +1,561 @@
+"""Read a TOML site file into the frozen ``Settings`` object, refusing anything doubtful.
+
+A technician edits the site file by hand on an appliance with no one to ask, so every refusal is
+one line naming the file, the dotted key (``departments[2].prefix``) and the bad value, and the
+first problem found stops the load: nothing half-valid ever reaches the ledger. Unknown keys are
+errors (with the closest known key suggested) because a misspelt key silently ignored is a
+setting the technician believes is in force and is not.
+
+The schema lives in this module as plain code rather than a schema library: it is small, it
+keeps start-up fast (``load_settings`` runs at every start of every role) and lets each message
+say exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from common.errors import ConfigError
+from config.model import (
+    WEEKDAYS,
+    BoardSettings,
+    Counter,
+    Department,
+    Interval,
+    KioskSettings,
+    OpeningHours,
+    PrinterSettings,
+    Settings,
+    Site,
+    Zone,
+)
+
+EMBEDDED = Path(__file__).with_name("example_site.toml")
+EMBEDDED_LABEL = "<embedded example site>"
+
+PRINTER_TYPES = ("serial", "usb", "network", "file", "dummy")
+PRINTER_DOTS = (384, 512, 576)
+PAPER_DOTS = {58: (384,), 80: (512, 576)}
+LOGO_MODES = ("nv", "raster", "none")
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_LANG = re.compile(r"[a-z]{2,3}")
+_PREFIX = re.compile(r"[A-Z]{1,3}")
+_RANGE = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
+_ARGON2 = re.compile(r"\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+_TOML_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$", re.DOTALL)
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+T = TypeVar("T")
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate a site file; ``None`` loads the embedded example site.
+
+    Raises ``ConfigError(file, key, problem)`` for the first problem found.
+    """
+    if path is None:
+        return _Loader(EMBEDDED_LABEL).load(EMBEDDED.read_bytes())
+    label = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(label, "", "cannot read the site file: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(label, "", "cannot read the site file: it is a directory") from None
+    except OSError as exc:
+        raise ConfigError(label, "", f"cannot read the site file: {exc.strerror or exc}") from None
+    return _Loader(label).load(raw)
+
+
+def show_value(value: object) -> str:
+    """A value as a technician would write it in the file (strings quoted, booleans lowercase)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "a table"
+    return str(value)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__  # TOML dates and times
+
+
+def _key(path: str, key: str) -> str:
+    name = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return f"{path}.{name}" if path else name
+
+
+def _frozen(mapping: Mapping[str, T]) -> Mapping[str, T]:
+    return MappingProxyType(dict(mapping))
+
+
+class _Loader:
+    """One load of one file: holds the file label every error names."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.languages: tuple[str, ...] = ()
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise ConfigError(self.label, key, problem)
+
+    # --- parsing and generic checks -------------------------------------------------------------
+
+    def load(self, raw: bytes) -> Settings:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.fail("", f"not UTF-8 text (byte {exc.start})")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            found = _TOML_POS.match(str(exc))
+            if found:
+                self.fail(f"line {found[2]}, column {found[3]}", f"invalid TOML: {found[1]}")
+            self.fail("", f"invalid TOML: {exc}")
+        return self.settings(data)
+
+    def table(
+        self, data: Mapping[str, Any], path: str, known: tuple[str, ...], required: tuple[str, ...] = ()
+    ) -> None:
+        """Refuse unknown keys (suggesting the closest known one) and missing required keys."""
+        for key in data:
+            if key not in known:
+                import difflib
+
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = f'; did you mean "{close[0]}"?' if close else f" (known keys: {', '.join(known)})"
+                self.fail(_key(path, key), f"unknown key{hint}")
+        for key in required:
+            if key not in data:
+                self.fail(_key(path, key), "missing (this key is required)")
+
+    def typed(self, data: Mapping[str, Any], path: str, key: str, want: tuple[type, ...], what: str) -> Any:
+        value = data[key]
+        if isinstance(value, bool) and bool not in want:
+            self.fail(_key(path, key), f"expected {what}, got {show_value(value)} ({_kind(value)})")
+        if not isinstance(value, want):
+            self.fail(_key(path, key), f"expected {what}, got {show_value(value)} ({_kind(value)})")
+        return value
+
+    def sub(self, data: Mapping[str, Any], path: str, key: str) -> dict[str, Any]:
+        value: dict[str, Any] = self.typed(data, path, key, (dict,), "a table")
+        return value
+
+    def text(self, data: Mapping[str, Any], path: str, key: str, default: str | None = None) -> str:
+        if key not in data and default is not None:
+            return default
+        value: str = self.typed(data, path, key, (str,), "a string")
+        return value
+
+    def ident(self, data: Mapping[str, Any], path: str, key: str = "id") -> str:
+        value = self.text(data, path, key)
+        if not _ID.fullmatch(value):
+            self.fail(
+                _key(path, key),
+                f"{show_value(value)} is not an id (1-32 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit)",
+            )
+        return value
+
+    def integer(self, data: Mapping[str, Any], path: str, key: str, default: int, least: int) -> int:
+        if key not in data:
+            return default
+        value: int = self.typed(data, path, key, (int,), "an integer")
+        if value < least:
+            self.fail(_key(path, key), f"{value} must be at least {least}")
+        return value
+
+    def number(self, data: Mapping[str, Any], path: str, key: str, default: float) -> float:
+        if key not in data:
+            return default
+        return float(self.typed(data, path, key, (int, float), "a number"))
+
+    def flag(self, data: Mapping[str, Any], path: str, key: str, default: bool) -> bool:
+        if key not in data:
+            return default
+        value: bool = self.typed(data, path, key, (bool,), "true or false")
+        return value
+
+    def url(self, data: Mapping[str, Any], path: str, key: str) -> str:
+        value = self.text(data, path, key, "")
+        if value and not _URL.fullmatch(value):
+            self.fail(_key(path, key), f'{show_value(value)} is not an address like "http://host:8420"')
+        return value.rstrip("/")
+
+    def items(self, data: Mapping[str, Any], path: str, key: str, what: str) -> list[Any]:
+        value: list[Any] = self.typed(data, path, key, (list,), f"a list of {what}")
+        return value
+
+    def array_of_tables(self, data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+        if key not in data:
+            self.fail(key, f"missing: the site needs at least one [[{key}]] entry")
+        entries = self.items(data, "", key, "tables")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                self.fail(f"{key}[{i}]", f"expected a table, got {show_value(entry)} ({_kind(entry)})")
+        return entries
+
+    def unique(self, entries: list[T], path: str, get: Callable[[T], str], what: str = "id") -> None:
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            value = get(entry)
+            if value in seen:
+                self.fail(
+                    f"{path}[{i}].{what}", f"{show_value(value)} is already used by {path}[{seen[value]}]"
+                )
+            seen[value] = i
+
+    def language_texts(
+        self, data: Mapping[str, Any], path: str, key: str, complete: bool
+    ) -> Mapping[str, str]:
+        """A ``{lang = "text"}`` table; ``complete``: every site language must have a text."""
+        if key not in data:
+            if complete:
+                self.fail(_key(path, key), "missing (this key is required)")
+            return _frozen({})
+        table = self.sub(data, path, key)
+        here = _key(path, key)
+        for lang, value in table.items():
+            if lang not in self.languages:
+                self.fail(
+                    _key(here, lang),
+                    f"{show_value(lang)} is not one of the site's languages ({', '.join(self.languages)})",
+                )
+            if not isinstance(value, str) or not value.strip():
+                self.fail(_key(here, lang), f"expected a non-empty string, got {show_value(value)}")
+        if complete:
+            for lang in self.languages:
+                if lang not in table:
+                    self.fail(here, f'no name for language "{lang}" (every site language needs one)')
+        return _frozen(table)
+
+    # --- opening hours --------------------------------------------------------------------------
+
+    def intervals(self, data: Mapping[str, Any], path: str, key: str) -> tuple[Interval, ...]:
+        here = _key(path, key)
+        result: list[Interval] = []
+        for i, value in enumerate(self.items(data, path, key, 'time ranges like "08:00-15:30"')):
+            at = f"{here}[{i}]"
+            found = _RANGE.fullmatch(value) if isinstance(value, str) else None
+            if found is None:
+                self.fail(at, f'{show_value(value)} is not a time range like "08:00-15:30"')
+            h1, m1, h2, m2 = (int(g) for g in found.groups())
+            if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+                self.fail(at, f"{show_value(value)} is not a valid time range (00:00 to 23:59)")
+            interval = Interval(dt.time(h1, m1), dt.time(h2, m2))
+            if interval.end <= interval.start:
+                self.fail(at, f"{show_value(value)} must end after it starts")
+            if result and interval.start < result[-1].end:
+                self.fail(
+                    at,
+                    f'{show_value(value)} starts before the previous range "{result[-1]}" ends '
+                    "(ranges must be in order and must not overlap)",
+                )
+            result.append(interval)
+        return tuple(result)
+
+    def hours(self, data: Mapping[str, Any], path: str, key: str) -> OpeningHours:
+        here = _key(path, key)
+        table = self.sub(data, path, key)
+        self.table(table, here, (*WEEKDAYS, "exceptions"))
+        weekly = {day: self.intervals(table, here, day) for day in WEEKDAYS if day in table}
+        exceptions: dict[dt.date, tuple[Interval, ...]] = {}
+        if "exceptions" in table:
+            at = _key(here, "exceptions")
+            for day in self.sub(table, here, "exceptions"):
+                try:
+                    date = dt.date.fromisoformat(day) if _DATE.fullmatch(day) else None
+                except ValueError:
+                    date = None
+                if date is None:
+                    self.fail(_key(at, day), f'{show_value(day)} is not a date like "2026-12-24"')
+                exceptions[date] = self.intervals(table["exceptions"], at, day)
+        return OpeningHours(weekly=_frozen(weekly), exceptions=MappingProxyType(exceptions))
+
+    # --- sections -------------------------------------------------------------------------------
+
+    def settings(self, data: dict[str, Any]) -> Settings:
+        self.table(
+            data,
+            "",
+            ("site", "departments", "counters", "printers", "zones", "kiosk", "board"),
+            ("site", "departments", "counters"),
+        )
+        site = self.site(self.sub(data, "", "site"))
+        departments = [
+            self.department(d, f"departments[{i}]")
+            for i, d in enumerate(self.array_of_tables(data, "departments"))
+        ]
+        self.unique(departments, "departments", lambda d: d.id)
+        self.unique(departments, "departments", lambda d: d.prefix, "prefix")
+        known = {d.id for d in departments}
+        counters = [
+            self.counter(c, f"counters[{i}]", known)
+            for i, c in enumerate(self.array_of_tables(data, "counters"))
+        ]
+        self.unique(counters, "counters", lambda c: c.id)
+        served = {dep for c in counters for dep in c.departments}
+        for i, dep in enumerate(departments):
+            if dep.id not in served:
+                self.fail(
+                    f"departments[{i}]",
+                    f"no counter serves {show_value(dep.id)}: its tickets could never be called",
+                )
+        printers = [self.printer(p, f"printers[{i}]") for i, p in enumerate(self._optional(data, "printers"))]
+        self.unique(printers, "printers", lambda p: p.id)
+        zones = [self.zone(z, f"zones[{i}]", known) for i, z in enumerate(self._optional(data, "zones"))]
+        self.unique(zones, "zones", lambda z: z.id)
+        kiosk = self.kiosk(data, {p.id for p in printers})
+        board = self.board(data, {z.id for z in zones})
+        return Settings(
+            site=site,
+            departments=tuple(departments),
+            counters=tuple(counters),
+            printers=tuple(printers),
+            zones=tuple(zones),
+            kiosk=kiosk,
+            board=board,
+            source=self.label,
+        )
+
+    def _optional(self, data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+        return self.array_of_tables(data, key) if key in data else []
+
+    def site(self, data: dict[str, Any]) -> Site:
+        path = "site"
+        self.table(
+            data,
+            path,
+            (
+                "id",
+                "name",
+                "timezone",
+                "languages",
+                "hours",
+                "wait_target_min",
+                "last_ticket_min",
+                "kiosk_interval_s",
+                "message",
+                "footer",
+                "public_url",
+                "server_url",
+            ),
+            ("id", "name", "timezone", "languages", "hours"),
+        )
+        site_id = self.ident(data, path)
+        name = self.text(data, path, "name")
+        timezone = self.text(data, path, "timezone")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(
+                "site.timezone", f'unknown time zone {show_value(timezone)} (use a name like "Europe/Oslo")'
+            )
+        languages = self.items(data, path, "languages", "language codes")
+        if not languages:
+            self.fail("site.languages", "the site needs at least one language")
+        for i, lang in enumerate(languages):
+            if not isinstance(lang, str) or not _LANG.fullmatch(lang):
+                self.fail(
+                    f"site.languages[{i}]",
+                    f'{show_value(lang)} is not a language code (2-3 lowercase letters, like "nb")',
+                )
+            if languages.index(lang) != i:
+                self.fail(f"site.languages[{i}]", f"{show_value(lang)} is listed twice")
+        self.languages = tuple(languages)
+        last_ticket = self.integer(data, path, "last_ticket_min", 0, 0)
+        interval = self.number(data, path, "kiosk_interval_s", 2.0)
+        if interval < 0:
+            self.fail("site.kiosk_interval_s", f"{show_value(data['kiosk_interval_s'])} must be at least 0")
+        return Site(
+            id=site_id,
+            name=name,
+            timezone=timezone,
+            languages=self.languages,
+            hours=self.hours(data, path, "hours"),
+            wait_target_min=self.integer(data, path, "wait_target_min", 15, 1),
+            last_ticket_min=last_ticket,
+            kiosk_interval_s=interval,
+            message=self.language_texts(data, path, "message", complete=False),
+            footer=self.language_texts(data, path, "footer", complete=False),
+            public_url=self.url(data, path, "public_url"),
+            server_url=self.url(data, path, "server_url"),
+        )
+
+    def department(self, data: dict[str, Any], path: str) -> Department:
+        self.table(
+            data,
+            path,
+            ("id", "prefix", "name", "description", "max_number", "hours", "priority"),
+            ("id", "prefix", "name"),
+        )
+        dep_id = self.ident(data, path)
+        prefix = self.text(data, path, "prefix")
+        if not _PREFIX.fullmatch(prefix):
+            self.fail(f"{path}.prefix", f"{show_value(prefix)} is not a prefix (1-3 capital letters A-Z)")
+        max_number = self.integer(data, path, "max_number", 999, 1)
+        if max_number > 99999:
+            self.fail(f"{path}.max_number", f"{max_number} is more than 99999")
+        priority = self.number(data, path, "priority", 1.0)
+        if priority <= 0:
+            self.fail(f"{path}.priority", f"{show_value(data['priority'])} must be greater than 0")
+        return Department(
+            id=dep_id,
+            prefix=prefix,
+            name=self.language_texts(data, path, "name", complete=True),
+            description=self.language_texts(data, path, "description", complete=False),
+            max_number=max_number,
+            hours=self.hours(data, path, "hours") if "hours" in data else None,
+            priority=priority,
+        )
+
+    def departments_list(self, data: Mapping[str, Any], path: str, known: set[str]) -> tuple[str, ...]:
+        values = self.items(data, path, "departments", "department ids")
+        here = f"{path}.departments"
+        if not values:
+            self.fail(here, "the list is empty: name at least one department")
+        for i, value in enumerate(values):
+            if not isinstance(value, str) or value not in known:
+                self.fail(here, f"unknown department {show_value(value)} (known: {', '.join(sorted(known))})")
+            if values.index(value) != i:
+                self.fail(here, f"{show_value(value)} is listed twice")
+        return tuple(values)
+
+    def counter(self, data: dict[str, Any], path: str, known: set[str]) -> Counter:
+        self.table(data, path, ("id", "name", "departments"), ("id", "departments"))
+        counter_id = self.ident(data, path)
+        return Counter(
+            id=counter_id,
+            name=self.text(data, path, "name", counter_id),
+            departments=self.departments_list(data, path, known),
+        )
+
+    def zone(self, data: dict[str, Any], path: str, known: set[str]) -> Zone:
+        self.table(data, path, ("id", "name", "departments"), ("id", "departments"))
+        zone_id = self.ident(data, path)
+        return Zone(
+            id=zone_id,
+            name=self.text(data, path, "name", zone_id),
+            departments=self.departments_list(data, path, known),
+        )
+
+    def printer(self, data: dict[str, Any], path: str) -> PrinterSettings:
+        self.table(
+            data,
+            path,
+            ("id", "type", "options", "paper_width_mm", "dots", "profile", "qr", "logo"),
+            ("id", "type"),
+        )
+        printer_id = self.ident(data, path)
+        kind = self.text(data, path, "type")
+        if kind not in PRINTER_TYPES:
+            self.fail(
+                f"{path}.type",
+                f"unknown printer type {show_value(kind)} (one of: {', '.join(PRINTER_TYPES)})",
+            )
+        width = self.integer(data, path, "paper_width_mm", 80, 1)
+        if width not in PAPER_DOTS:
+            self.fail(f"{path}.paper_width_mm", f"{width} is not one of 58, 80")
+        dots = self.integer(data, path, "dots", PAPER_DOTS[width][-1], 1)
+        if dots not in PRINTER_DOTS:
+            self.fail(f"{path}.dots", f"{dots} is not one of {', '.join(map(str, PRINTER_DOTS))}")
+        if dots not in PAPER_DOTS[width]:
+            self.fail(
+                f"{path}.dots",
+                f"{dots} dots do not fit {width} mm paper (use {' or '.join(map(str, PAPER_DOTS[width]))})",
+            )
+        logo = self.text(data, path, "logo", "nv")
+        if logo not in LOGO_MODES:
+            self.fail(f"{path}.logo", f"{show_value(logo)} is not one of {', '.join(LOGO_MODES)}")
+        options: dict[str, object] = {}
+        if "options" in data:
+            here = f"{path}.options"
+            for key, value in self.sub(data, path, "options").items():
+                if not isinstance(value, str | int | float | bool):
+                    self.fail(_key(here, key), f"expected a string, number or true/false, got {_kind(value)}")
+                options[key] = value
+        return PrinterSettings(
+            id=printer_id,
+            type=kind,
+            options=_frozen(options),
+            paper_width_mm=width,
+            dots=dots,
+            profile=self.text(data, path, "profile", "default"),
+            qr=self.flag(data, path, "qr", True),
+            logo=logo,
+        )
+
+    def kiosk(self, root: Mapping[str, Any], printers: set[str]) -> KioskSettings:
+        if "kiosk" not in root:
+            return KioskSettings()
+        path = "kiosk"
+        data = self.sub(root, "", path)
+        self.table(data, path, ("printer", "idle_timeout_s", "ticket_screen_s", "technician_pin_hash"))
+        printer = self.text(data, path, "printer") if "printer" in data else None
+        if printer is not None and printer not in printers:
+            known = ", ".join(sorted(printers)) or "none defined"
+            self.fail("kiosk.printer", f"unknown printer {show_value(printer)} (known: {known})")
+        pin_hash = self.text(data, path, "technician_pin_hash", "")
+        if pin_hash and not _ARGON2.fullmatch(pin_hash):
+            self.fail(
+                "kiosk.technician_pin_hash",
+                "not an argon2 hash: make one with `python main.py config hash-pin` (never write the PIN itself)",
+            )
+        return KioskSettings(
+            printer=printer,
+            idle_timeout_s=self.integer(data, path, "idle_timeout_s", 30, 5),
+            ticket_screen_s=self.integer(data, path, "ticket_screen_s", 8, 1),
+            technician_pin_hash=pin_hash,
+        )
+
+    def board(self, root: Mapping[str, Any], zones: set[str]) -> BoardSettings:
+        if "board" not in root:
+            return BoardSettings()
+        path = "board"
+        data = self.sub(root, "", path)
+        self.table(data, path, ("zone", "announce", "voice_languages"))
+        zone = self.text(data, path, "zone") if "zone" in data else None
+        if zone is not None and zone not in zones:
+            known = ", ".join(sorted(zones)) or "none defined"
+            self.fail("board.zone", f"unknown zone {show_value(zone)} (known: {known})")
+        voices: tuple[str, ...] = ()
+        if "voice_languages" in data:
+            values = self.items(data, path, "voice_languages", "language codes")
+            for i, lang in enumerate(values):
+                if lang not in self.languages:
+                    self.fail(
+                        f"board.voice_languages[{i}]",
+                        f"{show_value(lang)} is not one of the site's languages ({', '.join(self.languages)})",
+                    )
+            voices = tuple(values)
+        return BoardSettings(
+            zone=zone, announce=self.flag(data, path, "announce", True), voice_languages=voices
+        )
