@@ -1,0 +1,220 @@
+"""The site service's event stream, as an async iterator that never goes quietly stale.
+
+    stream = EventStream("http://127.0.0.1:8420")
+    async for message in stream:        # dicts, in order
+        ...                              # {"type": "snapshot", ...}, events, {"type": "stream.down"}
+
+Every consumer (board, kiosk, end-to-end tests) needs the same three guarantees from the
+WebSocket at ``/api/v1/events`` (PROTOCOL.md), so they live here once and not in each UI:
+
+* **A snapshot first.** After every (re)connect the first message yielded is the server's
+  ``snapshot``; a consumer replaces its whole state with it, so nothing missed while the link was
+  down survives as a stale value.
+* **No silent gaps.** ``seq`` rises by exactly 1 per event; an event that skips a number means
+  events were lost, so the stream drops the connection at once and reconnects (which yields a fresh
+  snapshot). Duplicates (``seq`` not above the last one) are dropped.
+* **Truthful about the link.** When the connection drops (or the first attempt fails) the stream
+  yields one local ``{"type": "stream.down", "reason": ...}`` message, so a board can show its
+  "reconnecting" mark. WebSocket pings every 0.75 s with a 0.75 s timeout catch a dead link (a pulled
+  cable sends no FIN) within about 1.5 s. Reconnects back off 0.1 s, 0.2 s, … capped at 2 s.
+
+The server address is either fixed or asked of a *resolver* before each attempt, so mDNS
+rediscovery (a service restarted on another port or host) plugs in without the stream knowing
+about zeroconf. This module must not import Kivy: it is shared by headless code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/api/v1/events"
+STREAM_DOWN = "stream.down"  # local message type: never sent by the server
+
+Message = dict[str, Any]
+Resolver = Callable[[], Awaitable[str | None]]
+
+
+def events_url(base: str) -> str:
+    """``http://host:port`` (or ``ws://…``, with or without a path) → the events WebSocket URL."""
+    parts = urlsplit(base if "://" in base else f"http://{base}")
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme)
+    if scheme is None:
+        raise ValueError(f"not an http(s) or ws(s) address: {base!r}")
+    path = parts.path.rstrip("/")
+    if not path.endswith(EVENTS_PATH):
+        path = path.removesuffix("/api/v1") + EVENTS_PATH
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def backoff_delays(first: float = 0.1, cap: float = 2.0) -> Iterator[float]:
+    """0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0, … seconds: quick for a blip, gentle when it lasts."""
+    delay = first
+    while True:
+        yield min(delay, cap)
+        delay = min(delay * 2, cap)
+
+
+class EventStream:
+    """Snapshot + events from the site service, reconnecting forever until :meth:`close`.
+
+    ``server`` is a base address (``http://host:port``) or an async resolver returning one (or
+    ``None`` when it knows none right now). Iterate once; the iterator ends only after ``close()``.
+    """
+
+    def __init__(
+        self,
+        server: str | Resolver,
+        *,
+        first_backoff: float = 0.1,
+        max_backoff: float = 2.0,
+        ping_interval: float = 0.75,
+        ping_timeout: float = 0.75,
+        open_timeout: float = 2.0,
+    ) -> None:
+        self._server = server
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.open_timeout = open_timeout
+        self.connected = False
+        self.last_seq: int | None = None
+        self.url: str | None = None  # the WebSocket URL of the current or last connection
+        self.connects = 0  # successful connections so far (a snapshot was received)
+        self.down_since: float | None = time.monotonic()
+        self._closed = asyncio.Event()
+        self._ws: ClientConnection | None = None
+
+    async def _resolve(self) -> str | None:
+        if isinstance(self._server, str):
+            return self._server
+        try:
+            return await self._server()
+        except Exception as exc:  # a resolver fault must not end the stream
+            log.warning("could not resolve the service address: %s", exc)
+            return None
+
+    async def close(self) -> None:
+        """End the iteration (from any task) and close the connection."""
+        self._closed.set()
+        if self._ws is not None:
+            await self._ws.close()
+
+    def __aiter__(self) -> AsyncIterator[Message]:
+        return self._run()
+
+    async def run(self, on_message: Callable[[Message], object]) -> None:
+        """Callback form: call ``on_message`` for each message until :meth:`close`."""
+        async for message in self:
+            on_message(message)
+
+    def _down(self, reason: str) -> Message:
+        self.connected = False
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+        return {"type": STREAM_DOWN, "reason": reason}
+
+    async def _run(self) -> AsyncIterator[Message]:
+        delays: Iterator[float] = backoff_delays(self.first_backoff, self.max_backoff)
+        announced_down = False
+        while not self._closed.is_set():
+            reason = "stopped"
+            base = await self._resolve()
+            if base is None:
+                reason = "service not found"
+            else:
+                try:
+                    async for message in self._session(events_url(base)):
+                        if message["type"] == "snapshot":
+                            delays = backoff_delays(self.first_backoff, self.max_backoff)
+                            announced_down = False
+                        yield message
+                    reason = "connection closed"
+                except _Gap as gap:
+                    reason = str(gap)
+                    delays = itertools.chain([0.0], backoff_delays(self.first_backoff, self.max_backoff))
+                except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
+                    reason = _describe(exc)
+                finally:
+                    self._ws = None
+            if self._closed.is_set():
+                break
+            was_connected = self.connected
+            if was_connected or not announced_down:
+                log.info("event stream down (%s); reconnecting", reason)
+                announced_down = True
+                yield self._down(reason)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), next(delays))
+        self.connected = False
+
+    async def _session(self, url: str) -> AsyncIterator[Message]:
+        """One connection: yield its snapshot then its in-order events; raise on a gap."""
+        self.url = url
+        async with connect(
+            url,
+            open_timeout=self.open_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout,
+            close_timeout=0.5,
+            proxy=None,
+            max_size=8 * 1024 * 1024,
+        ) as ws:
+            self._ws = ws
+            if self._closed.is_set():
+                return
+            have_snapshot = False
+            async for raw in ws:
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    log.warning("ignoring a message that is not JSON: %.80r", raw)
+                    continue
+                if not isinstance(message, dict) or not isinstance(message.get("seq"), int):
+                    log.warning("ignoring a message without type and seq: %.80r", raw)
+                    continue
+                seq: int = message["seq"]
+                if message.get("type") == "snapshot":
+                    have_snapshot = True
+                    self.last_seq = seq
+                    self.connected = True
+                    self.connects += 1
+                    self.down_since = None
+                    yield message
+                    continue
+                if not have_snapshot:
+                    raise _Gap("an event came before the snapshot")
+                assert self.last_seq is not None
+                if seq <= self.last_seq:
+                    continue  # a duplicate: already applied
+                if seq != self.last_seq + 1:
+                    raise _Gap(f"missed events {self.last_seq + 1}..{seq - 1}")
+                self.last_seq = seq
+                yield message
+
+
+class _Gap(Exception):
+    """Events were lost on this connection; the cure is a fresh snapshot."""
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, InvalidURI):
+        return f"bad address: {exc}"
+    if isinstance(exc, InvalidHandshake):
+        return f"refused: {exc}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
