@@ -1,0 +1,292 @@
+"""The ledger's reads: tickets with their place in the queue, the board snapshot, event catch-up.
+
+Shared by :class:`server.ledger.Ledger` (inside its write transactions, on its own connection)
+and :class:`server.ledger.LedgerReader` (a separate read-only connection, for another thread or
+process). Public reads open a plain ``BEGIN`` so everything they return comes from one consistent
+view of the file (WAL readers never block the writer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from common.errors import NotFound
+from config.model import Department, Settings
+from server.estimate import estimate_wait_s, mean_service_s
+from server.hours import SiteHours, day_start, service_day
+from server.models import CounterState, Event, Ticket, iso
+
+CALLS_SHOWN = 12  # snapshot "calls": at least 10 by the protocol
+
+TICKET_COLUMNS = (
+    "id, number, department, status, issued_at, order_at, lang, service_day, seq, counter, "
+    "called_at, serving_at, done_at, transferred_from, transfers, order_seq"
+)
+
+
+def db_time(value: dt.datetime) -> str:
+    """The stored form of an instant: UTC, fixed width, so text order is time order."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+class Reads:
+    """Read operations over one connection; subclasses decide how the connection is opened."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, settings: Settings, clock: Callable[[], dt.datetime]
+    ) -> None:
+        self._conn = conn
+        self.settings = settings
+        self._clock = clock
+        self.tz = settings.site.tz
+        self._hours = SiteHours(settings)
+        self._serving: dict[str, tuple[str, ...]] = {
+            d.id: tuple(c.id for c in settings.counters if d.id in c.departments)
+            for d in settings.departments
+        }
+
+    def _now(self) -> dt.datetime:
+        return self._clock().astimezone(dt.UTC)
+
+    def _local(self, stored: str | None) -> dt.datetime | None:
+        return None if stored is None else dt.datetime.fromisoformat(stored).astimezone(self.tz)
+
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        """A consistent read view, unless already inside the writer's transaction."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    # ----------------------------------------------------------------- building blocks
+
+    def _override(self, day: str) -> bool | None:
+        """Today's manual open/close, if one was set for this service day."""
+        row = self._conn.execute("SELECT value FROM site_state WHERE key = 'override'").fetchone()
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        return bool(value["open"]) if value.get("day") == day else None
+
+    def _open_counters(self, department_id: str) -> int:
+        serving = self._serving.get(department_id, ())
+        if not serving:
+            return 0
+        marks = ",".join("?" * len(serving))
+        row = self._conn.execute(
+            f"SELECT COUNT(*) FROM counters WHERE state = 'open' AND id IN ({marks})", serving
+        ).fetchone()
+        return int(row[0])
+
+    def _estimate(self, department_id: str, ahead: int, day: str) -> int:
+        mean = mean_service_s(self._conn, department_id, day)
+        return estimate_wait_s(ahead, mean, self._open_counters(department_id))
+
+    def _ticket_from_row(self, row: tuple[Any, ...], now: dt.datetime) -> Ticket:
+        (
+            tid,
+            number,
+            dep,
+            status,
+            issued,
+            order,
+            lang,
+            day,
+            seq,
+            counter,
+            called,
+            serving,
+            done,
+            tfrom,
+            transfers,
+            order_seq,
+        ) = row
+        ahead: int | None = None
+        wait: int | None = None
+        if status == "waiting":
+            ahead = int(
+                self._conn.execute(
+                    """SELECT COUNT(*) FROM tickets WHERE department = ? AND status = 'waiting'
+                       AND (order_at < ? OR (order_at = ? AND order_seq < ?))""",
+                    (dep, order, order, order_seq),
+                ).fetchone()[0]
+            )
+            wait = self._estimate(dep, ahead, service_day(now, self.tz).isoformat())
+        elif status in ("called", "serving"):
+            ahead, wait = 0, 0
+        issued_at = self._local(issued)
+        order_at = self._local(order)
+        assert issued_at is not None and order_at is not None
+        return Ticket(
+            id=tid,
+            number=number,
+            department=dep,
+            status=status,
+            issued_at=issued_at,
+            order_at=order_at,
+            lang=lang,
+            service_day=dt.date.fromisoformat(day),
+            seq=seq,
+            counter=counter,
+            called_at=self._local(called),
+            serving_at=self._local(serving),
+            done_at=self._local(done),
+            transferred_from=tfrom,
+            transfers=transfers,
+            ahead=ahead,
+            estimated_wait_s=wait,
+        )
+
+    def _load(self, ticket_id: str, now: dt.datetime) -> Ticket:
+        row = self._conn.execute(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound("no such ticket", code="unknown_ticket")
+        return self._ticket_from_row(row, now)
+
+    def _counter_state(self, counter_id: str) -> CounterState | None:
+        counter = self.settings.counter(counter_id)
+        row = self._conn.execute("SELECT state, ticket FROM counters WHERE id = ?", (counter_id,)).fetchone()
+        if counter is None or row is None:
+            return None
+        ticket = None
+        if row[1] is not None:
+            ticket = self._load(row[1], self._now())
+            if ticket.status not in ("called", "serving"):
+                ticket = None
+        return CounterState(counter.id, counter.name, counter.departments, row[0], ticket)
+
+    def _device_row(self, device_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT id, role, name, status, last_seen FROM devices WHERE id = ?", (device_id,)
+        ).fetchone()
+        return None if row is None else self._device_json(row)
+
+    def _device_json(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        status = json.loads(row[3]) if row[3] else {}
+        return {
+            "id": row[0],
+            "role": row[1],
+            "name": row[2],
+            "status": status,
+            "version": status.get("version"),
+            "printer": status.get("printer"),
+            "last_seen": iso(self._local(row[4])),
+        }
+
+    def _site_json(self, now: dt.datetime) -> dict[str, Any]:
+        site = self.settings.site
+        override = self._override(service_day(now, self.tz).isoformat())
+        out: dict[str, Any] = {"id": site.id, "name": site.name, "open": self._hours.site_open(now, override)}
+        out["override"] = override
+        if not out["open"]:
+            after = (
+                day_start(service_day(now, self.tz) + dt.timedelta(days=1), self.tz)
+                if override is False
+                else now
+            )
+            nxt = self._hours.next_site_opening(after)
+            out["next_open"] = iso(nxt.astimezone(self.tz)) if nxt else None
+        return out
+
+    def _department_json(self, dep: Department, now: dt.datetime) -> dict[str, Any]:
+        day = service_day(now, self.tz).isoformat()
+        waiting, oldest = self._conn.execute(
+            "SELECT COUNT(*), MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
+            (dep.id,),
+        ).fetchone()
+        oldest_iso = iso(self._local(oldest))
+        return {
+            "id": dep.id,
+            "prefix": dep.prefix,
+            "name": dict(dep.name),
+            "open": self._hours.department_open(dep.id, now, self._override(day)),
+            "waiting": int(waiting),
+            "estimated_wait_s": self._estimate(dep.id, int(waiting), day),
+            "oldest_issued_at": oldest_iso,
+            "oldest_waiting_at": oldest_iso,
+        }
+
+    # ----------------------------------------------------------------- public reads
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        """A ticket by id with fresh ``ahead`` and ``estimated_wait_s`` (NotFound: unknown_ticket)."""
+        if not isinstance(ticket_id, str) or not ticket_id.startswith("t_") or len(ticket_id) > 64:
+            raise NotFound("no such ticket", code="unknown_ticket")
+        with self._read():
+            return self._load(ticket_id, self._now())
+
+    def last_seq(self) -> int:
+        row = self._conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def snapshot(self) -> dict[str, Any]:
+        """PROTOCOL.md's board snapshot (with ``seq``), from one consistent view."""
+        now = self._now()
+        with self._read():
+            seq = self.last_seq()
+            counters = [self._counter_state(c.id) for c in self.settings.counters]
+            since = db_time(day_start(service_day(now, self.tz), self.tz))
+            calls = []
+            for type_, at, data in self._conn.execute(
+                """SELECT type, at, data FROM events WHERE type IN ('ticket.called', 'ticket.recalled')
+                   AND at >= ? ORDER BY seq DESC LIMIT ?""",
+                (since, CALLS_SHOWN),
+            ):
+                payload = json.loads(data)
+                call: dict[str, Any] = {
+                    "number": payload["ticket"]["number"],
+                    "department": payload["ticket"]["department"],
+                    "counter": payload["counter"]["id"],
+                    "at": iso(self._local(at)),
+                }
+                if type_ == "ticket.recalled":
+                    call["recall"] = True
+                calls.append(call)
+            return {
+                "seq": seq,
+                "site": self._site_json(now),
+                "departments": [self._department_json(d, now) for d in self.settings.departments],
+                "counters": [c.to_json() for c in counters if c is not None],
+                "calls": calls,
+            }
+
+    def events_after(self, seq: int, limit: int | None = None) -> list[Event]:
+        """Events with ``seq`` greater than the given one, oldest first (for catch-up)."""
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError("seq must be an int")
+        rows = self._conn.execute(
+            "SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, -1 if limit is None else limit),
+        ).fetchall()
+        out = []
+        for s, type_, at, data in rows:
+            local = self._local(at)
+            assert local is not None
+            out.append(Event(s, type_, local, json.loads(data) if data else {}))
+        return out
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every device that ever reported, with its last status (newest report first)."""
+        with self._read():
+            rows = self._conn.execute(
+                "SELECT id, role, name, status, last_seen FROM devices ORDER BY last_seen DESC"
+            ).fetchall()
+        return [self._device_json(r) for r in rows]
+
+    def counter(self, counter_id: str) -> CounterState:
+        state = self._counter_state(counter_id) if isinstance(counter_id, str) else None
+        if state is None:
+            raise NotFound(f"unknown counter {counter_id!r}", code="unknown_counter")
+        return state

@@ -1,0 +1,190 @@
+"""The ledger's SQLite schema and its migrations.
+
+Every process that opens the ledger file calls :func:`connect`, which sets the connection up the
+same way (WAL, ``synchronous=FULL``, a busy timeout) and applies any migration not yet recorded in
+the ``migrations`` table. Migrations run inside ``BEGIN IMMEDIATE`` so two processes starting at
+once serialize: the second one sees the first one's rows in ``migrations`` and does nothing.
+
+Times are stored as UTC ISO 8601 text with microseconds (``2026-11-23T08:14:03.123456+00:00``):
+fixed width, so text order is time order (``ORDER BY order_at`` works across DST changes), and
+SQLite's ``julianday()`` reads it for statistics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from server.models import LIVE_SQL
+
+BUSY_TIMEOUT_MS = 10_000  # other processes (token CLI, a second server by mistake) wait, not fail
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """Tickets, events, counters, site state, devices, tokens and staff users."""
+    db.table("tickets").create(
+        {
+            "id": str,  # "t_" + 128 random bits, url-safe
+            "number": str,  # visible number, e.g. "A012"
+            "num": int,  # the integer part of number (1..max_number)
+            "seq": int,  # n-th ticket of its department on its service day (1, 2, ...; never wraps)
+            "department": str,  # where it waits / was served now
+            "origin": str,  # the department that issued the number
+            "status": str,
+            "lang": str,
+            "source": str,  # kiosk / token name that asked for it; never a person
+            "service_day": str,  # YYYY-MM-DD in the site's time zone
+            "issued_at": str,
+            "order_at": str,  # original issue time: queue position, kept across transfers
+            "order_seq": int,  # event seq of the issue: tie-break for equal order_at
+            "counter": str,
+            "called_at": str,  # the latest call (so called->done is the service in this department)
+            "first_called_at": str,  # the first call (issued->first call is the visitor's wait)
+            "serving_at": str,
+            "done_at": str,  # when it left the queue for good (done, no_show or void)
+            "transferred_from": str,
+            "transfers": int,
+        },
+        pk="id",
+        not_null=[
+            "number",
+            "num",
+            "seq",
+            "department",
+            "origin",
+            "status",
+            "lang",
+            "service_day",
+            "issued_at",
+            "order_at",
+            "order_seq",
+            "transfers",
+        ],
+        defaults={"transfers": 0},
+    )
+    # The invariant "no two live tickets share a number", enforced by SQLite itself.
+    db.execute(f"CREATE UNIQUE INDEX tickets_live_number ON tickets(number) WHERE {LIVE_SQL}")
+    db.table("tickets").create_index(["department", "status", "order_at", "order_seq"], "tickets_queue")
+    db.table("tickets").create_index(["department", "service_day", "status", "done_at"], "tickets_done")
+    db.table("tickets").create_index(["status", "service_day"], "tickets_status_day")
+    db.table("tickets").create_index(["counter"], "tickets_counter")
+
+    # seq is the rowid: inserting NULL gives max(seq)+1, rollbacks leave no gap, nothing deletes.
+    db.table("events").create(
+        {"seq": int, "type": str, "at": str, "data": str}, pk="seq", not_null=["type", "at"]
+    )
+    db.table("events").create_index(["type", "seq"], "events_type")
+
+    db.table("counters").create(
+        {"id": str, "state": str, "ticket": str}, pk="id", not_null=["state"], defaults={"state": "open"}
+    )
+    # Per-department numbering for the current service day (reset_day sets last_num back to 0).
+    db.table("numbering").create(
+        {"department": str, "service_day": str, "last_num": int, "seq": int},
+        pk="department",
+        not_null=["service_day", "last_num", "seq"],
+    )
+    # One row per key: "service_day" (the day the ledger last rolled over to), "override"
+    # (JSON {"day": ..., "open": bool}: the site opened or closed by hand for the rest of that day).
+    db.table("site_state").create({"key": str, "value": str}, pk="key")
+    db.table("devices").create(
+        {"id": str, "role": str, "name": str, "status": str, "last_seen": str}, pk="id", not_null=["role"]
+    )
+    db.execute(
+        """CREATE TABLE tokens (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            role TEXT NOT NULL,
+            counter TEXT,
+            name TEXT,
+            secret_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            last_used_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            username TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            counter TEXT,
+            created_at TEXT NOT NULL,
+            disabled_at TEXT
+        )"""
+    )
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
+    (1, "tickets, events, counters, site state, devices, tokens, users", _migration_1),
+)
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    """Pragmas every connection to the ledger file needs (they are per connection)."""
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    # FULL: a commit is on disk (WAL fsynced) before we return, so a printed ticket survives a
+    # power cut, not only a crash of the process.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Apply every migration not yet recorded; returns the versions applied now."""
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    applied_now: list[int] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        db.table("migrations").create(
+            {"version": int, "name": str, "applied_at": str}, pk="version", if_not_exists=True
+        )
+        done = {row[0] for row in conn.execute("SELECT version FROM migrations")}
+        for version, name, apply in MIGRATIONS:
+            if version in done:
+                continue
+            apply(db)
+            conn.execute(
+                "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")),
+            )
+            applied_now.append(version)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return applied_now
+
+
+def connect(
+    path: str | Path, *, check_same_thread: bool = True, readonly: bool = False
+) -> sqlite3.Connection:
+    """Open the ledger file, configured and migrated.
+
+    ``isolation_level=None``: Python's sqlite3 opens no implicit transactions, so the ledger's
+    own ``BEGIN IMMEDIATE`` is the only transaction control. ``readonly`` opens a reader that
+    never migrates (the file must already exist).
+    """
+    if readonly:
+        uri = f"file:{Path(path).resolve()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=check_same_thread)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=check_same_thread)
+    try:
+        configure(conn)
+        migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(version) FROM migrations").fetchone()
+    return int(row[0] or 0)
