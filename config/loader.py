@@ -223,14 +223,13 @@ class _Loader:
                 self.fail(f"{key}[{i}]", f"expected a table, got {show_value(entry)} ({_kind(entry)})")
         return entries
 
-    def unique(self, entries: list[T], path: str, get: Callable[[T], str], what: str = "id") -> None:
+    def unique(self, entries: list[T], path: str, get: Callable[[T], str]) -> None:
+        """Refuse a second entry with the same id: references by id must be unambiguous."""
         seen: dict[str, int] = {}
         for i, entry in enumerate(entries):
             value = get(entry)
             if value in seen:
-                self.fail(
-                    f"{path}[{i}].{what}", f"{show_value(value)} is already used by {path}[{seen[value]}]"
-                )
+                self.fail(f"{path}[{i}].id", f"{show_value(value)} is already used by {path}[{seen[value]}]")
             seen[value] = i
 
     def language_texts(
@@ -315,7 +314,15 @@ class _Loader:
             for i, d in enumerate(self.array_of_tables(data, "departments"))
         ]
         self.unique(departments, "departments", lambda d: d.id)
-        self.unique(departments, "departments", lambda d: d.prefix, "prefix")
+        prefixes: dict[str, int] = {}
+        for i, dep in enumerate(departments):
+            if dep.prefix in prefixes:
+                j = prefixes[dep.prefix]
+                self.fail(
+                    f"departments[{i}].prefix",
+                    f"{show_value(dep.prefix)} is already used by departments[{j}] ({departments[j].id})",
+                )
+            prefixes[dep.prefix] = i
         known = {d.id for d in departments}
         counters = [
             self.counter(c, f"counters[{i}]", known)
