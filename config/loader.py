@@ -214,10 +214,15 @@ class _Loader:
         value: list[Any] = self.typed(data, path, key, (list,), f"a list of {what}")
         return value
 
-    def array_of_tables(self, data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    def array_of_tables(
+        self, data: Mapping[str, Any], key: str, required: bool = False
+    ) -> list[dict[str, Any]]:
+        """The entries of ``[[key]]`` (none if absent); ``required``: at least one entry."""
         if key not in data:
-            self.fail(key, f"missing: the site needs at least one [[{key}]] entry")
+            return []
         entries = self.items(data, "", key, "tables")
+        if required and not entries:
+            self.fail(key, f"the list is empty: the site needs at least one [[{key}]] entry")
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 self.fail(f"{key}[{i}]", f"expected a table, got {show_value(entry)} ({_kind(entry)})")
@@ -311,7 +316,7 @@ class _Loader:
         site = self.site(self.sub(data, "", "site"))
         departments = [
             self.department(d, f"departments[{i}]")
-            for i, d in enumerate(self.array_of_tables(data, "departments"))
+            for i, d in enumerate(self.array_of_tables(data, "departments", required=True))
         ]
         self.unique(departments, "departments", lambda d: d.id)
         prefixes: dict[str, int] = {}
@@ -326,7 +331,7 @@ class _Loader:
         known = {d.id for d in departments}
         counters = [
             self.counter(c, f"counters[{i}]", known)
-            for i, c in enumerate(self.array_of_tables(data, "counters"))
+            for i, c in enumerate(self.array_of_tables(data, "counters", required=True))
         ]
         self.unique(counters, "counters", lambda c: c.id)
         served = {dep for c in counters for dep in c.departments}
@@ -336,9 +341,13 @@ class _Loader:
                     f"departments[{i}]",
                     f"no counter serves {show_value(dep.id)}: its tickets could never be called",
                 )
-        printers = [self.printer(p, f"printers[{i}]") for i, p in enumerate(self._optional(data, "printers"))]
+        printers = [
+            self.printer(p, f"printers[{i}]") for i, p in enumerate(self.array_of_tables(data, "printers"))
+        ]
         self.unique(printers, "printers", lambda p: p.id)
-        zones = [self.zone(z, f"zones[{i}]", known) for i, z in enumerate(self._optional(data, "zones"))]
+        zones = [
+            self.zone(z, f"zones[{i}]", known) for i, z in enumerate(self.array_of_tables(data, "zones"))
+        ]
         self.unique(zones, "zones", lambda z: z.id)
         kiosk = self.kiosk(data, {p.id for p in printers})
         board = self.board(data, {z.id for z in zones})
@@ -352,9 +361,6 @@ class _Loader:
             board=board,
             source=self.label,
         )
-
-    def _optional(self, data: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-        return self.array_of_tables(data, key) if key in data else []
 
     def site(self, data: dict[str, Any]) -> Site:
         path = "site"

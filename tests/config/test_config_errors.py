@@ -272,3 +272,30 @@ def test_empty_file_names_first_missing_section(site_file: Callable[[str], Path]
     with pytest.raises(ConfigError) as caught:
         load_settings(site_file(""))
     assert str(caught.value) == "site.toml: site: missing (this key is required)"
+
+
+SITE = (
+    '[site]\nid = "mini"\nname = "Mini"\ntimezone = "Europe/Stockholm"\nlanguages = ["sv"]\n'
+    '[site.hours]\nmon = ["09:00-12:00"]\n'
+    '[[departments]]\nid = "a"\nprefix = "A"\nname = { sv = "Allmänt" }\n'
+)
+COUNTER = '[[counters]]\nid = "1"\ndepartments = ["a"]\n'
+
+
+def test_empty_list_of_optional_tables_is_fine(site_file: Callable[[str], Path]) -> None:
+    assert load_settings(site_file("zones = []\nprinters = []\n" + SITE + COUNTER)).zones == ()
+
+
+def test_empty_list_of_required_tables(site_file: Callable[[str], Path]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(site_file("counters = []\n" + SITE))
+    assert (
+        str(caught.value)
+        == "site.toml: counters: the list is empty: the site needs at least one [[counters]] entry"
+    )
+
+
+def test_entry_that_is_not_a_table(site_file: Callable[[str], Path]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(site_file('zones = ["hall"]\n' + SITE + COUNTER))
+    assert str(caught.value) == 'site.toml: zones[0]: expected a table, got "hall" (a string)'
