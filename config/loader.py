@@ -158,10 +158,9 @@ class _Loader:
                 self.fail(_key(path, key), "missing (this key is required)")
 
     def typed(self, data: Mapping[str, Any], path: str, key: str, want: tuple[type, ...], what: str) -> Any:
+        """``data[key]`` if it is of a wanted type (a TOML boolean is never taken for an integer)."""
         value = data[key]
-        if isinstance(value, bool) and bool not in want:
-            self.fail(_key(path, key), f"expected {what}, got {show_value(value)} ({_kind(value)})")
-        if not isinstance(value, want):
+        if not isinstance(value, want) or (isinstance(value, bool) and bool not in want):
             self.fail(_key(path, key), f"expected {what}, got {show_value(value)} ({_kind(value)})")
         return value
 
@@ -385,6 +384,8 @@ class _Loader:
         )
         site_id = self.ident(data, path)
         name = self.text(data, path, "name")
+        if not name.strip():
+            self.fail("site.name", "empty: boards and tickets show the site's name")
         timezone = self.text(data, path, "timezone")
         try:
             ZoneInfo(timezone)

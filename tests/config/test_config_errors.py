@@ -57,6 +57,10 @@ CASES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
         (("[[counters]]", "[[counter]]"),),
         'counter: unknown key; did you mean "counters"?',
     ),
+    "empty site name": (
+        (('name = "Servicetorget i Askim"', 'name = " "'),),
+        "site.name: empty: boards and tickets show the site's name",
+    ),
     # wrong types
     "string for integer": (
         (("wait_target_min = 15 ", 'wait_target_min = "15" '),),
