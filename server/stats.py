@@ -426,6 +426,28 @@ def parse_day(text: str, name: str = "date") -> dt.date:
         raise StatsError(f"bad {name} {text!r}: expected YYYY-MM-DD") from None
 
 
+def check(
+    settings: Any,
+    start: dt.date,
+    end: dt.date,
+    by: str = "day",
+    split: str = "department",
+    department: str | None = None,
+    counter: str | None = None,
+) -> None:
+    """Refuse a request that cannot be answered, before anything is opened or written."""
+    if by not in BY:
+        raise StatsError(f"bad period {by!r}: expected one of {', '.join(BY)}")
+    if split not in SPLITS:
+        raise StatsError(f"bad split {split!r}: expected one of {', '.join(SPLITS)}")
+    if end < start:
+        raise StatsError(f"the period ends ({end}) before it starts ({start})")
+    if department is not None and settings.department(department) is None:
+        raise StatsError(f"unknown department {department!r}")
+    if counter is not None and settings.counter(counter) is None:
+        raise StatsError(f"unknown counter {counter!r}")
+
+
 def report(
     conn: sqlite3.Connection,
     settings: Any,
@@ -442,16 +464,7 @@ def report(
     target and the known departments and counters (an unknown one is an error, not an empty
     report, so a typo is not read as "nobody came").
     """
-    if by not in BY:
-        raise StatsError(f"bad period {by!r}: expected one of {', '.join(BY)}")
-    if split not in SPLITS:
-        raise StatsError(f"bad split {split!r}: expected one of {', '.join(SPLITS)}")
-    if end < start:
-        raise StatsError(f"the period ends ({end}) before it starts ({start})")
-    if department is not None and settings.department(department) is None:
-        raise StatsError(f"unknown department {department!r}")
-    if counter is not None and settings.counter(counter) is None:
-        raise StatsError(f"unknown counter {counter!r}")
+    check(settings, start, end, by, split, department, counter)
     tz = settings.site.tz
     aggs = collect(conn, tz, start, end)
     return combine(aggs, tz, by, split, department, counter, settings.site.wait_target_min * 60)

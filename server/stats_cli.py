@@ -75,7 +75,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from server.stats import StatsError, parse_day, report
+    from server.stats import StatsError, check, parse_day, report
 
     try:
         if not args.start or not args.end:
@@ -85,6 +85,9 @@ def run_report(args: argparse.Namespace) -> int:
         if args.format not in FORMATS:
             raise StatsError(f"bad --format {args.format!r}: expected csv, json or table")
         split = args.per or ("counter" if args.counter else "department")
+        from common.cli import settings_from_args
+
+        check(settings_from_args(args), start, end, args.by, split, args.department, args.counter)
         settings, conn = _open(args)
         try:
             rows = report(conn, settings, start, end, args.by, split, args.department, args.counter)
