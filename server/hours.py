@@ -84,6 +84,19 @@ class SiteHours:
         self.settings = settings
         self.tz = settings.site.tz
         self.cutoff = dt.timedelta(minutes=settings.site.last_ticket_min)
+        # Every boundary (interval ends, cut-off) falls on a whole minute when all interval times
+        # do, so the answer for one department is the same for a whole UTC minute: the issue
+        # path asks once per minute, not once per ticket.
+        every = [settings.site.hours, *(d.hours for d in settings.departments if d.hours is not None)]
+        self._whole_minutes = all(
+            t.second == 0 and t.microsecond == 0
+            for h in every
+            for ivs in (*h.weekly.values(), *h.exceptions.values())
+            for iv in ivs
+            for t in (iv.start, iv.end)
+        )
+        self._memo_minute: dt.datetime | None = None
+        self._memo: dict[str, Refusal | None] = {}
 
     def _dep_hours(self, department_id: str) -> OpeningHours | None:
         dep = self.settings.department(department_id)
@@ -123,10 +136,20 @@ class SiteHours:
         if override is False:
             tomorrow = service_day(now, self.tz) + dt.timedelta(days=1)
             return Refusal("site_closed", self.next_issuing(department_id, day_start(tomorrow, self.tz)))
+        minute = now.replace(second=0, microsecond=0)
+        cacheable = (
+            self._whole_minutes and (now.astimezone(self.tz).utcoffset() or dt.timedelta()).seconds % 60 == 0
+        )
+        if cacheable:
+            if minute != self._memo_minute:
+                self._memo_minute, self._memo = minute, {}
+            if department_id in self._memo:
+                return self._memo[department_id]
         code = self._issuable_by_hours(department_id, now)
-        if code is None:
-            return None
-        return Refusal(code, self.next_issuing(department_id, now))
+        result = None if code is None else Refusal(code, self.next_issuing(department_id, minute))
+        if cacheable:
+            self._memo[department_id] = result
+        return result
 
     def _starts(self, department_id: str, after: dt.datetime) -> Iterator[dt.datetime]:
         """Every interval start (site's and department's) at or after ``after``, in time order."""

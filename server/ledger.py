@@ -65,6 +65,7 @@ class _Tx:
     now: dt.datetime  # UTC
     day: str  # service day, YYYY-MM-DD
     events: list[Event] = field(default_factory=list)
+    keeps_cache: bool = False  # set by operations that change no cached value (issue)
 
 
 class Ledger(Reads):
@@ -113,12 +114,17 @@ class Ledger(Reads):
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self._check_cache()
             yield tx
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self._cache.clear()
             raise
+        finally:
+            if not tx.keeps_cache:
+                self._cache.clear()
         self._notify(tx.events)
 
     def _notify(self, events: list[Event]) -> None:
@@ -176,6 +182,8 @@ class Ledger(Reads):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._cache.clear()
         self._day = day
         self._notify(tx.events)
 
@@ -226,6 +234,7 @@ class Ledger(Reads):
         if source is not None and (not isinstance(source, str) or len(source) > 100):
             raise InvalidArgument("source must be a string of at most 100 characters")
         with self._tx() as tx:
+            tx.keeps_cache = True
             conn = self._conn
             refusal = self._hours.refusal(dep.id, tx.now, self._override(tx.day))
             if refusal is not None:
@@ -244,9 +253,7 @@ class Ledger(Reads):
             num, number = self._free_number(dep, last_num)
             ticket_id = "t_" + secrets.token_urlsafe(16)
             now_db = db_time(tx.now)
-            ahead = conn.execute(
-                "SELECT COUNT(*) FROM tickets WHERE department = ? AND status = 'waiting'", (dep.id,)
-            ).fetchone()[0]
+            ahead = self._waiting(dep.id)  # the new ticket is the newest: all waiting are ahead
             ticket = Ticket(
                 id=ticket_id,
                 number=number,
@@ -280,6 +287,7 @@ class Ledger(Reads):
                     event.seq,
                 ),
             )
+            self._cache[("waiting", dep.id)] = ahead + 1
             conn.execute(
                 "INSERT OR REPLACE INTO numbering (department, service_day, last_num, seq) VALUES (?, ?, ?, ?)",
                 (dep.id, tx.day, num, day_seq + 1),

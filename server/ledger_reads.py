@@ -45,6 +45,11 @@ class Reads:
         self._clock = clock
         self.tz = settings.site.tz
         self._hours = SiteHours(settings)
+        # Values derived from rarely changing rows (override, open counters, mean service time),
+        # kept until this connection writes something other than an issue or another connection
+        # commits (``PRAGMA data_version`` changes): the issue path then reads none of them.
+        self._cache: dict[tuple[str, str], Any] = {}
+        self._data_version: int | None = None
         self._serving: dict[str, tuple[str, ...]] = {
             d.id: tuple(c.id for c in settings.counters if d.id in c.departments)
             for d in settings.departments
@@ -56,6 +61,13 @@ class Reads:
     def _local(self, stored: str | None) -> dt.datetime | None:
         return None if stored is None else dt.datetime.fromisoformat(stored).astimezone(self.tz)
 
+    def _check_cache(self) -> None:
+        """Drop cached values if another connection has committed since they were read."""
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._cache.clear()
+            self._data_version = version
+
     @contextmanager
     def _read(self) -> Iterator[None]:
         """A consistent read view, unless already inside the writer's transaction."""
@@ -64,6 +76,7 @@ class Reads:
             return
         self._conn.execute("BEGIN")
         try:
+            self._check_cache()
             yield
         finally:
             self._conn.execute("COMMIT")
@@ -72,6 +85,12 @@ class Reads:
 
     def _override(self, day: str) -> bool | None:
         """Today's manual open/close, if one was set for this service day."""
+        key = ("override", day)
+        if key not in self._cache:
+            self._cache[key] = self._read_override(day)
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def _read_override(self, day: str) -> bool | None:
         row = self._conn.execute("SELECT value FROM site_state WHERE key = 'override'").fetchone()
         if row is None:
             return None
@@ -79,17 +98,31 @@ class Reads:
         return bool(value["open"]) if value.get("day") == day else None
 
     def _open_counters(self, department_id: str) -> int:
-        serving = self._serving.get(department_id, ())
-        if not serving:
-            return 0
-        marks = ",".join("?" * len(serving))
-        row = self._conn.execute(
-            f"SELECT COUNT(*) FROM counters WHERE state = 'open' AND id IN ({marks})", serving
-        ).fetchone()
-        return int(row[0])
+        key = ("open_counters", department_id)
+        if key not in self._cache:
+            serving = self._serving.get(department_id, ())
+            marks = ",".join("?" * len(serving))
+            row = self._conn.execute(
+                f"SELECT COUNT(*) FROM counters WHERE state = 'open' AND id IN ({marks})", serving
+            ).fetchone()
+            self._cache[key] = int(row[0])
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def _waiting(self, department_id: str) -> int:
+        """How many tickets wait in the department (cached like the rest; issue keeps it exact)."""
+        key = ("waiting", department_id)
+        if key not in self._cache:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM tickets WHERE department = ? AND status = 'waiting'", (department_id,)
+            ).fetchone()
+            self._cache[key] = int(row[0])
+        return self._cache[key]  # type: ignore[no-any-return]
 
     def _estimate(self, department_id: str, ahead: int, day: str) -> int:
-        mean = mean_service_s(self._conn, department_id, day)
+        key = ("mean:" + day, department_id)
+        if key not in self._cache:
+            self._cache[key] = mean_service_s(self._conn, department_id, day)
+        mean = self._cache[key]
         return estimate_wait_s(ahead, mean, self._open_counters(department_id))
 
     def _ticket_from_row(self, row: tuple[Any, ...], now: dt.datetime) -> Ticket:
@@ -241,9 +274,10 @@ class Reads:
             calls = []
             for type_, at, data in self._conn.execute(
                 """SELECT type, at, data FROM events WHERE type IN ('ticket.called', 'ticket.recalled')
-                   AND at >= ? ORDER BY seq DESC LIMIT ?""",
-                (since, CALLS_SHOWN),
+                   ORDER BY seq DESC"""
             ):
+                if at < since or len(calls) >= CALLS_SHOWN:
+                    break  # seq order is time order: the rest are older (yesterday's calls are not shown)
                 payload = json.loads(data)
                 call: dict[str, Any] = {
                     "number": payload["ticket"]["number"],
