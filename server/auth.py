@@ -1,0 +1,293 @@
+"""Device tokens and staff users: making, checking, listing, revoking.
+
+Tokens are ``nl_`` + 43 url-safe characters: 256 random bits from ``secrets``. Only the SHA-256
+of a token is stored. A slow password hash (argon2, bcrypt) exists to make guessing a *low-entropy*
+secret expensive; a 256-bit random secret cannot be guessed at any speed, so a fast hash is as safe
+and lets the server look the token up by its hash (a unique index) on every request without
+spending milliseconds of CPU per call. A lost token is revoked, never read back.
+
+Staff users (issue 7's sign-in pages) have people-chosen passwords, so they get argon2id
+(argon2-cffi's defaults) and a dummy verification for unknown names (the answer takes as long
+whether or not the user exists).
+
+Every function takes a ``sqlite3.Connection`` opened with :func:`server.schema.connect`; writers
+use ``BEGIN IMMEDIATE`` so the ``token`` command can add a token while the server runs, and the
+server looks tokens up per request (no cache) so a revoke takes effect on the next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from common.errors import Conflict, LedgerError, NotFound
+
+if TYPE_CHECKING:
+    from config.model import Settings
+
+ROLES = ("kiosk", "display", "staff", "admin")
+USER_ROLES = ("staff", "admin")
+TOKEN_PREFIX = "nl_"
+_TOKEN_RE = re.compile(r"^nl_[A-Za-z0-9_-]{43}$")
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MIN_PASSWORD = 10
+
+
+class InvalidInput(LedgerError):
+    """A token or user request with a bad value (unknown role, counter on a non-staff token...)."""
+
+    status = 422
+    code = "invalid_request"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def hash_token(secret: str) -> str:
+    """Hex SHA-256 of the token text (see the module docstring for why a fast hash is right)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(secret: str) -> bool:
+    return bool(_TOKEN_RE.match(secret))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a device token or a signed-in staff user."""
+
+    kind: str  # "token" | "user"
+    id: int
+    role: str
+    counter: str | None
+    name: str
+
+    def may_act_on_counter(self, counter_id: str) -> bool:
+        """Admins act anywhere; staff on any counter unless bound to one."""
+        if self.role == "admin":
+            return True
+        return self.role == "staff" and (self.counter is None or self.counter == counter_id)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    role: str
+    counter: str | None
+    name: str
+    created_at: str
+    revoked_at: str | None
+    last_used_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    role: str
+    counter: str | None
+    created_at: str
+    disabled_at: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _check_role_counter(
+    role: str, counter: str | None, roles: tuple[str, ...], settings: Settings | None
+) -> None:
+    if role not in roles:
+        raise InvalidInput(f"role must be one of {', '.join(roles)}, not {role!r}", code="invalid_role")
+    if counter is not None:
+        if role != "staff":
+            raise InvalidInput("only a staff token or user can be bound to a counter", code="invalid_counter")
+        if settings is not None and settings.counter(counter) is None:
+            raise NotFound(f"unknown counter {counter!r}", code="unknown_counter")
+
+
+# -- tokens -------------------------------------------------------------------------------------
+
+
+def create_token(
+    conn: sqlite3.Connection,
+    role: str,
+    counter: str | None = None,
+    name: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[str, TokenInfo]:
+    """Make a token; returns ``(secret, info)``. The secret is shown once and never stored."""
+    _check_role_counter(role, counter, ROLES, settings)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    created = _now()
+    label = (name or "").strip()[:80] or f"{role}{'-' + counter if counter else ''}"
+    with _write(conn):
+        cur = conn.execute(
+            "INSERT INTO tokens (role, counter, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            (role, counter, label, hash_token(secret), created),
+        )
+        token_id = int(cur.lastrowid or 0)
+    return secret, TokenInfo(token_id, role, counter, label, created, None, None)
+
+
+def _token_row(row: tuple[Any, ...]) -> TokenInfo:
+    return TokenInfo(int(row[0]), row[1], row[2], row[3] or "", row[4], row[5], row[6])
+
+
+_TOKEN_COLS = "id, role, counter, name, created_at, revoked_at, last_used_at"
+
+
+def list_tokens(conn: sqlite3.Connection, include_revoked: bool = True) -> list[TokenInfo]:
+    where = "" if include_revoked else " WHERE revoked_at IS NULL"
+    rows = conn.execute(f"SELECT {_TOKEN_COLS} FROM tokens{where} ORDER BY id").fetchall()
+    return [_token_row(r) for r in rows]
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: int) -> TokenInfo:
+    """Revoke a token (idempotent for an already revoked one); NotFound for an unknown id."""
+    with _write(conn):
+        conn.execute(
+            "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), token_id)
+        )
+        row = conn.execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE id = ?", (token_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no token with id {token_id}", code="unknown_token")
+    return _token_row(row)
+
+
+def verify_token(conn: sqlite3.Connection, secret: str) -> Principal | None:
+    """The principal for a live token, or None (unknown, malformed or revoked)."""
+    if not looks_like_token(secret):
+        return None
+    row = conn.execute(
+        "SELECT id, role, counter, name FROM tokens WHERE secret_hash = ? AND revoked_at IS NULL",
+        (hash_token(secret),),
+    ).fetchone()
+    if row is None:
+        return None
+    return Principal("token", int(row[0]), row[1], row[2], row[3] or "")
+
+
+def touch_tokens(conn: sqlite3.Connection, used: dict[int, str]) -> None:
+    """Record ``last_used_at`` for a batch of token ids (the server flushes this now and then)."""
+    if not used:
+        return
+    with _write(conn):
+        conn.executemany("UPDATE tokens SET last_used_at = ? WHERE id = ?", [(t, i) for i, t in used.items()])
+
+
+# -- staff users --------------------------------------------------------------------------------
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _check_username(username: str) -> None:
+    if not _USERNAME_RE.match(username):
+        raise InvalidInput(
+            "username must be 1-64 characters: lower-case letters, digits, '.', '_' or '-' "
+            "(use a role name like 'desk2', not a person's name)",
+            code="invalid_username",
+        )
+
+
+def create_user(
+    conn: sqlite3.Connection,
+    username: str,
+    password: str,
+    role: str = "staff",
+    counter: str | None = None,
+    settings: Settings | None = None,
+) -> UserInfo:
+    """Add a staff user with an argon2id password hash; Conflict if the name is taken."""
+    _check_username(username)
+    _check_role_counter(role, counter, USER_ROLES, settings)
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", code="weak_password")
+    password_hash = _hasher().hash(password)
+    created = _now()
+    try:
+        with _write(conn):
+            cur = conn.execute(
+                "INSERT INTO users (username, password_hash, role, counter, created_at) VALUES (?, ?, ?, ?, ?)",
+                (username, password_hash, role, counter, created),
+            )
+    except sqlite3.IntegrityError:
+        raise Conflict(f"user {username!r} exists", code="user_exists") from None
+    return UserInfo(int(cur.lastrowid or 0), username, role, counter, created, None)
+
+
+_USER_COLS = "id, username, role, counter, created_at, disabled_at"
+
+
+def _user_row(row: tuple[Any, ...]) -> UserInfo:
+    return UserInfo(int(row[0]), row[1], row[2], row[3], row[4], row[5])
+
+
+def list_users(conn: sqlite3.Connection) -> list[UserInfo]:
+    return [_user_row(r) for r in conn.execute(f"SELECT {_USER_COLS} FROM users ORDER BY id")]
+
+
+def disable_user(conn: sqlite3.Connection, username: str) -> UserInfo:
+    """Disable a user (they can no longer sign in); NotFound for an unknown name."""
+    with _write(conn):
+        conn.execute(
+            "UPDATE users SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL", (_now(), username)
+        )
+        row = conn.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", (username,)).fetchone()
+    if row is None:
+        raise NotFound(f"no user {username!r}", code="unknown_user")
+    return _user_row(row)
+
+
+def verify_user(conn: sqlite3.Connection, username: str, password: str) -> Principal | None:
+    """The principal for a correct username and password of an enabled user, else None.
+
+    Unknown and disabled users still cost one argon2 verification, so timing tells nothing.
+    """
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    global _DUMMY_HASH
+    hasher = _hasher()
+    row = conn.execute(
+        "SELECT id, password_hash, role, counter, disabled_at FROM users WHERE username = ?", (username,)
+    ).fetchone()
+    if row is None or row[4] is not None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hasher.hash(secrets.token_hex(16))
+        with suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+            hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        hasher.verify(row[1], password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    return Principal("user", int(row[0]), row[2], row[3], username)

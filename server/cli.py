@@ -1,0 +1,211 @@
+"""``server``, ``token`` and ``user`` commands (PROTOCOL.md, "Command line").
+
+    python main.py server [--config PATH] [--db PATH] [--host H] [--port N] [--no-mdns]
+                          [--mdns-interface IP ...] [--client-queue N]
+    python main.py token --role ROLE [--counter ID] [--name NAME]     prints the token only
+    python main.py token list | token revoke ID
+    python main.py user add NAME --role staff [--counter ID] [--password-stdin]
+    python main.py user list | user disable NAME
+
+Nothing heavy is imported at module level (main.py imports every command module). The site file
+is loaded first in every command, so a bad configuration is main.py's one-line ``ConfigError``
+(exit 2) before anything could turn it into a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import Any
+
+from common.cli import DEFAULT_PORT, add_site_options, db_path_from_args, settings_from_args
+
+TOKEN_ROLES = ("kiosk", "display", "staff", "admin")
+
+
+def register(subparsers: Any) -> None:
+    _register_server(subparsers)
+    _register_token(subparsers)
+    _register_user(subparsers)
+
+
+# -- server ---------------------------------------------------------------------------------------
+
+
+def _register_server(subparsers: Any) -> None:
+    p = subparsers.add_parser("server", help="run the site service (ledger, API, desk pages, mDNS)")
+    add_site_options(p)
+    p.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all, 0.0.0.0)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
+    p.add_argument("--no-mdns", action="store_true", help="do not advertise or browse over mDNS")
+    p.add_argument(
+        "--mdns-interface",
+        action="append",
+        metavar="IP",
+        help="advertise only on this interface address (repeatable; default: all interfaces)",
+    )
+    p.add_argument(
+        "--client-queue",
+        type=int,
+        default=None,
+        metavar="N",
+        help="events buffered per WebSocket client before it is dropped (default 256)",
+    )
+    p.set_defaults(func=run_server)
+
+
+def run_server(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)  # ConfigError -> one line, exit 2 (main.py)
+    db_path = db_path_from_args(args)
+    if not 0 < args.port < 65536:
+        print(f"error: --port must be 1-65535, not {args.port}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    from server.app import create_app
+    from server.hub import DEFAULT_MAX_QUEUE
+
+    mdns = None
+    if not args.no_mdns:
+        from server.mdns import ServerMdns
+
+        interfaces = args.mdns_interface
+        addresses = None
+        if interfaces is None and args.host not in ("0.0.0.0", "", "::"):
+            interfaces = [args.host]  # listening on one address: advertise that one only
+        if interfaces is not None:
+            addresses = interfaces
+        mdns = ServerMdns(settings.site.id, args.port, interfaces=interfaces, addresses=addresses)
+    queue = args.client_queue if args.client_queue and args.client_queue > 0 else DEFAULT_MAX_QUEUE
+    app = create_app(settings, db_path, client_queue=queue, mdns=mdns)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        lifespan="on",
+        log_level="info" if not getattr(args, "verbose", False) else "debug",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+# -- token ---------------------------------------------------------------------------------------
+
+
+def _child_site_options(p: argparse.ArgumentParser) -> None:
+    """``--config``/``--db`` after the action too, without overriding values given before it."""
+    from pathlib import Path
+
+    p.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="site file")
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="ticket ledger")
+
+
+def _register_token(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "token",
+        help="make, list or revoke access tokens",
+        description="With --role: make a token and print it (only it). Or: token list | token revoke ID.",
+    )
+    add_site_options(p)
+    p.add_argument("--role", choices=TOKEN_ROLES, help="the new token's role")
+    p.add_argument("--counter", metavar="ID", help="bind a staff token to one counter")
+    p.add_argument("--name", metavar="NAME", help="a label, e.g. 'kiosk-entrance' (never a person's name)")
+    actions = p.add_subparsers(dest="token_action", metavar="ACTION")
+    lst = actions.add_parser("list", help="list tokens (never their secrets)")
+    lst.add_argument("--json", action="store_true", help="print JSON")
+    _child_site_options(lst)
+    rev = actions.add_parser("revoke", help="revoke a token by id")
+    rev.add_argument("id", type=int)
+    _child_site_options(rev)
+    p.set_defaults(func=run_token, token_action=None)
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any]:
+    settings = settings_from_args(args)
+    from server.schema import connect
+
+    return settings, connect(db_path_from_args(args))
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from server import auth
+
+    settings, conn = _open(args)
+    try:
+        if args.token_action == "list":
+            tokens = auth.list_tokens(conn)
+            if args.json:
+                print(json.dumps([t.to_json() for t in tokens], indent=2))
+            else:
+                for t in tokens:
+                    state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
+                    print(f"{t.id}\t{t.role}\t{t.counter or '-'}\t{t.name}\t{t.created_at}\t{state}")
+            return 0
+        if args.token_action == "revoke":
+            info = auth.revoke_token(conn, args.id)
+            print(f"revoked token {info.id} ({info.role}, {info.name})", file=sys.stderr)
+            return 0
+        if args.role is None:
+            print("error: token needs --role ROLE (or the action list / revoke ID)", file=sys.stderr)
+            return 2
+        secret, _info = auth.create_token(conn, args.role, args.counter, args.name, settings)
+        print(secret)
+        return 0
+    finally:
+        conn.close()
+
+
+# -- user --------------------------------------------------------------------------------------
+
+
+def _register_user(subparsers: Any) -> None:
+    p = subparsers.add_parser("user", help="staff users for the desk pages: add, list, disable")
+    add_site_options(p)
+    actions = p.add_subparsers(dest="user_action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a user (password asked, or read from stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=("staff", "admin"), default="staff")
+    add.add_argument("--counter", metavar="ID", help="bind a staff user to one counter")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _child_site_options(add)
+    lst = actions.add_parser("list", help="list users (never their password hashes)")
+    _child_site_options(lst)
+    dis = actions.add_parser("disable", help="disable a user")
+    dis.add_argument("username")
+    _child_site_options(dis)
+    p.set_defaults(func=run_user)
+
+
+def run_user(args: argparse.Namespace) -> int:
+    from server import auth
+
+    settings, conn = _open(args)
+    try:
+        if args.user_action == "list":
+            for u in auth.list_users(conn):
+                state = f"disabled {u.disabled_at}" if u.disabled_at else "active"
+                print(f"{u.id}\t{u.username}\t{u.role}\t{u.counter or '-'}\t{state}")
+            return 0
+        if args.user_action == "disable":
+            auth.disable_user(conn, args.username)
+            print(f"disabled {args.username}", file=sys.stderr)
+            return 0
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("password: ")
+            if getpass.getpass("again: ") != password:
+                print("error: the passwords differ", file=sys.stderr)
+                return 2
+        info = auth.create_user(conn, args.username, password, args.role, args.counter, settings)
+        print(f"added user {info.id} {info.username} ({info.role})", file=sys.stderr)
+        return 0
+    finally:
+        conn.close()

@@ -1,0 +1,143 @@
+"""Event fan-out from the ledger to every WebSocket client.
+
+The ledger's listener runs in the writer thread; :meth:`Hub.publish_threadsafe` hands the committed
+events to the loop with ``call_soon_threadsafe``, where :meth:`Hub.publish` encodes each event to
+JSON **once** and appends the same ``str`` to every subscriber's bounded buffer. Hundreds of boards
+therefore cost one ``json.dumps`` per event, not hundreds.
+
+A subscriber whose buffer is full has fallen behind: it is marked dropped (its buffer is cleared
+and its ``on_drop`` callback runs, which cancels a send stuck on a full socket) and the endpoint
+closes it with code 1013 "try again later"; the client reconnects and starts from a fresh
+snapshot. One slow or stuck board never delays the others, and memory per client stays bounded.
+
+Ordering without gaps: a client subscribes *first*, then takes the snapshot in the writer thread,
+then skips buffered events with ``seq <= snapshot seq``. Events committed after the snapshot are
+published after the subscription existed, so none is missed; the skip removes the overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_QUEUE = 256
+CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects to a fresh snapshot
+CLOSE_SHUTDOWN = 1001  # "going away": the server stops
+
+
+def encode(event: Mapping[str, Any]) -> str:
+    """Compact JSON, the same text for every client."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+
+
+class Subscription:
+    """One client's bounded buffer of encoded events, ``(seq, text)`` in seq order."""
+
+    def __init__(self, hub: Hub, max_queue: int) -> None:
+        self._hub = hub
+        self._max = max_queue
+        self._buffer: deque[tuple[int, str]] = deque()
+        self._wake = asyncio.Event()
+        self.dropped = False
+        self.closing = False  # the server is shutting down
+        self.on_drop: Callable[[], None] | None = None
+
+    def _offer(self, seq: int, text: str) -> None:
+        if self.dropped:
+            return
+        if len(self._buffer) >= self._max:
+            self.dropped = True
+            self._buffer.clear()
+            self._wake.set()
+            self._hub._discard(self)
+            log.info("events: dropped a client that fell %d events behind", self._max)
+            if self.on_drop is not None:
+                self.on_drop()
+            return
+        self._buffer.append((seq, text))
+        self._wake.set()
+
+    def _close(self) -> None:
+        self.closing = True
+        self._wake.set()
+
+    async def next_batch(self) -> list[tuple[int, str]]:
+        """Wait for buffered events and take them all ([] once dropped or closing)."""
+        while not self._buffer and not self.dropped and not self.closing:
+            self._wake.clear()
+            await self._wake.wait()
+        if self.dropped or self.closing:
+            return []
+        batch = list(self._buffer)
+        self._buffer.clear()
+        return batch
+
+    def close(self) -> None:
+        """Unsubscribe (the client left)."""
+        self._hub._discard(self)
+
+
+class Hub:
+    """The set of subscribers and the last event seq seen."""
+
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE) -> None:
+        if max_queue < 1:
+            raise ValueError("max_queue must be at least 1")
+        self.max_queue = max_queue
+        self._subs: set[Subscription] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.last_seq = 0
+        self.dropped_total = 0
+        self.closed = False
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    @property
+    def clients(self) -> int:
+        return len(self._subs)
+
+    def subscribe(self) -> Subscription:
+        sub = Subscription(self, self.max_queue)
+        if self.closed:
+            sub._close()
+        else:
+            self._subs.add(sub)
+        return sub
+
+    def _discard(self, sub: Subscription) -> None:
+        if sub in self._subs:
+            self._subs.discard(sub)
+            if sub.dropped:
+                self.dropped_total += 1
+
+    def publish(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Fan events out (loop thread only). Each is encoded once."""
+        for event in events:
+            seq = int(event["seq"])
+            text = encode(event)
+            self.last_seq = max(self.last_seq, seq)
+            for sub in list(self._subs):
+                sub._offer(seq, text)
+
+    def publish_threadsafe(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Called from the ledger writer thread after a commit."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
+            loop.call_soon_threadsafe(self.publish, events)
+
+    def close(self) -> None:
+        """Server shutdown: wake every client so its endpoint closes the socket."""
+        self.closed = True
+        for sub in list(self._subs):
+            sub._close()
+        self._subs.clear()

@@ -1,0 +1,165 @@
+"""The single ledger writer: one thread owns the :class:`~server.ledger.Ledger`; the loop awaits it.
+
+SQLite allows one writer at a time and every ledger commit ends in an ``fsync`` (``synchronous=FULL``):
+running those on the asyncio loop would stall every socket for the length of a disk flush. So the
+ledger lives in one dedicated thread that takes jobs from a queue in order; an ``async`` caller
+gets an ``asyncio.Future`` that the thread resolves with ``call_soon_threadsafe``. Reads (snapshot,
+a ticket) go the same way: one connection, no cross-thread sharing, and a read sees every write
+that was acknowledged before it.
+
+The ledger's listener runs in this thread right after each commit; ``on_events`` (the hub's
+``publish_threadsafe``) receives the events as JSON-ready dicts in seq order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from config.model import Settings
+    from server.ledger import Ledger
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STOP = object()
+
+
+class LedgerRunner:
+    """Owns the ledger in a dedicated thread. ``await runner.call("issue", "nav")`` etc."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        settings: Settings,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        on_events: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.settings = settings
+        self.clock = clock
+        self.on_events = on_events
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ledger: Ledger | None = None
+        self._aux: sqlite3.Connection | None = None  # tokens/users writes, in this thread only
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the ledger in the writer thread; raises what opening it raised."""
+        self._thread = threading.Thread(target=self._main, name="ledger-writer", daemon=True)
+        self._thread.start()
+        await asyncio.to_thread(self._started.wait)
+        if self._start_error is not None:
+            raise self._start_error
+
+    async def close(self) -> None:
+        """Finish queued jobs, close the ledger, join the thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._jobs.put(_STOP)
+        await asyncio.to_thread(thread.join, 30)
+        self._thread = None
+
+    def _main(self) -> None:
+        from server.ledger import Ledger
+
+        try:
+            ledger = Ledger(self.db_path, self.settings, clock=self.clock)
+            if self.on_events is not None:
+                callback = self.on_events
+                ledger.add_listener(lambda events: callback([e.to_json() for e in events]))
+            self._ledger = ledger
+        except BaseException as exc:
+            self._start_error = exc
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is _STOP:
+                    break
+                fn, loop, future = job
+                try:
+                    result = fn(ledger)
+                except BaseException as exc:
+                    _resolve(loop, future, None, exc)
+                else:
+                    _resolve(loop, future, result, None)
+        finally:
+            try:
+                ledger.close()
+            finally:
+                if self._aux is not None:
+                    self._aux.close()
+                log.info("ledger closed")
+
+    # -- calls ------------------------------------------------------------------------------
+
+    async def run(self, fn: Callable[[Ledger], T]) -> T:
+        """Run ``fn(ledger)`` in the writer thread and await its result (or exception)."""
+        if self._thread is None:
+            raise RuntimeError("the ledger runner is not running")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((fn, loop, future))
+        return await future
+
+    async def call(self, method: str | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``await runner.call("next", "2")`` runs ``ledger.next("2")`` in the writer thread.
+
+        ``method`` may also be a callable (for example the bound ``runner.ledger.next``): it is
+        called with the arguments in the writer thread.
+        """
+        if callable(method):
+            fn = method
+            return await self.run(lambda _ledger: fn(*args, **kwargs))
+        name = method
+        return await self.run(lambda ledger: getattr(ledger, name)(*args, **kwargs))
+
+    @property
+    def ledger(self) -> Ledger | None:
+        """The ledger object, for naming its bound methods; call them only through :meth:`call`."""
+        return self._ledger
+
+    async def run_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` on a second connection owned by the writer thread (tokens, users)."""
+
+        def job(_ledger: Ledger) -> T:
+            if self._aux is None:
+                from server.schema import connect
+
+                self._aux = connect(self.db_path)
+            return fn(self._aux)
+
+        return await self.run(job)
+
+
+def _resolve(
+    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], result: Any, exc: BaseException | None
+) -> None:
+    def settle() -> None:
+        if future.done():  # the awaiting request was cancelled (client went away)
+            return
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
+        loop.call_soon_threadsafe(settle)
