@@ -1,0 +1,116 @@
+"""Who is asking, in which language, and the uniform refusals of the web pages.
+
+Every page and every fetch starts here: the signed session cookie is read (an expired one is
+told apart from none, so the sign-in page can say why), the user is re-read from the ledger's
+``users`` table (a disabled account stops at once), and state-changing requests must carry the
+session's CSRF token. Refusals are the same JSON shape as the API's
+(``{"error": {"code", "message"}}``) with the message already in the user's language.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from common.i18n import Translate, translator
+from server.auth import UserInfo
+from server.web.backend import backend
+from server.web.render import choose_language
+from server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok
+
+MAX_JSON_BYTES = 4096
+
+
+@dataclass
+class Ctx:
+    """The request's session (possibly new), user and language."""
+
+    request: Request
+    session: Session
+    user: UserInfo | None
+    expired: bool
+    lang: str
+    dirty: bool = False  # the session changed and must be written back
+
+    @property
+    def _(self) -> Translate:
+        return translator("web", self.lang)
+
+    def update(self, **changes: Any) -> None:
+        self.session = self.session.with_(**changes)
+        self.dirty = True
+
+    def save(self, response: Response) -> Response:
+        """Write the session cookie back when it changed (or is new)."""
+        if self.dirty:
+            codec = codec_of(self.request)
+            response.set_cookie(
+                value=codec.dumps(self.session), **codec.cookie_kwargs(self.request.url.scheme == "https")
+            )
+        return response
+
+
+def codec_of(request: Request) -> SessionCodec:
+    codec: SessionCodec = request.app.state.web_sessions
+    return codec
+
+
+async def context(request: Request) -> Ctx:
+    codec = codec_of(request)
+    session, expired = codec.loads(request.cookies.get(COOKIE))
+    dirty = False
+    if session is None:
+        session, dirty = Session.fresh(), True
+    user = None
+    if session.user_id is not None:
+        user = await backend(request).user(session.user_id)
+        if user is None:  # disabled or deleted since sign-in: back to a signed-out session
+            session, dirty = Session.fresh(session.lang), True
+    explicit = request.query_params.get("lang")
+    lang = choose_language(request, explicit if explicit else session.lang)
+    ctx = Ctx(request, session, user, expired, lang, dirty)
+    if explicit and explicit == lang and session.lang != lang:
+        ctx.update(lang=lang)  # remember the choice for the next pages
+    return ctx
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}, **extra}, status_code=status)
+
+
+async def read_json(request: Request, ctx: Ctx) -> dict[str, Any] | JSONResponse:
+    """The request body as a JSON object, or a 4xx answer saying what is wrong with it."""
+    _ = ctx._
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BYTES:
+        return error(413, "too_large", _("The request is too large."))
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return error(422, "invalid_json", _("The request is not valid JSON."))
+    if not isinstance(data, dict):
+        return error(422, "invalid_json", _("The request must be a JSON object."))
+    return data
+
+
+def require_user_json(ctx: Ctx, admin: bool = False) -> JSONResponse | None:
+    """401 without a signed-in user, 403 without the CSRF header or the admin role."""
+    _ = ctx._
+    if ctx.user is None:
+        if ctx.expired:
+            return error(401, "session_expired", _("Your session has expired. Please sign in again."))
+        return error(401, "not_signed_in", _("Please sign in."))
+    if not csrf_ok(ctx.session, ctx.request.headers.get(CSRF_HEADER)):
+        return error(403, "csrf", _("This page is out of date. Reload it and try again."))
+    if admin and ctx.user.role != "admin":
+        return error(403, "forbidden", _("Only a technician (admin) may do this."))
+    return None
+
+
+def redirect(url: str) -> RedirectResponse:
+    """303: after a POST the browser fetches the next page with GET."""
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,387 @@
+"""The desk pages: sign-in, choice of counter, and the desk itself with its actions.
+
+A desk acts through the same ledger operations as the HTTP API (``next``, ``recall``, …), run
+on the server's writer thread, so boards hear about a call the same way whichever door it came
+through. Each action is guarded three ways against acting twice (see ``guard.py``): the page
+disables buttons in flight, the click's idempotency key is remembered, and the ledger refuses
+when the counter's current ticket is no longer the one the desk saw (checked in the same
+writer-thread step as the action).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from common.errors import LedgerError
+from common.i18n import Translate
+from server.auth import UserInfo
+from server.web.backend import backend
+from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from server.web.guard import Answer
+from server.web.render import department_label, render
+from server.web.session import CSRF_FIELD, Session, csrf_ok
+from server.web.strings import desk_strings, ledger_message
+
+log = logging.getLogger(__name__)
+
+RECEPTION = "reception"
+ACTIONS = {
+    "next": "next",
+    "recall": "recall",
+    "no-show": "no_show",
+    "done": "done",
+    "transfer": "transfer",
+    "pause": "pause",
+    "open": "open_counter",
+}
+EXPECTING = {"next", "recall", "no-show", "done", "transfer"}  # act on the ticket the desk saw
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_NEXT_PAGES = ("/desk", "/tech")
+
+
+class Stale(LedgerError):
+    """The counter moved on since the desk looked (another tab, desk or API call)."""
+
+    code = "stale"
+
+
+def allowed_counters(request: Request, user: UserInfo) -> list[str]:
+    counters = [c.id for c in request.app.state.settings.counters]
+    if user.role == "staff" and user.counter is not None:
+        return [user.counter] if user.counter in counters else []
+    return counters
+
+
+def may_use_reception(user: UserInfo) -> bool:
+    return user.role == "admin" or user.counter is None
+
+
+# -- sign-in ------------------------------------------------------------------------------
+
+
+async def signin_page(request: Request) -> Response:
+    ctx = await context(request)
+    _ = ctx._
+    if ctx.user is not None:
+        return ctx.save(redirect("/desk"))
+    notice = None
+    if ctx.expired or request.query_params.get("expired"):
+        notice = _("Your session has expired. Please sign in again.")
+    elif request.query_params.get("bye"):
+        notice = _("You are signed out.")
+    nxt = request.query_params.get("next", "/desk")
+    response = render(
+        request,
+        "signin.html",
+        ctx.lang,
+        csrf=ctx.session.csrf,
+        notice=notice,
+        error=None,
+        username="",
+        next=nxt if nxt in _NEXT_PAGES else "/desk",
+    )
+    return ctx.save(response)
+
+
+async def signin_submit(request: Request) -> Response:
+    ctx = await context(request)
+    _ = ctx._
+    form = await request.form()
+    username = str(form.get("username") or "").strip().lower()[:64]
+    password = str(form.get("password") or "")[:256]
+    nxt = str(form.get("next") or "/desk")
+    nxt = nxt if nxt in _NEXT_PAGES else "/desk"
+    lang = str(form.get("lang") or "")
+    if lang in request.app.state.settings.site.languages:
+        ctx.lang = lang
+
+    def again(message: str, status: int) -> Response:
+        page = render(
+            request,
+            "signin.html",
+            ctx.lang,
+            status_code=status,
+            csrf=ctx.session.csrf,
+            notice=None,
+            error=message,
+            username=username,
+            next=nxt,
+        )
+        return ctx.save(page)
+
+    if not csrf_ok(ctx.session, str(form.get(CSRF_FIELD) or "")):
+        # No cookie (a fresh session was made just now) or a stale form: the page shown next
+        # carries the new token, so the next try works.
+        ctx.dirty = True
+        return again(_("The sign-in form was out of date. Please try again."), 403)
+    limiter = request.app.state.web_signin_limiter
+    client = request.client.host if request.client else "?"
+    if limiter.blocked(client):
+        return again(_("Too many failed attempts. Wait a minute and try again."), 429)
+    principal = await backend(request).verify_user(username, password) if username and password else None
+    if principal is None:
+        limiter.failed(client)
+        log.info("desk sign-in refused for %r from %s", username, client)
+        return again(_("Wrong user name or password."), 401)
+    # A new session (and CSRF token) at sign-in: a token planted before sign-in is worthless.
+    counter = principal.counter if principal.role == "staff" else None
+    ctx.session = Session.fresh(ctx.lang).with_(user_id=principal.id, counter=counter)
+    ctx.dirty = True
+    log.info("desk sign-in: %s (%s)", principal.name, principal.role)
+    return ctx.save(redirect(nxt))
+
+
+async def signout(request: Request) -> Response:
+    ctx = await context(request)
+    form = await request.form()
+    if ctx.user is not None and not csrf_ok(ctx.session, str(form.get(CSRF_FIELD) or "")):
+        return error(403, "csrf", ctx._("This page is out of date. Reload it and try again."))
+    ctx.session = Session.fresh(ctx.lang)
+    ctx.dirty = True
+    return ctx.save(redirect("/desk/signin?bye=1"))
+
+
+# -- counter choice -------------------------------------------------------------------------
+
+
+def _signin_redirect(ctx: Ctx, nxt: str = "/desk") -> Response:
+    query = "?expired=1" if ctx.expired else ""
+    if nxt != "/desk":
+        query += ("&" if query else "?") + "next=" + nxt
+    return ctx.save(redirect("/desk/signin" + query))
+
+
+async def counter_page(request: Request) -> Response:
+    ctx = await context(request)
+    if ctx.user is None:
+        return _signin_redirect(ctx)
+    settings = request.app.state.settings
+    ids = allowed_counters(request, ctx.user)
+    if len(ids) == 1 and not may_use_reception(ctx.user):
+        ctx.update(counter=ids[0])
+        return ctx.save(redirect("/desk"))
+    counters = []
+    for cid in ids:
+        counter = settings.counter(cid)
+        deps = ", ".join(department_label(request, d, ctx.lang) for d in counter.departments)
+        counters.append({"id": cid, "name": counter.name, "deps": deps})
+    page = render(
+        request,
+        "counter.html",
+        ctx.lang,
+        csrf=ctx.session.csrf,
+        user=ctx.user,
+        counters=counters,
+        reception=may_use_reception(ctx.user),
+        error=None,
+    )
+    return ctx.save(page)
+
+
+async def counter_submit(request: Request) -> Response:
+    ctx = await context(request)
+    if ctx.user is None:
+        return _signin_redirect(ctx)
+    form = await request.form()
+    if not csrf_ok(ctx.session, str(form.get(CSRF_FIELD) or "")):
+        return error(403, "csrf", ctx._("This page is out of date. Reload it and try again."))
+    choice = str(form.get("counter") or "")
+    if choice == RECEPTION and may_use_reception(ctx.user):
+        ctx.update(counter=RECEPTION)
+    elif choice in allowed_counters(request, ctx.user):
+        ctx.update(counter=choice)
+    else:
+        return error(403, "forbidden_counter", ctx._("You may not work at this counter."))
+    return ctx.save(redirect("/desk"))
+
+
+# -- the desk -----------------------------------------------------------------------------
+
+
+def _faults(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for dev in devices:
+        state = printer_state(dev.get("printer"))
+        if state and state != "ok":
+            out.append({"id": dev["id"], "name": dev.get("name") or dev["id"], "printer": state})
+    return out
+
+
+def printer_state(value: object) -> str | None:
+    """A device's printer state as a word (``ok``, ``paper_end``, …), whatever shape it came in."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("state", "status"):
+            if isinstance(value.get(key), str):
+                return str(value[key])
+    return None
+
+
+async def desk_page(request: Request) -> Response:
+    ctx = await context(request)
+    if ctx.user is None:
+        return _signin_redirect(ctx)
+    settings = request.app.state.settings
+    chosen = ctx.session.counter
+    if chosen == RECEPTION and may_use_reception(ctx.user):
+        counter = None
+    elif chosen is not None and chosen in allowed_counters(request, ctx.user):
+        counter = settings.counter(chosen)
+    else:
+        return ctx.save(redirect("/desk/counter"))
+    be = backend(request)
+    snapshot = await be.snapshot()
+    devices = await be.devices()
+    departments = {
+        d.id: {"id": d.id, "prefix": d.prefix, "label": d.label(ctx.lang)} for d in settings.departments
+    }
+    boot = {
+        "lang": ctx.lang,
+        "counter": {"id": counter.id, "name": counter.name, "departments": list(counter.departments)}
+        if counter
+        else None,
+        "departments": departments,
+        "wait_target_min": settings.site.wait_target_min,
+        "timezone": settings.site.timezone,
+        "server_now": time.time(),
+        "state": snapshot,
+        "faults": _faults(devices),
+        "strings": desk_strings(ctx._),
+    }
+    page = render(
+        request,
+        "desk.html",
+        ctx.lang,
+        csrf=ctx.session.csrf,
+        user=ctx.user,
+        counter=counter,
+        can_change_counter=len(allowed_counters(request, ctx.user)) > 1 or may_use_reception(ctx.user),
+        all_departments=list(departments.values()),
+        boot=boot,
+    )
+    return ctx.save(page)
+
+
+# -- desk actions (fetch, JSON) -------------------------------------------------------------
+
+
+def _success_message(_: Translate, request: Request, lang: str, action: str, result: Any) -> str:
+    number = getattr(result, "number", "")
+    if action == "next":
+        return _("Called %(number)s.").replace("%(number)s", number) if result else _("Nobody is waiting.")
+    if action == "recall":
+        return _("Called %(number)s again.").replace("%(number)s", number)
+    if action == "no-show":
+        return _("%(number)s did not come.").replace("%(number)s", number)
+    if action == "done":
+        return _("%(number)s is done.").replace("%(number)s", number)
+    if action == "transfer":
+        label = department_label(request, getattr(result, "department", ""), lang)
+        return (
+            _("%(number)s now waits for %(department)s.")
+            .replace("%(number)s", number)
+            .replace("%(department)s", label)
+        )
+    return _("The counter is paused.") if action == "pause" else _("The counter is open.")
+
+
+def _to_json(result: Any) -> dict[str, Any] | None:
+    return result.to_json() if hasattr(result, "to_json") else None
+
+
+async def counter_action(request: Request) -> Response:
+    ctx = await context(request)
+    refused = require_user_json(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
+    _ = ctx._
+    counter_id = request.path_params["counter"]
+    action = request.path_params["action"]
+    if counter_id not in allowed_counters(request, ctx.user):
+        log.warning("desk: %s tried %s at counter %r", ctx.user.username, action, counter_id)
+        return error(403, "forbidden_counter", _("You may not work at this counter."))
+    if action not in ACTIONS:
+        return error(404, "unknown_action", _("Unknown action."))
+    body = await read_json(request, ctx)
+    if isinstance(body, JSONResponse):
+        return body
+    key, expect, department = body.get("key"), body.get("expect"), body.get("department")
+    if not isinstance(key, str) or not _KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    if expect is not None and not isinstance(expect, str):
+        return error(422, "invalid_expect", _("The request is malformed."))
+    if action == "transfer" and (
+        not isinstance(department, str) or request.app.state.settings.department(department) is None
+    ):
+        return error(422, "unknown_department", _("Choose a department to transfer to."))
+    be = backend(request)
+
+    def guarded(ledger: Any) -> Any:
+        if action in EXPECTING:
+            state = ledger.counter(counter_id)
+            current = state.ticket.id if state.ticket is not None else None
+            if current != expect:
+                raise Stale("the counter moved on", code="stale")
+        args = (counter_id, department) if action == "transfer" else (counter_id,)
+        return getattr(ledger, ACTIONS[action])(*args)
+
+    async def act() -> Answer:
+        try:
+            result = await be.run_with_ledger(guarded)
+        except LedgerError as exc:
+            return exc.status, {
+                "error": {"code": exc.code, "message": ledger_message(_, exc.code, exc.message)}
+            }
+        log.info("desk: %s %s at counter %s", ctx.user.username if ctx.user else "?", action, counter_id)
+        payload: dict[str, Any] = {"message": _success_message(_, request, ctx.lang, action, result)}
+        payload["counter" if action in ("pause", "open") else "ticket"] = _to_json(result)
+        return 200, payload
+
+    cache = request.app.state.web_replay
+    (status, payload), _replayed = await cache.once(f"{ctx.user.id}:{key}", act)
+    answer = {**payload, "state": await be.snapshot()}
+    return JSONResponse(answer, status_code=status)
+
+
+async def issue_ticket(request: Request) -> Response:
+    """Reception: a ticket on a visitor's behalf (shown on screen; the visitor notes the number)."""
+    ctx = await context(request)
+    refused = require_user_json(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
+    _ = ctx._
+    body = await read_json(request, ctx)
+    if isinstance(body, JSONResponse):
+        return body
+    key, department = body.get("key"), body.get("department")
+    if not isinstance(key, str) or not _KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    settings = request.app.state.settings
+    if not isinstance(department, str) or settings.department(department) is None:
+        return error(404, "unknown_department", _("Unknown department."))
+    lang = body.get("lang") if body.get("lang") in settings.site.languages else ctx.lang
+    be = backend(request)
+    source = f"desk:{ctx.user.username}"
+
+    async def act() -> Answer:
+        try:
+            ticket = await be.run("issue", department, lang, source)
+        except LedgerError as exc:
+            return exc.status, {
+                "error": {"code": exc.code, "message": ledger_message(_, exc.code, exc.message)}
+            }
+        label = department_label(request, department, ctx.lang)
+        message = _("Ticket %(number)s for %(department)s.").replace("%(number)s", ticket.number)
+        return 201, {"ticket": ticket.to_json(), "message": message.replace("%(department)s", label)}
+
+    (status, payload), _replayed = await request.app.state.web_replay.once(f"{ctx.user.id}:{key}", act)
+    return JSONResponse({**payload, "state": await be.snapshot()}, status_code=status)

@@ -1,0 +1,224 @@
+"""The technician page (admin users): devices, staff accounts, tokens, the site file, reset.
+
+Everything here changes who may do what, so every change is a POST with the session's CSRF
+token from a signed-in admin, answers in the JSON error shape when refused, and is logged with
+the admin's user name. A token's secret is shown once, in the answer that made it; the page
+can never show it again (only its hash is stored).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from common.errors import ConfigError, LedgerError
+from server import auth
+from server.web.backend import backend
+from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from server.web.desk import printer_state
+from server.web.render import render
+
+log = logging.getLogger(__name__)
+
+
+def site_file_report(settings: Any) -> dict[str, Any]:
+    """The site file in force, and whether the file on disk *now* still validates (a
+    technician may have edited it since the start; the service reads it only at start)."""
+    from config import load_settings
+    from config.loader import EMBEDDED, EMBEDDED_LABEL
+
+    source = settings.source
+    path = EMBEDDED if source == EMBEDDED_LABEL else Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return {"source": source, "ok": False, "problem": str(exc), "text": ""}
+    try:
+        load_settings(None if source == EMBEDDED_LABEL else path)
+    except ConfigError as exc:
+        return {"source": source, "ok": False, "problem": str(exc), "text": text}
+    return {"source": source, "ok": True, "problem": "", "text": text}
+
+
+async def tech_page(request: Request) -> Response:
+    ctx = await context(request)
+    if ctx.user is None:
+        query = "?expired=1&next=/tech" if ctx.expired else "?next=/tech"
+        return ctx.save(redirect("/desk/signin" + query))
+    _ = ctx._
+    if ctx.user.role != "admin":
+        page = render(
+            request,
+            "forbidden.html",
+            ctx.lang,
+            status_code=403,
+            csrf=ctx.session.csrf,
+            user=ctx.user,
+            show_desk_link=True,
+            message=_("Only a technician (admin) may open this page."),
+        )
+        return ctx.save(page)
+    be = backend(request)
+    settings = request.app.state.settings
+    devices = await be.devices()
+    for dev in devices:
+        dev["printer_state"] = printer_state(dev.get("printer")) or ""
+    users = await be.accounts(auth.list_users)
+    tokens = await be.accounts(auth.list_tokens)
+    page = render(
+        request,
+        "tech.html",
+        ctx.lang,
+        csrf=ctx.session.csrf,
+        user=ctx.user,
+        show_desk_link=True,
+        devices=devices,
+        users=users,
+        tokens=tokens,
+        counters=settings.counters,
+        site_file=site_file_report(settings),
+        boot={"strings": tech_strings(ctx)},
+    )
+    return ctx.save(page)
+
+
+def tech_strings(ctx: Ctx) -> dict[str, str]:
+    _ = ctx._
+    return {
+        "failed": _("That did not work. Try again."),
+        "token_made": _("New token – copy it now, it is shown only once:"),
+        "identify_sent": _("Asked %(device)s to identify itself."),
+        "revoked": _("revoked"),
+        "disabled": _("disabled"),
+        "confirm_revoke": _("Revoke this token? Devices using it stop working."),
+        "confirm_disable": _("Disable this account?"),
+        "reset_done": _("Today's queue was reset: %(n)s tickets cancelled."),
+        "saved": _("Saved."),
+        "live": _("Live"),
+        "reconnecting": _("Connection lost – reconnecting…"),
+    }
+
+
+def _refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
+    status = exc.status if 400 <= exc.status < 500 else 409
+    return error(status, exc.code, exc.message)
+
+
+async def _admin_body(request: Request) -> tuple[Ctx, dict[str, Any]] | Response:
+    ctx = await context(request)
+    refused = require_user_json(ctx, admin=True)
+    if refused is not None:
+        return refused
+    body = await read_json(request, ctx)
+    if isinstance(body, JSONResponse):
+        return body
+    return ctx, body
+
+
+def _opt_str(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+async def create_token(request: Request) -> Response:
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, body = got
+    role, counter, name = body.get("role"), _opt_str(body.get("counter")), _opt_str(body.get("name"))
+    if not isinstance(role, str):
+        return error(422, "invalid_role", ctx._("Choose a role."))
+    settings = request.app.state.settings
+    try:
+        secret, info = await backend(request).write_accounts(auth.create_token, role, counter, name, settings)
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s made token %d (%s)", ctx.user.username if ctx.user else "?", info.id, info.role)
+    return JSONResponse({"token": secret, "info": info.to_json()}, status_code=201)
+
+
+async def revoke_token(request: Request) -> Response:
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    raw = request.path_params["token_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        return error(404, "unknown_token", ctx._("No such token."))
+    try:
+        info = await backend(request).write_accounts(auth.revoke_token, int(raw))
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s revoked token %d", ctx.user.username if ctx.user else "?", info.id)
+    return JSONResponse({"info": info.to_json()})
+
+
+async def create_user(request: Request) -> Response:
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, body = got
+    username, password = body.get("username"), body.get("password")
+    role, counter = body.get("role", "staff"), _opt_str(body.get("counter"))
+    if not isinstance(username, str) or not isinstance(password, str) or not isinstance(role, str):
+        return error(422, "invalid_request", ctx._("User name, password and role are needed."))
+    settings = request.app.state.settings
+    try:
+        info = await backend(request).write_accounts(
+            auth.create_user, username.strip(), password, role, counter, settings
+        )
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s made user %s (%s)", ctx.user.username if ctx.user else "?", info.username, info.role)
+    return JSONResponse({"info": info.to_json()}, status_code=201)
+
+
+async def disable_user(request: Request) -> Response:
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    username = request.path_params["username"]
+    if ctx.user is not None and username == ctx.user.username:
+        return error(409, "own_account", ctx._("You cannot disable your own account."))
+    try:
+        info = await backend(request).write_accounts(auth.disable_user, username)
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s disabled user %s", ctx.user.username if ctx.user else "?", info.username)
+    return JSONResponse({"info": info.to_json()})
+
+
+async def identify(request: Request) -> Response:
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    device_id = request.path_params["device_id"]
+    try:
+        await backend(request).run("identify", device_id)
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    return JSONResponse({"device": {"id": device_id}})
+
+
+async def reset_day(request: Request) -> Response:
+    """Void every live ticket of today and restart numbering — only with the site id typed in."""
+    got = await _admin_body(request)
+    if isinstance(got, Response):
+        return got
+    ctx, body = got
+    site_id = request.app.state.settings.site.id
+    if body.get("confirm") != site_id:
+        return error(422, "not_confirmed", ctx._("Type the site id exactly to confirm the reset."))
+    try:
+        count = await backend(request).run("reset_day")
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.warning(
+        "tech: %s reset today's queue (%s tickets voided)", ctx.user.username if ctx.user else "?", count
+    )
+    return JSONResponse({"voided": count})
