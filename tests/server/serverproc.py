@@ -1,0 +1,168 @@
+"""A real site-service process for tests: start, wait until healthy, stop by PID."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Open around the clock (23:59 is the loader's latest end), so tests do not depend on the hour.
+SITE_TOML = """
+[site]
+id = "testsite"
+name = "Test site"
+timezone = "Europe/Oslo"
+languages = ["nb", "en"]
+last_ticket_min = 0
+kiosk_interval_s = {kiosk_interval}
+
+[site.hours]
+mon = ["00:00-23:59"]
+tue = ["00:00-23:59"]
+wed = ["00:00-23:59"]
+thu = ["00:00-23:59"]
+fri = ["00:00-23:59"]
+sat = ["00:00-23:59"]
+sun = ["00:00-23:59"]
+
+[[departments]]
+id = "nav"
+prefix = "A"
+max_number = 999
+name = {{ nb = "NAV", en = "NAV" }}
+
+[[departments]]
+id = "bygg"
+prefix = "B"
+max_number = 999
+name = {{ nb = "Byggesak", en = "Building" }}
+
+[[departments]]
+id = "tiny"
+prefix = "T"
+max_number = 3
+name = {{ nb = "Liten", en = "Tiny" }}
+
+[[counters]]
+id = "1"
+name = "Skranke 1"
+departments = ["nav"]
+
+[[counters]]
+id = "2"
+name = "Skranke 2"
+departments = ["nav", "bygg"]
+
+[[counters]]
+id = "3"
+name = "Skranke 3"
+departments = ["bygg"]
+
+[[counters]]
+id = "4"
+name = "Skranke 4"
+departments = ["tiny"]
+"""
+
+
+def write_site(path: Path, kiosk_interval: float = 2.0) -> Path:
+    path.write_text(SITE_TOML.format(kiosk_interval=kiosk_interval), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_cli(
+    *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=cwd or ROOT,
+        timeout=60,
+    )
+
+
+class ServerProcess:
+    """``python main.py server ... --host 127.0.0.1 --port N --no-mdns`` as a child process."""
+
+    def __init__(self, config: Path, db: Path, port: int | None = None, extra: tuple[str, ...] = ()) -> None:
+        self.config = config
+        self.db = db
+        self.port = port or free_port()
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = db.with_suffix(f".{self.port}.log")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v1"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/events"
+
+    def start(self, timeout: float = 30.0) -> None:
+        args = [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "server",
+            "--config",
+            str(self.config),
+            "--db",
+            str(self.db),
+        ]
+        args += ["--host", "127.0.0.1", "--port", str(self.port), *self.extra]
+        if "--mdns-interface" not in self.extra:
+            args.append("--no-mdns")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(args, cwd=self.db.parent, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not become healthy: {self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return None if proc is None else proc.returncode
+        os.kill(proc.pid, sig)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+            raise
+
+    def token(self, role: str, counter: str | None = None, name: str | None = None) -> str:
+        """A token made in-process on the same ledger file (the CLI path has its own tests)."""
+        from server import auth, schema
+
+        conn = schema.connect(self.db)
+        try:
+            secret, _ = auth.create_token(conn, role, counter, name)
+        finally:
+            conn.close()
+        return secret
