@@ -271,7 +271,7 @@ class Reads:
             seq = self.last_seq()
             counters = [self._counter_state(c.id) for c in self.settings.counters]
             since = db_time(day_start(service_day(now, self.tz), self.tz))
-            calls = []
+            calls: list[dict[str, Any]] = []
             for type_, at, data in self._conn.execute(
                 """SELECT type, at, data FROM events WHERE type IN ('ticket.called', 'ticket.recalled')
                    ORDER BY seq DESC"""
