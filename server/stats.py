@@ -229,7 +229,8 @@ def load_folded(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> tuple
     for row in conn.execute(
         "SELECT hour_utc, service_day, origin, department, counter, issued, called, served, "
         "no_show, void, transfers, waits, services, langs FROM hourly_stats "
-        "WHERE service_day BETWEEN ? AND ?",
+        "WHERE service_day BETWEEN ? AND ? "
+        "AND service_day IN (SELECT service_day FROM stats_days)",  # folded days only
         (start.isoformat(), end.isoformat()),
     ):
         hour = hours.get(row[0])
