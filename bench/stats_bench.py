@@ -23,12 +23,12 @@ import argparse
 import datetime as dt
 import json
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,10 +99,10 @@ AGG_INSERT = """INSERT INTO hourly_stats (hour_utc, hour_local, service_day, ori
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
-def as_agg_columns(rows: list[tuple[object, ...]], tz: object) -> list[tuple[object, ...]]:
+def as_agg_columns(rows: list[tuple[object, ...]], tz: Any) -> list[tuple[Any, ...]]:
     """Raw rows of one day → the fold's hourly_stats tuples (by the fold's own code)."""
     picked = [(r[9], r[5], r[4], r[13], r[6], r[7], r[11], r[15], r[14], r[16], r[17]) for r in rows]
-    out = []
+    out: list[tuple[Any, ...]] = []
     for a in aggregate_rows(picked, tz):  # type: ignore[arg-type]
         out.append(
             (
@@ -136,7 +136,7 @@ def build(path: Path, years: int, per_day: int, raw_days: int, today: dt.date) -
     raw_from = today - dt.timedelta(days=raw_days)
     t0 = time.perf_counter()
     # Old days: one template week of aggregates, re-dated for every older week.
-    template = {}
+    template: dict[int, list[tuple[Any, ...]]] = {}
     for k in range(7):
         day = raw_from - dt.timedelta(days=7 - k)
         template[day.weekday()] = as_agg_columns(day_rows(day, per_day, tz, rng, 0), tz)
@@ -235,9 +235,10 @@ def main() -> int:
         f"{span} days, per department by day, from ticket rows (never folded): median {med:.0f} ms, max {worst:.0f} ms"
     )
     conn.execute("ROLLBACK")
-    one_day = lambda: report(
-        conn, settings, today - dt.timedelta(days=1), today - dt.timedelta(days=1), "hour"
-    )  # noqa: E731
+
+    def one_day() -> None:
+        report(conn, settings, today - dt.timedelta(days=1), today - dt.timedelta(days=1), "hour")
+
     med, worst = timed(one_day)
     print(
         f"one day from {args.per_day} ticket rows (the live page's query): median {med:.0f} ms, max {worst:.0f} ms"
