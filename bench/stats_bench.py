@@ -52,7 +52,10 @@ def day_rows(
     span = 10 * 3600
     for i in range(per_day):
         origin, counters = ROUTES[rng.randrange(4)]
-        dep, counter = origin, rng.choice(counters)
+        dep = origin
+        counter: str | None = rng.choice(counters)
+        first: dt.datetime | None
+        called: dt.datetime | None
         issued = open_at + dt.timedelta(seconds=span * i / per_day + rng.random())
         r = rng.random()
         transfers = 0
