@@ -184,7 +184,8 @@ class KioskFlow:
             self.print_fault = self.printer_state
         self._go(screen)
 
-    def _is_resting(self) -> bool:
+    def is_resting(self) -> bool:
+        """Whether the screen is one the kiosk rests on (no visitor mid-way)."""
         if self.screen in RESTING:
             return True
         return self.screen == Screen.ASK_RECEPTION and self.ask_reason == AskReason.UNREACHABLE
@@ -327,7 +328,7 @@ class KioskFlow:
         elif idle >= kiosk.idle_timeout_s and on_screen >= kiosk.idle_timeout_s:
             changed = self.lang != self.settings.site.default_language or self.large_text
             self._reset_visitor()
-            if not self._is_resting() or self.screen != self.resting_screen():
+            if not self.is_resting() or self.screen != self.resting_screen():
                 self._rest()
             elif changed:
                 self._changed()
@@ -358,7 +359,7 @@ class KioskFlow:
             if self.service_ok is not False:
                 log.warning("service unreachable: %s", exc)
             self._mark_down()
-            if self._is_resting():
+            if self.is_resting():
                 self._rest()
             return False
         if self.service_ok is False:
@@ -393,7 +394,7 @@ class KioskFlow:
                 )
             )
         self.departments = tuple(views)
-        if self._is_resting():
+        if self.is_resting():
             self._rest()
         else:
             self._changed()
@@ -413,7 +414,7 @@ class KioskFlow:
     async def check_printer(self) -> PrinterState:
         """Poll the printer (background loop); the resting screen follows a fault or its repair."""
         state = await self._printer_status()
-        if self._is_resting():
+        if self.is_resting():
             self._rest()
         return state
 
@@ -445,7 +446,7 @@ class KioskFlow:
         """The hidden gesture. Only from a resting screen, and only with a PIN configured."""
         if not self.settings.kiosk.technician_pin_hash or self._pin_check is None:
             return False
-        if not self._is_resting():
+        if not self.is_resting():
             return False
         self.touch()
         self.pin_failed = False

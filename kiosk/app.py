@@ -1,0 +1,208 @@
+"""The Kivy skin over ``KioskFlow``: one window, rebuilt from the flow's state when it changes.
+
+Kivy runs inside asyncio (``App.async_run(async_lib="asyncio")``): the flow's timers, the HTTP
+client and zeroconf share the loop with the UI, and Kivy callbacks run in that loop, so a button's
+``on_press`` can start the flow's issuing task directly. Blocking work (printer IO, argon2) is in
+threads inside the flow; nothing here blocks.
+
+Import this module only after ``kiosk.window.configure_window()`` (Kivy reads its window settings when the
+window is first created).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from common.i18n import translator
+from kiosk import theme, words
+from kiosk.flow import KioskFlow, Screen
+from kiosk.screens import BUILDERS, Ctx
+from kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
+from kiosk.widgets import Text, paint
+
+log = logging.getLogger(__name__)
+
+
+class KioskRoot(BoxLayout):
+    """Top bar + the current screen. Watches every touch for the idle timer and the hidden corner."""
+
+    def __init__(self, app: KioskApp, **kw: Any) -> None:
+        super().__init__(orientation="vertical", **kw)
+        self.app = app
+        self._hold: Any = None
+        self._hold_uid: int | None = None
+
+    def on_touch_down(self, touch: Any) -> bool:
+        self.app.flow.touch()
+        if in_corner(self.app.metrics(), touch.x, touch.y):
+            self._hold_uid = touch.uid
+            self._hold = Clock.schedule_once(lambda _dt: self.app.flow.open_technician(), HOLD_S)
+        return bool(super().on_touch_down(touch))
+
+    def on_touch_move(self, touch: Any) -> bool:
+        if touch.uid == self._hold_uid and not in_corner(self.app.metrics(), touch.x, touch.y):
+            self._cancel_hold()
+        return bool(super().on_touch_move(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        if touch.uid == self._hold_uid:
+            self._cancel_hold()
+        return bool(super().on_touch_up(touch))
+
+    def _cancel_hold(self) -> None:
+        if self._hold is not None:
+            self._hold.cancel()
+        self._hold = None
+        self._hold_uid = None
+
+
+class KioskApp(App):  # type: ignore[misc]
+    """The visitor kiosk's window. ``flow`` holds all state; this class only draws it."""
+
+    title = "Nummerlapp kiosk"
+
+    def __init__(
+        self,
+        flow: KioskFlow,
+        *,
+        version: str = "",
+        log_tail: LogTail | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+        size: tuple[int, int] | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(**kw)
+        self.flow = flow
+        self.version = version
+        self.log_tail = log_tail
+        self._now = now or (lambda: dt.datetime.now(flow.settings.site.tz))
+        self._size = size
+        self._key: Any = None
+        self.pin = PinEntry()
+        self.content: BoxLayout | None = None
+        self.clock_label: Text | None = None
+        self.first_frame = asyncio.Event()
+        self.renders = 0
+
+    # -- building -------------------------------------------------------------------------------
+
+    def metrics(self) -> theme.Metrics:
+        return theme.Metrics(int(Window.width), int(Window.height), self.flow.large_text)
+
+    def build(self) -> Widget:
+        if self._size is not None and tuple(Window.size) != self._size:
+            Window.size = self._size
+        Window.clearcolor = theme.rgba(theme.NAVY)
+        root = KioskRoot(self)
+        self.top_bar = BoxLayout(size_hint_y=None)
+        paint(self.top_bar, theme.NAVY_LIGHT)
+        root.add_widget(self.top_bar)
+        self.content = BoxLayout()
+        root.add_widget(self.content)
+        self.flow.subscribe(lambda _flow: self.render())
+        Window.bind(size=lambda *_: self.render(force=True))
+        Clock.schedule_interval(self._every_second, 1.0)
+        self.render(force=True)
+        Clock.schedule_once(lambda _dt: self.first_frame.set(), 0)
+        return root
+
+    def _view_key(self) -> tuple[Any, ...]:
+        f = self.flow
+        return (
+            f.screen,
+            f.lang,
+            f.large_text,
+            tuple(Window.size),
+            f.departments,
+            f.ticket,
+            f.print_fault,
+            f.ask_reason,
+            f.notice,
+            f.site_closure,
+            f.pin_failed,
+            f.pin_locked(),
+            self.pin.digits,
+            f.tech_message,
+            f.printer_state if f.screen == Screen.TECHNICIAN else None,
+            f.service_ok if f.screen == Screen.TECHNICIAN else None,
+            f.is_resting(),
+        )
+
+    def render(self, force: bool = False) -> None:
+        """Rebuild the screen when what it shows changed (the flow notifies on every change)."""
+        if self.content is None:
+            return
+        key = self._view_key()
+        if key == self._key and not force:
+            return
+        self._key = key
+        self.renders += 1
+        m = self.metrics()
+        ctx = Ctx(self.flow, m, translator("kiosk", self.flow.lang), self._now())
+        self._build_top_bar(ctx)
+        self.content.clear_widgets()
+        if self.flow.screen == Screen.TECH_PIN:
+            widget = pin_screen(ctx, self.pin, lambda: self.render())
+        elif self.flow.screen == Screen.TECHNICIAN:
+            widget = technician_screen(ctx, self.log_tail, self.version)
+        else:
+            self.pin.digits = ""
+            widget = BUILDERS[self.flow.screen](ctx)
+        self.content.add_widget(widget)
+
+    def _build_top_bar(self, c: Ctx) -> None:
+        m = c.m
+        bar = self.top_bar
+        bar.clear_widgets()
+        bar.height = m.px(9)
+        bar.padding = (m.px(4), 0)
+        bar.add_widget(Text(self.flow.settings.site.name, m.px(3.6), theme.WHITE, bold=True, fixed=True))
+        self.clock_label = Text(
+            words.clock(c.now),
+            m.px(4.6),
+            theme.WHITE,
+            bold=True,
+            halign="right",
+            fixed=True,
+            size_hint_x=0.35,
+        )
+        bar.add_widget(self.clock_label)
+
+    def _every_second(self, _dt: float) -> None:
+        if self.clock_label is not None:
+            self.clock_label.text = words.clock(self._now())
+        if self.flow.screen == Screen.TECHNICIAN and self.renders % 1 == 0:
+            self.render(force=True)  # the log tail moves
+
+    # -- screenshots (docs and tests) -----------------------------------------------------------
+
+    def screenshot(self, path: Path) -> Path:
+        """Write the window as PNG to exactly ``path`` (Kivy's own adds a counter to the name)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made = Window.screenshot(name=str(path.with_suffix("")) + "-shot.png")
+        Path(made).replace(path)
+        return path
+
+
+async def run_app(app: KioskApp, flow: KioskFlow, **run_kw: Any) -> None:
+    """Run window and flow on this loop until the window closes, then stop the flow's work."""
+    runner = asyncio.get_running_loop().create_task(flow.run(**run_kw))
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+        await flow.aclose()

@@ -1,0 +1,22 @@
+"""Window settings Kivy must know before it creates its window.
+
+Kivy makes the window when ``kivy.core.window`` is first imported, reading ``kivy.config`` then;
+so this module imports no Kivy window code, and ``kiosk.cli`` (and tests, benches) call
+``configure_window`` before importing ``kiosk.app``.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def configure_window(width: int, height: int, fullscreen: bool = False) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0")
