@@ -429,8 +429,7 @@ class KioskFlow:
                 role="kiosk",
                 name=self.device.name,
                 version=self.device.version,
-                printer={"state": state.state, "detail": state.detail},
-                extra=self.device.extra or None,
+                printer={"state": state.state, "detail": state.detail[:200]},
             )
         except (ServiceUnavailable, LedgerError) as exc:
             log.warning("device status not reported: %s", exc)
