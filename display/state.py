@@ -30,6 +30,7 @@ from typing import Any
 
 MAX_CALLS = 12  # calls kept; the skin shows fewer
 STREAM_DOWN = "stream.down"  # the local message client/events.py yields when the link drops
+REFRESH = "refresh"  # local: a GET /api/v1/state read for fresh counts and estimates
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, str]:
@@ -132,7 +133,8 @@ class BoardState:
 
 def _call(raw: Mapping[str, Any], counters: Mapping[str, CounterView], recall: bool = False) -> Call | None:
     """A call from a snapshot entry (flat) or a call event (``ticket`` + ``counter`` objects)."""
-    ticket = raw.get("ticket") if isinstance(raw.get("ticket"), Mapping) else raw
+    inner = raw.get("ticket")
+    ticket: Mapping[str, Any] = inner if isinstance(inner, Mapping) else raw
     counter = raw.get("counter")
     if isinstance(counter, Mapping):
         counter_id = str(counter.get("id", ""))
@@ -142,7 +144,7 @@ def _call(raw: Mapping[str, Any], counters: Mapping[str, CounterView], recall: b
         counter_name = str(raw.get("counter_name") or "")
     if not counter_name and counter_id in counters:
         counter_name = counters[counter_id].name
-    number = ticket.get("number") if isinstance(ticket, Mapping) else None
+    number = ticket.get("number")
     if not number:
         return None
     return Call(
@@ -326,6 +328,7 @@ def _apply(state: BoardState, event: Mapping[str, Any]) -> BoardState:
         message = site.get("message")
         return replace(
             state,
+            in_sync=state.in_sync and not event.get("reset"),  # a day reset: only a snapshot is right
             site_name=str(site.get("name") or state.site_name),
             site_open=bool(site.get("open", state.site_open)),
             message=_frozen(message) if isinstance(message, Mapping) else state.message,
@@ -339,14 +342,37 @@ def _apply(state: BoardState, event: Mapping[str, Any]) -> BoardState:
     return state  # department.changed (handled above), device.status, types added later
 
 
+def _refresh(state: BoardState, message: Mapping[str, Any]) -> BoardState:
+    """Counts, estimates and opening from a ``GET /api/v1/state`` read, if it is not older than us.
+
+    Events say who was issued or called, not the new estimated wait, so the board reads the state
+    shortly after changes. Calls and counters are left to the stream (it owns their order); a read
+    older than what the stream has applied is ignored, one newer only refreshes figures the stream
+    will not change back.
+    """
+    snapshot = message.get("state")
+    seq = message.get("seq")
+    if state.seq is None or not isinstance(snapshot, Mapping) or not isinstance(seq, int) or seq < state.seq:
+        return state
+    site = snapshot.get("site") or {}
+    deps = [d for d in snapshot.get("departments") or () if isinstance(d, Mapping)]
+    return replace(
+        _with_departments(state, deps),
+        site_open=bool(site.get("open", state.site_open)),
+        site_name=str(site.get("name") or state.site_name),
+    )
+
+
 def reduce(state: BoardState, message: Mapping[str, Any]) -> BoardState:
     """The next state after one message from client/events.py (snapshot, event or stream.down)."""
     kind = message.get("type")
-    if kind == "snapshot":
+    if kind == "snapshot":  # from the stream: replaces everything
         snapshot = message.get("state")
         if not isinstance(snapshot, Mapping):
             return state
         return from_snapshot(state, snapshot, message.get("seq"))
+    if kind == REFRESH:
+        return _refresh(state, message)
     if kind == STREAM_DOWN:
         if not state.connected:
             return state
@@ -356,8 +382,8 @@ def reduce(state: BoardState, message: Mapping[str, Any]) -> BoardState:
         return state  # nothing to apply an event to before the first snapshot
     if seq <= state.seq:
         return state  # a duplicate
-    in_sync = state.in_sync and seq == state.seq + 1
-    return replace(_apply(state, message), seq=seq, in_sync=in_sync)
+    applied = _apply(state, message)
+    return replace(applied, seq=seq, in_sync=applied.in_sync and seq == state.seq + 1)
 
 
 def reduce_all(state: BoardState, messages: Iterable[Mapping[str, Any]]) -> BoardState:

@@ -182,3 +182,20 @@ def test_snapshot_call_with_recall_flag_and_unknown_counter() -> None:
         ),
     )
     assert state.latest is not None and state.latest.recall and state.latest.counter_name == "9"
+
+
+def test_refresh_updates_figures_only_when_not_older() -> None:
+    state = reduce(start(), called(11, "A012", "2"))
+    fresh = snapshot(seq=11)["state"]
+    fresh["departments"][0] = {**fresh["departments"][0], "waiting": 3, "estimated_wait_s": 420}
+    fresh["calls"] = []  # a refresh never touches calls
+    refreshed = reduce(state, {"type": "refresh", "seq": 11, "state": fresh})
+    nav = next(d for d in refreshed.departments if d.id == "nav")
+    assert (nav.waiting, nav.estimated_wait_s) == (3, 420)
+    assert refreshed.calls == state.calls and refreshed.seq == 11
+    assert reduce(state, {"type": "refresh", "seq": 9, "state": fresh}) == state  # older: ignored
+
+
+def test_day_reset_needs_a_snapshot() -> None:
+    state = reduce(start(), event(11, "site.changed", site={"id": "askim", "open": True}, reset=True))
+    assert not state.in_sync
