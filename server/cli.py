@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 from common.cli import DEFAULT_PORT, add_site_options, db_path_from_args, settings_from_args
+from common.errors import ServiceUnavailable
 
 TOKEN_ROLES = ("kiosk", "display", "staff", "admin")
 
@@ -90,10 +91,40 @@ def run_server(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         ws_ping_interval=20.0,
         ws_ping_timeout=20.0,
+        # No permessage-deflate: compressing would be per client per event (the hub encodes each
+        # event once for hundreds of boards); events are small and the LAN is not the bottleneck.
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
-    server.run()
+    server.run(sockets=[_listen_socket(args.host, args.port)])
     return 0 if server.started else 1
+
+
+SEND_BUFFER = 32 * 1024  # per connection; the kernel doubles it
+
+
+def _listen_socket(host: str, port: int) -> Any:
+    """The listening socket, with a small fixed send buffer that accepted connections inherit.
+
+    Why: Linux otherwise grows each socket's send buffer up to megabytes, so a stuck board would
+    park thousands of events in the kernel before the hub's per-client bound (256 events) ever
+    saw it fall behind. With 64 KiB in the kernel, the hub notices within a few hundred events
+    and drops the client (it reconnects to a fresh snapshot); snapshots and events still flow at
+    full speed to clients that read.
+    """
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServiceUnavailable(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 # -- token ---------------------------------------------------------------------------------------
