@@ -208,7 +208,7 @@ def _faults(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for dev in devices:
         state = printer_state(dev.get("printer"))
-        if state and state != "ok":
+        if state and state not in ("ok", "unknown"):
             out.append({"id": dev["id"], "name": dev.get("name") or dev["id"], "printer": state})
     return out
 

@@ -65,8 +65,14 @@ async def tech_page(request: Request) -> Response:
     be = backend(request)
     settings = request.app.state.settings
     devices = await be.devices()
+    sockets: dict[str, dict[str, Any]] = dict(getattr(request.app.state, "hub_clients", {}) or {})
     for dev in devices:
         dev["printer_state"] = printer_state(dev.get("printer")) or ""
+        dev["address"] = (sockets.pop(dev["id"], None) or {}).get("address", "")
+    for device_id, info in sockets.items():  # connected, named, but never reported a status
+        devices.append(
+            {"id": device_id, "role": info.get("role", ""), "address": info.get("address", ""), "status": {}}
+        )
     users = await be.accounts(auth.list_users)
     tokens = await be.accounts(auth.list_tokens)
     page = render(
@@ -81,9 +87,24 @@ async def tech_page(request: Request) -> Response:
         tokens=tokens,
         counters=settings.counters,
         site_file=site_file_report(settings),
+        printer_words=printer_words(ctx),
         boot={"strings": tech_strings(ctx)},
     )
     return ctx.save(page)
+
+
+def printer_words(ctx: Ctx) -> dict[str, str]:
+    """A printer state (``paper_end``, …) in the technician's words."""
+    _ = ctx._
+    return {
+        "ok": _("paper OK"),
+        "paper_near_end": _("printer paper is running out"),
+        "paper_end": _("printer is out of paper"),
+        "offline": _("printer is offline"),
+        "cover_open": _("printer cover is open"),
+        "error": _("printer error"),
+        "unknown": _("printer state unknown"),
+    }
 
 
 def tech_strings(ctx: Ctx) -> dict[str, str]:
@@ -97,7 +118,7 @@ def tech_strings(ctx: Ctx) -> dict[str, str]:
         "confirm_revoke": _("Revoke this token? Devices using it stop working."),
         "confirm_disable": _("Disable this account?"),
         "reset_done": _("Today's queue was reset: %(n)s tickets cancelled."),
-        "saved": _("Saved."),
+        **{"printer_" + k: v for k, v in printer_words(ctx).items()},
         "live": _("Live"),
         "reconnecting": _("Connection lost – reconnecting…"),
     }

@@ -13,6 +13,8 @@ let stateSeq = -1;
 let busy = false;
 // The browser's clock may differ from the server's: ages are measured on the server's clock.
 const clockSkewS = boot.server_now ? Date.now() / 1000 - boot.server_now : 0;
+// Printer states that are not a fault worth a banner on every desk.
+const QUIET = ["ok", "unknown"];
 const faults = new Map(boot.faults.map((f) => [f.id, f]));
 
 // ---- rendering ------------------------------------------------------------------------
@@ -155,16 +157,19 @@ function refreshSoon() {
   }, 60);
 }
 
+function printerWord(value) {
+  if (typeof value === "string") return value;
+  return value && typeof value === "object" ? value.state || value.status || null : null;
+}
+
 function deviceStatus(ev) {
   const dev = ev.device || {};
-  const id = dev.id || ev.device_id;
-  if (!id) return;
-  const status = ev.status || {};
-  const printer = status.printer || ev.printer || null;
-  if (printer && printer !== "ok") {
-    faults.set(id, { id, name: dev.name || status.name || id, printer });
+  if (!dev.id) return;
+  const printer = printerWord(dev.printer !== undefined ? dev.printer : (dev.status || {}).printer);
+  if (printer && !QUIET.includes(printer)) {
+    faults.set(dev.id, { id: dev.id, name: dev.name || dev.id, printer });
   } else {
-    faults.delete(id);
+    faults.delete(dev.id);
   }
   renderFaults();
 }

@@ -102,7 +102,7 @@ new Live({
     const printer = ev.device.printer;
     const state = typeof printer === "string" ? printer : printer && (printer.state || printer.status);
     const cell = row.querySelector('[data-cell="printer"]');
-    cell.textContent = state || "–";
+    cell.textContent = (state && (S["printer_" + state] || state)) || "–";
     cell.dataset.state = state || "none";
     row.querySelector('[data-cell="seen"]').textContent = (ev.device.last_seen || "").slice(0, 19).replace("T", " ");
   },
