@@ -29,7 +29,7 @@ def used_msgids() -> set[str]:
 def catalogue(lang: str) -> dict[str, str]:
     with (ROOT / "common" / "locale" / lang / "web.po").open("rb") as fh:
         cat = read_po(fh)
-    return {m.id: m.string for m in cat if m.id and not m.fuzzy and isinstance(m.id, str)}
+    return {m.id: str(m.string) for m in cat if m.id and not m.fuzzy and isinstance(m.id, str) and m.string}
 
 
 def test_sources_use_many_strings() -> None:
