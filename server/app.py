@@ -142,6 +142,7 @@ RULES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("POST", re.compile(rf"^{API}/devices/[^/]+/status/?$"), frozenset({"kiosk", "display", "admin"})),
     ("POST", re.compile(rf"^{API}/devices/[^/]+/identify/?$"), frozenset({"admin"})),
     ("GET", re.compile(rf"^{API}/devices/?$"), frozenset({"admin"})),
+    ("GET", re.compile(rf"^{API}/stats/?$"), frozenset({"admin"})),  # server/web_reports.py
 )
 
 Authenticator = Callable[[Scope], Awaitable["auth_mod.Principal | None"]]
@@ -366,7 +367,8 @@ def create_app(
 
     _declare_bearer(app)
 
-    _install_web(app)
+    for module in WEB_MODULES:
+        _install_web(app, module)
     return app
 
 
@@ -389,19 +391,24 @@ def _declare_bearer(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _install_web(app: FastAPI) -> None:
-    """Mount server/web/ (desk, technician, phone pages) when that part is present."""
+# Parts that add pages or endpoints to the app, each with ``install(app)``: the desk, technician
+# and phone pages (issue 7) and the statistics report (issue 8).
+WEB_MODULES = ("server.web", "server.web_reports")
+
+
+def _install_web(app: FastAPI, name: str) -> None:
+    """Mount an optional part when it is present (a missing part is not an error)."""
     import importlib
 
     try:
-        web = importlib.import_module("server.web")
+        module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name != "server.web":
+        if exc.name != name:
             raise
         return
-    install = getattr(web, "install", None)
+    install = getattr(module, "install", None)
     if install is None:
-        log.warning("server.web has no install(app) yet: web pages not mounted")
+        log.warning("%s has no install(app) yet: not mounted", name)
         return
     install(app)
 
