@@ -1,0 +1,334 @@
+"""The ticket: one layout model, rendered to ESC/POS bytes (here) and to a PNG (preview.py).
+
+``layout(view, settings)`` turns a :class:`TicketView` into a short list of ops (text lines
+with size/alignment/bold, a native QR code, a logo reference, feeds, a cut). Both renderers
+read the same ops, so the preview shows what the paper shows, line for line.
+
+Why the ops are this small: a serial printer at 9600 baud moves about one byte per
+millisecond, and a visitor is standing at the kiosk. The number is printed in the printer's
+own font magnified with ``GS ! n`` (never a raster image), the QR code with the native
+``GS ( k`` command, the logo by reference to the printer's NV memory; and a style command is
+sent only when the style changes. A normal ticket stays under 300 bytes.
+
+Text is encoded through one code page the printer profile supports (CP865 "Nordic" first: it
+has æ ø å ä ö é and their capitals), selected once with ``ESC t n`` after ``ESC @``.
+Typographic punctuation the code page lacks (– ’ “ …) becomes its ASCII look-alike; any other
+character the code page cannot print becomes ``?`` on paper and in the preview alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
+from escpos.printer import Dummy
+
+from common.errors import ConfigError
+from common.i18n import translator
+from config.model import PrinterSettings
+
+Align = Literal["left", "center", "right"]
+
+# Font A on Epson-class printers: 12 x 24 dots (the same cell at 203 and 180 dpi).
+FONT_W = 12
+FONT_H = 24
+MAX_MAGNIFICATION = 8  # GS ! n allows 1..8 in each direction
+NV_KEY = "NL"  # key code of our logo in the printer's NV graphics memory
+
+ESC_INIT = b"\x1b@"
+PREFERRED_CODEPAGES = ("CP865", "CP858", "CP850", "CP1252", "ISO_8859-15", "CP437")
+_ASCII_LOOKALIKES = str.maketrans(
+    {
+        "–": "-",
+        "—": "-",
+        "‒": "-",
+        "−": "-",
+        "‘": "'",
+        "’": "'",
+        "‚": ",",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "…": "...",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+    }
+)
+_QR_EC = {"L": QR_ECLEVEL_L, "M": QR_ECLEVEL_M, "Q": QR_ECLEVEL_Q, "H": QR_ECLEVEL_H}
+
+
+# ---------------------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """Everything printed on one ticket, already in the visitor's language. No personal data.
+
+    ``issued_at`` is printed in its own offset (the caller passes site-local time).
+    ``ticket_id`` is not printed; it names the file printer's output (``<number>-<id>.bin``).
+    """
+
+    site_name: str
+    department_name: str
+    number: str
+    issued_at: dt.datetime
+    ahead: int | None = None
+    estimated_wait_s: int | None = None
+    qr_url: str | None = None
+    footer: str = ""
+    lang: str = "en"
+    logo: bool = True
+    ticket_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.number or not self.number.isprintable():
+            raise ValueError(f"ticket number must be printable text, got {self.number!r}")
+        if self.issued_at.tzinfo is None:
+            raise ValueError("issued_at must be an aware datetime")
+        if self.ahead is not None and self.ahead < 0:
+            raise ValueError(f"ahead must be >= 0, got {self.ahead}")
+        if self.estimated_wait_s is not None and self.estimated_wait_s < 0:
+            raise ValueError(f"estimated_wait_s must be >= 0, got {self.estimated_wait_s}")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line of text (already wrapped to fit)."""
+
+    text: str
+    width: int = 1  # magnification 1..8
+    height: int = 1
+    align: Align = "left"
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class QrCode:
+    data: str
+    module: int = 6  # dots per module
+    ec: str = "M"
+
+
+@dataclass(frozen=True)
+class Logo:
+    """``nv``: print the image stored in the printer (by key); ``raster``: send ``image`` each time."""
+
+    mode: Literal["nv", "raster"] = "nv"
+    key: str = NV_KEY
+    image: str | None = None  # path, raster mode only
+
+
+@dataclass(frozen=True)
+class Feed:
+    lines: int = 1
+
+
+@dataclass(frozen=True)
+class Cut:
+    pass
+
+
+Op = Line | QrCode | Logo | Feed | Cut
+
+
+# --------------------------------------------------------------------------------------- layout
+
+
+def columns(dots: int, width: int = 1) -> int:
+    """Characters of font A that fit on one line at horizontal magnification ``width``."""
+    return max(1, dots // (FONT_W * width))
+
+
+def number_magnification(number: str, dots: int) -> int:
+    """The largest ``GS !`` magnification (≤ 8) at which ``number`` fits in 90 % of the paper."""
+    return max(1, min(MAX_MAGNIFICATION, int(dots * 0.9) // (FONT_W * len(number))))
+
+
+def qr_module(dots: int) -> int:
+    """Dots per QR module: about 25 mm wide on 80 mm paper, 20 mm on 58 mm."""
+    return 6 if dots >= 512 else 5
+
+
+def _wrapped(
+    text: str, *, width: int = 1, height: int = 1, align: Align = "center", bold: bool = False, dots: int
+) -> list[Line]:
+    cols = columns(dots, width)
+    parts = textwrap.wrap(text, cols, break_long_words=True, break_on_hyphens=False) or [""]
+    return [Line(p, width, height, align, bold) for p in parts]
+
+
+def format_issued(view: TicketView) -> str:
+    from babel.dates import format_datetime
+
+    _ = translator("printer", view.lang)
+    # Translators: a Unicode/CLDR date pattern for the time a ticket was issued.
+    pattern = _("d MMM y, HH:mm")
+    try:
+        return format_datetime(view.issued_at, pattern, locale=view.lang)
+    except (ValueError, LookupError):
+        return format_datetime(view.issued_at, pattern, locale="en")
+
+
+def wait_minutes(seconds: int) -> int:
+    """Round a wait estimate up to whole minutes (a visitor prefers a pleasant surprise)."""
+    return max(1, math.ceil(seconds / 60))
+
+
+def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None = None) -> list[Op]:
+    """The ticket as ops. ``logo_image``: the file a raster logo is read from (raster mode only)."""
+    _ = translator("printer", view.lang)
+    dots = settings.dots
+    ops: list[Op] = []
+    if view.logo and settings.logo == "nv":
+        ops += [Logo("nv"), Feed(1)]
+    elif view.logo and settings.logo == "raster" and logo_image:
+        ops += [Logo("raster", image=logo_image), Feed(1)]
+    ops += _wrapped(view.site_name, bold=True, dots=dots)
+    ops.append(Feed(1))
+    ops += _wrapped(view.department_name, width=2, height=2, bold=True, dots=dots)
+    mag = number_magnification(view.number, dots)
+    ops.append(Line(view.number, mag, mag, "center", True))
+    ops.append(Feed(1))
+    if view.ahead is not None:
+        if view.ahead == 0:
+            ops += _wrapped(_("You are next"), dots=dots)
+        else:
+            ops += _wrapped(_("People ahead of you: {n}").format(n=view.ahead), dots=dots)
+    if view.estimated_wait_s is not None and view.ahead != 0:
+        minutes = wait_minutes(view.estimated_wait_s)
+        ops += _wrapped(_("Estimated wait: about {n} min").format(n=minutes), dots=dots)
+    ops += _wrapped(format_issued(view), dots=dots)
+    if view.qr_url and settings.qr:
+        ops += [Feed(1), QrCode(view.qr_url, qr_module(dots)), Feed(1)]
+    if view.footer:
+        ops += _wrapped(view.footer, dots=dots)
+    ops.append(Cut())
+    return ops
+
+
+# ------------------------------------------------------------------------------------- encoding
+
+
+def _profile_codepages(settings: PrinterSettings) -> dict[str, str]:
+    from escpos.capabilities import get_profile
+
+    return dict(get_profile(settings.profile).get_code_pages())
+
+
+def _encodes(codepage: str, text: str) -> bool:
+    from escpos.magicencode import Encoder
+
+    enc = Encoder({codepage: 0})
+    return all(enc.can_encode(codepage, ch) for ch in text)
+
+
+def plain(text: str) -> str:
+    """Typographic punctuation → ASCII look-alikes (code pages rarely have them)."""
+    return text.translate(_ASCII_LOOKALIKES)
+
+
+def choose_codepage(ops: Sequence[Op], settings: PrinterSettings) -> str:
+    """One code page for the whole ticket: ``options.codepage`` if set, else the first of
+    CP865, CP858, CP850, CP1252, ISO-8859-15, CP437 that the profile has and that encodes every
+    character of the ticket (or, if none does, the first the profile has)."""
+    available = _profile_codepages(settings)
+    wanted = settings.options.get("codepage")
+    if wanted is not None:
+        if wanted not in available:
+            raise ConfigError(
+                "site file",
+                f"printers.{settings.id}.options.codepage",
+                f"{wanted!r} is not a code page of profile {settings.profile!r} (it has {', '.join(sorted(available))})",
+            )
+        return str(wanted)
+    text = "".join(plain(op.text) for op in ops if isinstance(op, Line))
+    candidates = [cp for cp in PREFERRED_CODEPAGES if cp in available]
+    if not candidates:
+        raise ConfigError(
+            "site file",
+            f"printers.{settings.id}.profile",
+            f"profile {settings.profile!r} has no Latin code page",
+        )
+    return next((cp for cp in candidates if _encodes(cp, text)), candidates[0])
+
+
+def printable(text: str, codepage: str) -> str:
+    """What the paper will show for ``text`` in ``codepage`` (the preview draws this)."""
+    from escpos.codepages import CodePages
+    from escpos.magicencode import Encoder
+
+    raw = Encoder({codepage: 0}).encode(plain(text), codepage)
+    python_name = CodePages.get_encoding(codepage).get("python_encode", codepage)
+    return raw.decode(python_name, errors="replace")
+
+
+# ------------------------------------------------------------------------------------ rendering
+
+
+def _nv_print(settings: PrinterSettings, key: str) -> bytes:
+    """Print the NV logo: ``GS ( L`` fn 69 where the profile has graphics, else legacy ``FS p``."""
+    from printer.logo import nv_print_command
+
+    return nv_print_command(settings, key)
+
+
+def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
+    """Render ops to ESC/POS with python-escpos (on a Dummy with the configured profile)."""
+    ops = list(ops)
+    codepage = choose_codepage(ops, settings)
+    p = Dummy(profile=settings.profile)
+    p._raw(ESC_INIT)
+    p.charcode(codepage)  # emits ESC t n and pins the code page (no silent switching)
+    align: Align = "left"
+    size = (1, 1)
+    bold = False
+
+    def set_align(a: Align) -> None:
+        nonlocal align
+        if a != align:
+            p.set(align=a)
+            align = a
+
+    for op in ops:
+        if isinstance(op, Line):
+            set_align(op.align)
+            if (op.width, op.height) != size:
+                p.set(custom_size=True, width=op.width, height=op.height)
+                size = (op.width, op.height)
+            if op.bold != bold:
+                p.set(bold=op.bold)
+                bold = op.bold
+            p.text(plain(op.text) + "\n")
+        elif isinstance(op, Feed):
+            p._raw(b"\n" * op.lines if op.lines <= 3 else b"\x1bd" + bytes([min(op.lines, 255)]))
+        elif isinstance(op, QrCode):
+            set_align("center")
+            p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
+        elif isinstance(op, Logo):
+            set_align("center")
+            if op.mode == "nv":
+                p._raw(_nv_print(settings, op.key))
+            elif op.image:
+                from printer.logo import load_logo
+
+                p.image(load_logo(op.image, settings.dots), impl="bitImageRaster")
+        elif isinstance(op, Cut):
+            if p.profile.supports("paperPartCut") or p.profile.supports("paperFullCut"):
+                # GS V 66 0: the printer feeds to its cutter itself, then cuts (partial where it can).
+                p._raw(b"\x1dVB\x00" if p.profile.supports("paperPartCut") else b"\x1dVA\x00")
+            else:
+                p._raw(b"\x1bd\x04")  # no cutter: feed the footer past the tear bar
+    return bytes(p.output)
+
+
+def render(view: TicketView, settings: PrinterSettings, logo_image: str | None = None) -> bytes:
+    """The ticket's ESC/POS bytes (ARCHITECTURE.md: ``printer.render``)."""
+    return to_escpos(layout(view, settings, logo_image), settings)
