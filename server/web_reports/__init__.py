@@ -50,6 +50,20 @@ def install(app: Any) -> None:
     app.add_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
     app.add_route("/api/v1/stats", stats_api, methods=["GET"], include_in_schema=False)
     app.mount("/static/reports", StaticFiles(directory=str(HERE / "static")), name="reports-static")
+    service = getattr(app.state, "auth", None)
+    if service is not None and hasattr(service, "extra"):
+        # server/app.py's AuthMiddleware guards /api/v1/stats (admin); the page polls it with
+        # the desk pages' session cookie, so an admin session counts there (and only there).
+        service.extra.append(_session_principal)
+
+
+async def _session_principal(scope: Any) -> Any:
+    if scope.get("path", "").rstrip("/") != "/api/v1/stats" or "app" not in scope:
+        return None
+    user = await _session_user(Request(scope))
+    if user is None:
+        return None
+    return auth.Principal("user", user.id, user.role, user.counter, user.username)
 
 
 # -- wiring ----------------------------------------------------------------------------------
