@@ -1,0 +1,348 @@
+"""The board app: Kivy, the event stream, discovery and announcements sharing one asyncio loop.
+
+    options = BoardOptions.from_settings(settings, lang="nb")
+    configure_window(1920, 1080)            # before anything imports kivy.core.window
+    asyncio.run(run_board(BoardApp(options)))
+
+One loop owns everything (DESIGN.md): ``App.async_run(async_lib="asyncio")`` drives Kivy, the
+event stream is a task, zeroconf is ``AsyncZeroconf``, espeak-ng is an asyncio subprocess. The
+UI is a skin: every message goes through :func:`display.state.reduce`, then the screen copies
+:func:`display.view.board_text` into its labels. Side effects hang off *changes* of the state
+(a rising ``call_serial`` highlights and announces; a rising ``identify_serial`` shows the
+board's name; ``in_sync`` turning false asks the stream for a fresh snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from client.events import EventStream
+from display.announce import Announcer, KivyPlayer, Player, SpeechCache
+from display.state import BoardState, new_calls, reduce
+from display.view import board_text
+
+if TYPE_CHECKING:
+    from config.model import Settings
+
+log = logging.getLogger(__name__)
+
+REFRESH_AFTER_S = 1.0  # read fresh counts/estimates this long after the last ticket event
+REFRESH_EVERY_S = 60.0  # and at least this often (estimates age with time)
+
+
+@dataclass(frozen=True)
+class BoardOptions:
+    """Everything a board needs to know, made once from the site file and the command line."""
+
+    lang: str = "nb"
+    site_id: str | None = None  # mDNS: the site whose server to find (None: any)
+    server_url: str = ""  # fixed address when mDNS finds nothing (or mDNS is off)
+    zone: tuple[str, ...] | None = None  # departments shown (None: all)
+    message: str = ""  # the site file's message line in ``lang``
+    board_id: str = field(default_factory=lambda: f"board-{socket.gethostname()}")
+    board_name: str = ""
+    voice_languages: tuple[str, ...] = ()
+    site_language: str = "nb"
+    announce: bool = True
+    mdns: bool = True
+    mdns_interfaces: tuple[str, ...] | None = None
+    cache_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "nummerlapp-board")
+    highlight_s: float = 6.0
+    identify_s: float = 8.0
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, lang: str | None = None, zone_id: str | None = None, **overrides: Any
+    ) -> BoardOptions:
+        from common.errors import ConfigError
+
+        site = settings.site
+        lang = lang or site.default_language
+        zone = settings.zone(zone_id or settings.board.zone)
+        if zone_id and zone is None:
+            raise ConfigError(settings.source, "--zone", f"no zone {zone_id!r} in the site file")
+        values: dict[str, Any] = {
+            "lang": lang,
+            "site_id": site.id,
+            "server_url": site.server_url,
+            "zone": zone.departments if zone is not None else None,
+            "message": site.message.get(lang, ""),
+            "voice_languages": settings.board.voice_languages or (site.default_language,),
+            "site_language": site.default_language,
+            "announce": settings.board.announce,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def configure_window(
+    width: int, height: int, *, fullscreen: bool = False, rotation: int = 0, maxfps: int = 30
+) -> None:
+    """Set Kivy's window up before it exists (Kivy reads Config when the window is made).
+
+    ``maxfps`` 30: the board changes a few times a minute, and a frame within 33 ms of an event
+    is "the next frame" to anyone in the room, while the Pi spends half the wake-ups idling.
+    """
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "rotation", str(rotation))
+    Config.set("graphics", "maxfps", str(maxfps))
+    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
+    Config.set("kivy", "exit_on_escape", "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _make_app_class() -> type:
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from display.widgets import BoardScreen
+
+    class BoardApp(App):  # type: ignore[misc]
+        """The Kivy app. ``feed(message)`` is the only way state changes."""
+
+        title = "Nummerlapp"
+
+        def __init__(self, options: BoardOptions, player: Player | None = None) -> None:
+            super().__init__()
+            self.options = options
+            self.state = BoardState(board_id=options.board_id)
+            self.screen: BoardScreen | None = None
+            self.stream: EventStream | None = None
+            self.announcer: Announcer | None = None
+            if options.announce:
+                self.announcer = Announcer(
+                    SpeechCache(options.cache_dir),
+                    player or KivyPlayer(),
+                    options.voice_languages,
+                    options.site_language,
+                )
+            self.frames = 0
+            self.latencies: list[float] = []  # message fed → next frame, seconds
+            self._pending_frame: float | None = None
+            self._frame_event: asyncio.Event | None = None
+            self._unhighlight: Any = None
+            self._unidentify: Any = None
+            self._refresh_handle: asyncio.TimerHandle | None = None
+            self.on_message: Callable[[dict[str, Any]], None] | None = None  # for tests/bench
+
+        # -- Kivy
+
+        def build(self) -> BoardScreen:
+            width, height = Window.size
+            self.screen = BoardScreen(int(width), int(height))
+            self.screen.show(
+                board_text(self.state, self.options.lang, self.options.zone, self.options.message)
+            )
+            self._tick_clock(0)
+            Clock.schedule_interval(self._tick_clock, 1.0)
+            Window.bind(on_flip=self._on_flip)
+            return self.screen
+
+        def _tick_clock(self, _dt: float) -> None:
+            if self.screen is not None:
+                self.screen.clock.text = time.strftime("%H:%M")  # equal text: no redraw
+
+        def _on_flip(self, *_args: object) -> None:
+            self.frames += 1
+            if self._pending_frame is not None:
+                self.latencies.append(time.perf_counter() - self._pending_frame)
+                self._pending_frame = None
+            if self._frame_event is not None:
+                self._frame_event.set()
+
+        async def next_frame(self, timeout: float = 5.0) -> None:
+            """Wait for the window's next flip (a drawn frame)."""
+            self._frame_event = asyncio.Event()
+            await asyncio.wait_for(self._frame_event.wait(), timeout)
+
+        # -- state
+
+        def feed(self, message: dict[str, Any]) -> None:
+            old = self.state
+            new = reduce(old, message)
+            if new is old or new == old:
+                return
+            self.state = new
+            if self.screen is not None:
+                self.screen.show(board_text(new, self.options.lang, self.options.zone, self.options.message))
+                self._pending_frame = time.perf_counter()
+            calls = new_calls(old, new)
+            if calls:
+                self._highlight()
+                if self.announcer is not None:
+                    for call in calls:
+                        self.announcer.announce(call)
+            if new.identify_serial != old.identify_serial:
+                self._identify()
+            if new.connected and not new.in_sync and self.stream is not None:
+                asyncio.get_running_loop().create_task(self.stream.resync())
+            if str(message.get("type", "")).startswith("ticket.") or message.get("type") == "snapshot":
+                self._schedule_refresh(REFRESH_AFTER_S)
+            if self.on_message is not None:
+                self.on_message(message)
+
+        def _highlight(self) -> None:
+            if self.screen is None:
+                return
+            self.screen.highlight(True)
+            if self._unhighlight is not None:
+                self._unhighlight.cancel()
+            self._unhighlight = Clock.schedule_once(
+                lambda _dt: self.screen.highlight(False), self.options.highlight_s
+            )
+
+        def _identify(self) -> None:
+            if self.screen is None:
+                return
+            from common.i18n import translator
+
+            name = self.options.board_name or self.options.board_id
+            self.screen.identify(
+                translator("display", self.options.lang)("This is board {name}").format(name=name)
+            )
+            if self._unidentify is not None:
+                self._unidentify.cancel()
+            self._unidentify = Clock.schedule_once(
+                lambda _dt: self.screen.identify(None), self.options.identify_s
+            )
+
+        # -- fresh counts and estimates (events do not carry them)
+
+        def _schedule_refresh(self, delay: float) -> None:
+            if self._refresh_handle is not None:
+                self._refresh_handle.cancel()
+            loop = asyncio.get_running_loop()
+            self._refresh_handle = loop.call_later(delay, lambda: loop.create_task(self.refresh()))
+
+        async def refresh(self) -> None:
+            import httpx
+
+            self._schedule_refresh(REFRESH_EVERY_S)
+            url = self.stream.url if self.stream is not None else None
+            if not url or not self.state.connected:
+                return
+            base = url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
+            base = base.removesuffix("/events")
+            try:
+                async with httpx.AsyncClient(timeout=3.0) as http:
+                    response = await http.get(f"{base}/state")
+                    response.raise_for_status()
+                    snapshot = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                log.info("board: state refresh failed: %s", exc)
+                return
+            self.feed({"type": "refresh", "seq": snapshot.get("seq"), "state": snapshot})
+
+    return BoardApp
+
+
+_APP_CLASS: type | None = None
+
+
+def BoardApp(options: BoardOptions, player: Player | None = None) -> Any:
+    """Make the board's Kivy app (the class is built on first use, after configure_window)."""
+    global _APP_CLASS
+    if _APP_CLASS is None:
+        _APP_CLASS = _make_app_class()
+    return _APP_CLASS(options, player)
+
+
+async def _resolver(options: BoardOptions, browser: Any) -> Callable[[], Any]:
+    first = True
+
+    async def resolve() -> str | None:
+        nonlocal first
+        if browser is not None:
+            wait = 3.0 if first else (1.0 if options.server_url else 2.0)
+            first = False
+            device = await browser.wait_for(lambda d: True, wait)
+            if device is not None:
+                return str(device.base_url)
+        return options.server_url or None
+
+    return resolve
+
+
+async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
+    """Run the board until its window closes: Kivy, stream, discovery, advertisement.
+
+    ``tasks`` are extra coroutine functions run alongside (tests and benchmarks drive the board
+    with them); when all of them finish, the app stops.
+    """
+    options: BoardOptions = app.options
+    aiozc = browser = advertiser = None
+    if options.mdns:
+        from zeroconf import IPVersion
+        from zeroconf.asyncio import AsyncZeroconf
+
+        from common.discovery import Advertiser, Browser, _zc_interfaces
+
+        interfaces = list(options.mdns_interfaces) if options.mdns_interfaces else None
+        aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)  # type: ignore[arg-type]
+        browser = Browser(role="server", site=options.site_id, interfaces=interfaces, aiozc=aiozc)
+        await browser.start()
+        advertiser = Advertiser(
+            "board", options.site_id or "", 0, device_id=options.board_id, interfaces=interfaces, aiozc=aiozc,
+            properties={"name": options.board_name or options.board_id, "zone": ",".join(options.zone or ())},
+        )  # fmt: skip
+        try:
+            await advertiser.start()
+        except Exception as exc:  # a board that cannot advertise still shows calls
+            log.warning("board: could not advertise over mDNS: %s", exc)
+            advertiser = None
+    server: Any = await _resolver(options, browser) if browser is not None else options.server_url
+    if not server:
+        from common.errors import ConfigError
+
+        raise ConfigError("<board>", "server", "no --server address and mDNS is off: nothing to connect to")
+    app.stream = EventStream(server)
+
+    async def consume() -> None:
+        async for message in app.stream:
+            app.feed(message)
+
+    async def extra() -> None:
+        try:
+            await asyncio.gather(*(t() for t in tasks))
+        finally:
+            app.stop()
+
+    consumer = asyncio.create_task(consume())
+    driver = asyncio.create_task(extra()) if tasks else None
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        await app.stream.close()
+        for task in (consumer, driver):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if driver is not None and driver.done() and not driver.cancelled() and driver.exception():
+            raise driver.exception()  # type: ignore[misc]
+        if app._refresh_handle is not None:
+            app._refresh_handle.cancel()
+        if app.announcer is not None:
+            await app.announcer.close()
+        if advertiser is not None:
+            await advertiser.stop()
+        if browser is not None:
+            await browser.stop()
+        if aiozc is not None:
+            await aiozc.async_close()

@@ -1,0 +1,169 @@
+"""One rendered board scenario in its own process (Kivy's global state stays out of pytest).
+
+    python tests/display/board_scenario.py fixture --size 1920x1080 --lang nb --out board.png
+    python tests/display/board_scenario.py server --server http://127.0.0.1:PORT --token T --out x.png
+
+Prints one JSON line: what the labels said, frame latencies, the screenshot path. ``fixture``
+feeds hand-made PROTOCOL.md messages; ``server`` connects to a real service, issues tickets and
+calls over HTTP, and waits for the call to be drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=("fixture", "server"))
+    p.add_argument("--size", default="1920x1080")
+    p.add_argument("--lang", default="nb")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--highlight", action="store_true", help="screenshot while the new call is highlighted")
+    p.add_argument("--down", action="store_true", help="drop the stream before the screenshot")
+    p.add_argument("--identify", action="store_true")
+    p.add_argument("--server", default="")
+    p.add_argument("--token", default="")
+    p.add_argument("--wav-dir", type=Path, default=None)
+    return p.parse_args()
+
+
+async def shoot(app: Any, out: Path) -> str:
+    from kivy.core.window import Window
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = Window.screenshot(name=str(out))
+    os.replace(written, out)
+    return str(out)
+
+
+async def fixture(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    from boardfixtures import called, event, snapshot
+
+    while app.frames < 1:  # built and drawn once
+        await asyncio.sleep(0.01)
+    calls = [
+        {"number": "B004", "department": "byggesak", "counter": "3", "at": "x"},
+        {"number": "A010", "department": "nav", "counter": "2", "at": "x"},
+        {"number": "C002", "department": "bolig", "counter": "4", "at": "x"},
+        {"number": "A009", "department": "nav", "counter": "1", "at": "x"},
+        {"number": "A008", "department": "nav", "counter": "2", "at": "x"},
+        {"number": "B003", "department": "byggesak", "counter": "3", "at": "x"},
+    ]
+    snap = snapshot(seq=40, calls=calls)
+    snap["state"]["counters"].append({"id": "4", "name": "Skranke 4", "state": "open", "ticket": None})
+    app.feed(snap)
+    app.feed(called(41, "A012", "2"))
+    if args.identify:
+        app.feed(event(42, "device.identify", device={"id": app.options.board_id}))
+    if args.down:
+        app.feed({"type": "stream.down", "reason": "test"})
+    if not args.highlight:
+        app.screen.highlight(False)
+    await app.next_frame()  # the fed messages changed labels: one frame draws them
+    result["screenshot"] = await shoot(app, args.out)
+
+
+async def server(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not app.state.connected:
+        assert loop.time() < deadline, "the board never connected"
+        await asyncio.sleep(0.02)
+    result["before"] = app.screen.texts()
+    headers = {"Authorization": f"Bearer {args.token}"}
+    async with httpx.AsyncClient(base_url=args.server, headers=headers, timeout=10) as http:
+        for dep in ("nav", "nav", "bygg"):
+            (await http.post("/tickets", json={"department": dep})).raise_for_status()
+        sent = time.perf_counter()
+        ticket = (await http.post("/counters/2/next")).json()["ticket"]
+    result["called"] = ticket["number"]
+    while app.screen.number.text != ticket["number"]:
+        assert loop.time() < deadline, f"the call never showed: {app.screen.texts()}"
+        await asyncio.sleep(0.005)
+    await app.next_frame()
+    result["http_to_frame_s"] = time.perf_counter() - sent
+    # the refresh after the call brings the service's own counts; wait for it
+    while app.screen.texts()["departments"][0][1] != "1":
+        assert loop.time() < deadline, f"counts never refreshed: {app.screen.texts()}"
+        await asyncio.sleep(0.02)
+    await app.next_frame()
+    result["screenshot"] = await shoot(app, args.out)
+    if app.announcer is not None:
+        await app.announcer.wait_idle(30)
+        result["played"] = [p.path.name for p in app.announcer.player.played]
+
+
+def main() -> int:
+    args = parse()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    from display.app import BoardApp, BoardOptions, configure_window, run_board
+
+    configure_window(width, height)
+    from display.announce import RecordingPlayer
+
+    options = BoardOptions(
+        lang=args.lang,
+        server_url=args.server,
+        mdns=False,
+        zone=("nav", "byggesak", "bolig", "tolk") if args.mode == "fixture" else None,
+        message={"nb": "Velkommen! Husk å ta med legitimasjon.", "en": "Welcome! Please bring your ID."}.get(
+            args.lang, ""
+        ),
+        board_id="board-test",
+        board_name="Venterom 1",
+        announce=args.mode == "server",
+        voice_languages=("nb", "en"),
+        cache_dir=args.wav_dir or Path(tempfile.mkdtemp(prefix="board-wav-")),
+    )
+    app = BoardApp(options, player=RecordingPlayer())
+    result: dict[str, Any] = {}
+
+    async def drive() -> None:
+        try:
+            if args.mode == "fixture":
+                await fixture(app, args, result)
+            else:
+                await server(app, args, result)
+            result["texts"] = app.screen.texts()
+            result["latencies"] = app.latencies
+        except BaseException as exc:
+            result["error"] = repr(exc)
+            raise
+
+    async def run() -> None:
+        if args.mode == "fixture":
+            task = asyncio.create_task(drive())
+            task.add_done_callback(lambda _t: app.stop())
+            await app.async_run(async_lib="asyncio")
+            await task
+        else:
+            await run_board(app, [drive])
+
+    try:
+        asyncio.run(run())
+    finally:
+        print(json.dumps(result))
+    return 0 if "error" not in result else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
