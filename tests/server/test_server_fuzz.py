@@ -61,7 +61,7 @@ def test_openapi_fuzz(fuzz_server: ServerProcess, mode: GenerationMode) -> None:
             @settings(
                 max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
             )
-            def run(case: schemathesis.Case) -> None:
+            def run(case: schemathesis.Case, secured: bool = secured) -> None:
                 for headers in [admin, None] if secured else [None]:
                     before = seq()
                     response = case.call_and_validate(base_url=root, headers=headers, timeout=10)
