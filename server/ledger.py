@@ -542,11 +542,24 @@ class Ledger(Reads):
 
     # ----------------------------------------------------------------- reads that roll the day
 
-    def snapshot(self) -> dict[str, Any]:
+    def _ensure_day(self) -> None:
+        """Reads through the writer see the new day's state, not yesterday's leftovers."""
         now = self._now()
-        if service_day(now, self.tz).isoformat() != self._day:
-            self._roll_over(now, service_day(now, self.tz).isoformat())
+        day = service_day(now, self.tz).isoformat()
+        if day != self._day:
+            self._roll_over(now, day)
+
+    def snapshot(self) -> dict[str, Any]:
+        self._ensure_day()
         return super().snapshot()
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        self._ensure_day()
+        return super().ticket(ticket_id)
+
+    def counter(self, counter_id: str) -> CounterState:
+        self._ensure_day()
+        return super().counter(counter_id)
 
 
 class LedgerReader(Reads):

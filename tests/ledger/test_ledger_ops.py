@@ -383,3 +383,19 @@ def test_errors_belong_to_the_tree() -> None:
 def test_aware_clock_required(db_path: Path) -> None:
     with pytest.raises(ValueError):
         Ledger(db_path, example(), clock=lambda: dt.datetime(2026, 1, 1))
+
+
+def test_reads_see_the_new_day(ledger: Ledger, clock: Clock) -> None:
+    t = ledger.issue("nav")
+    clock.set(at(MONDAY + dt.timedelta(days=1), 7, 0))  # before opening: no operation yet today
+    assert ledger.ticket(t.id).status == "void"
+    assert ledger.ticket(t.id).ahead is None
+
+
+def test_seq_and_numbers_survive_reopen(make_ledger, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = make_ledger()
+    first.issue("nav")
+    first.close()
+    second = make_ledger()
+    assert second.issue("nav").number == "A002"
+    assert seqs(db_path) == [1, 2]
