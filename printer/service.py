@@ -5,7 +5,8 @@
     status = await asyncio.to_thread(printer.status)
 
 Blocking by design (the kiosk runs it in a thread); every call is bounded: a status check by
-``status_timeout_s`` (0.75 s), a write by ``write_timeout_s`` (2 s). Calls from several threads
+``status_timeout_s`` (0.75 s), a write by ``write_timeout_s`` (1.5 s, so a stalled printer fails
+within 2 s). Calls from several threads
 are serialised by a lock, so a status poll never interleaves with a ticket's bytes.
 
 The order on the wire is: ``DLE EOT`` 1/2/4 → ticket bytes → ``DLE EOT`` 1/2/4. Paper end, cover
@@ -32,6 +33,9 @@ from printer.status import PrinterStatus
 from printer.transports import Job, Transport, open_transport
 
 log = logging.getLogger(__name__)
+
+# A stalled write must fail within 2 s; this leaves room for the status query around it.
+DEFAULT_WRITE_TIMEOUT_S = 1.5
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class TicketPrinter:
         self.settings = settings
         self._transport = transport
         opts = settings.options
-        self.write_timeout_s = float(write_timeout_s or opts.get("write_timeout", 2.0))  # type: ignore[arg-type]
+        self.write_timeout_s = float(write_timeout_s or opts.get("write_timeout", DEFAULT_WRITE_TIMEOUT_S))  # type: ignore[arg-type]
         self.status_timeout_s = status_timeout_s
         self.require_status = bool(opts.get("require_status", True))
         raw_logo = logo_image or opts.get("logo_file")
@@ -135,6 +139,12 @@ class TicketPrinter:
             self.transport.write(data, t_write + self.write_timeout_s, Job(name, tuple(ops)))
             after = self._status()
             fault = fault_for(after, printed=True)
+            if fault is None and after.unknown and self.require_status:
+                fault = PrinterOffline(
+                    f"printer stopped answering after the ticket was sent: {after.detail}",
+                    after,
+                    printed=True,
+                )
             if fault is not None:
                 raise fault
             return PrintResult(name, len(data), before, after, t_write - t0, time.monotonic() - t0)

@@ -484,8 +484,10 @@ class FileTransport:
                 return status_from_word(marker.read_text(encoding="utf-8"), f"from {marker}")
             except (OSError, ValueError) as exc:
                 return PrinterStatus.unknown_status(str(exc))
-        parent = self.directory if self.directory.exists() else self.directory.parent
-        if not os.access(parent, os.W_OK):
+        existing = self.directory.absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent  # write() makes the missing folders
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
             return PrinterStatus.not_connected(f"{self.directory} is not writable")
         return PrinterStatus.fine(f"virtual printer in {self.directory}")
 

@@ -1,0 +1,173 @@
+"""``printer test | sample | logo | status``: the technician's printer commands.
+
+    python main.py printer sample --out t.bin --png t.png --lang sv --width 384
+    python main.py printer test [--printer ID]       # test page + status, with the configured connection
+    python main.py printer logo FILE [--printer ID]  # store the logo in the printer's NV memory, once
+    python main.py printer status [--printer ID] [--json]
+
+Nothing heavy is imported until a command runs (main.py builds every parser at start).
+Exit codes: 0 fine, 1 printer fault (one line on stderr), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from common.cli import add_site_options, settings_from_args
+from common.errors import ConfigError
+
+if TYPE_CHECKING:
+    from config.model import PrinterSettings, Settings
+
+PAPER_MM = {576: 80, 512: 80, 384: 58}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("printer", help="ticket printer: test page, sample ticket, logo, status")
+    sub = parser.add_subparsers(dest="printer_command", metavar="ACTION", required=True)
+
+    sample = sub.add_parser("sample", help="write a sample ticket's ESC/POS bytes (no printer needed)")
+    add_site_options(sample)
+    _printer_option(sample)
+    sample.add_argument("--out", type=Path, required=True, metavar="FILE", help="ESC/POS bytes go here")
+    sample.add_argument("--png", type=Path, default=None, metavar="FILE", help="also write a PNG preview")
+    sample.add_argument("--lang", default=None, help="ticket language (default: the site's first)")
+    sample.add_argument(
+        "--width", type=int, choices=sorted(PAPER_MM), default=None, help="paper width in dots"
+    )
+    sample.set_defaults(func=_sample)
+
+    test = sub.add_parser("test", help="print a test page with the configured connection and report status")
+    add_site_options(test)
+    _printer_option(test)
+    test.add_argument("--lang", default=None)
+    test.set_defaults(func=_test)
+
+    logo = sub.add_parser("logo", help="store an image as the ticket logo in the printer's NV memory")
+    add_site_options(logo)
+    _printer_option(logo)
+    logo.add_argument("file", type=Path, metavar="FILE", help="PNG/JPEG/BMP; scaled to the paper width")
+    logo.set_defaults(func=_logo)
+
+    status = sub.add_parser("status", help="ask the printer for its status (DLE EOT)")
+    add_site_options(status)
+    _printer_option(status)
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.set_defaults(func=_status)
+
+
+def _printer_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--printer", default=None, metavar="ID", help="printer id in the site file (default: first)"
+    )
+
+
+def _pick(settings: Settings, printer_id: str | None, required: bool = True) -> PrinterSettings:
+    from config.model import PrinterSettings
+
+    chosen = settings.printer(printer_id)
+    if chosen is not None:
+        return chosen
+    if printer_id is not None or required:
+        known = ", ".join(p.id for p in settings.printers) or "none"
+        what = f"no printer {printer_id!r}" if printer_id else "no printer configured"
+        raise ConfigError(settings.source, "printers", f"{what} (printers: {known})")
+    return PrinterSettings(id="sample", type="dummy", profile="TM-T20II")
+
+
+def _lang(settings: Settings, lang: str | None) -> str:
+    if lang is None:
+        return settings.site.default_language
+    if lang not in settings.site.languages:
+        raise ConfigError(
+            "--lang", "", f"{lang!r} is not a site language ({', '.join(settings.site.languages)})"
+        )
+    return lang
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from printer.layout import layout, to_escpos
+    from printer.preview import render_png
+    from printer.sample import sample_view
+
+    settings = settings_from_args(args)
+    ps = _pick(settings, args.printer, required=False)
+    if args.width is not None:
+        ps = dataclasses.replace(ps, dots=args.width, paper_width_mm=PAPER_MM[args.width])
+    view = sample_view(_lang(settings, args.lang), settings)
+    ops = layout(view, ps)
+    data = to_escpos(ops, ps)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(data)
+    print(f"{args.out}: {len(data)} bytes ({ps.dots} dots, profile {ps.profile}, {view.lang})")
+    if args.png is not None:
+        args.png.parent.mkdir(parents=True, exist_ok=True)
+        render_png(ops, ps, args.png)
+        print(f"{args.png}: preview")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from printer.sample import test_page
+    from printer.service import TicketPrinter
+
+    settings = settings_from_args(args)
+    ps = _pick(settings, args.printer)
+    printer = TicketPrinter(ps)
+    try:
+        result = printer.print_ops(test_page(ps, _lang(settings, args.lang)), "test-page")
+    finally:
+        printer.close()
+    print(f"printer {ps.id} ({ps.type}): test page sent, {result.bytes_sent} bytes")
+    print(f"status before: {result.status_before}")
+    print(f"status after:  {result.status_after}")
+    return 0
+
+
+def _logo(args: argparse.Namespace) -> int:
+    from printer.layout import NV_KEY
+    from printer.logo import load_logo, nv_store_commands
+    from printer.service import TicketPrinter
+
+    settings = settings_from_args(args)
+    ps = _pick(settings, args.printer)
+    try:
+        image = load_logo(args.file, ps.dots)
+        data = nv_store_commands(image, ps, NV_KEY)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    printer = TicketPrinter(ps)
+    try:
+        after = printer.send_raw(data, "logo")
+    finally:
+        printer.close()
+    if ps.type == "file":  # the virtual printer keeps the logo so its previews show it
+        image.save(Path(str(ps.options["directory"])) / "logo.png")
+    print(
+        f"logo stored in printer {ps.id} as NV key {NV_KEY!r}: {image.width}x{image.height} dots, {len(data)} bytes"
+    )
+    print(f"status: {after}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from printer.service import TicketPrinter
+
+    settings = settings_from_args(args)
+    ps = _pick(settings, args.printer)
+    printer = TicketPrinter(ps)
+    try:
+        status = printer.status()
+    finally:
+        printer.close()
+    if args.json:
+        print(json.dumps({"printer": ps.id, **status.to_dict()}, ensure_ascii=False))
+    else:
+        print(f"printer {ps.id} ({ps.type}): {status}")
+    return 0 if status.ok else 1
