@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common.errors import Conflict, LedgerError, NotFound
+from common.errors import Conflict, NotFound
 from config.model import Counter, Department, Settings
 from server import schema
 from server.hours import SiteHours, service_day
-from server.ledger_reads import Reads, db_time
+from server.ledger_reads import InvalidArgument, Reads, db_time
 from server.models import LIVE_SQL, CounterState, Event, Ticket
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,6 @@ Listener = Callable[[list[Event]], None]
 DEVICE_ROLES = ("kiosk", "board", "display", "server", "desk", "printer", "feedback")
 MAX_ID_LEN = 64
 MAX_STATUS_BYTES = 4096
-
-
-class InvalidArgument(LedgerError):
-    """An argument of the wrong type or shape (the API answers 422)."""
-
-    status = 422
-    code = "invalid_argument"
 
 
 def _utc_now() -> dt.datetime:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from common.errors import NotFound
+from common.errors import LedgerError, NotFound
 from config.model import Department, Settings
 from server.estimate import estimate_wait_s, mean_service_s
 from server.hours import SiteHours, day_start, service_day
@@ -27,6 +27,13 @@ TICKET_COLUMNS = (
     "id, number, department, status, issued_at, order_at, lang, service_day, seq, counter, "
     "called_at, serving_at, done_at, transferred_from, transfers, order_seq"
 )
+
+
+class InvalidArgument(LedgerError):
+    """An argument of the wrong type or shape (the API answers 422). Also ``server.ledger.InvalidArgument``."""
+
+    status = 422
+    code = "invalid_argument"
 
 
 def db_time(value: dt.datetime) -> str:
@@ -298,8 +305,12 @@ class Reads:
 
     def events_after(self, seq: int, limit: int | None = None) -> list[Event]:
         """Events with ``seq`` greater than the given one, oldest first (for catch-up)."""
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            raise TypeError("seq must be an int")
+        if (
+            not isinstance(seq, int)
+            or isinstance(seq, bool)
+            or (limit is not None and not isinstance(limit, int))
+        ):
+            raise InvalidArgument("seq must be an integer")
         rows = self._conn.execute(
             "SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, -1 if limit is None else limit),
