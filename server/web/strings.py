@@ -51,5 +51,15 @@ def ledger_message(_: Translate, code: str, fallback: str) -> str:
         "unknown_department": _("Unknown department."),
         "unknown_counter": _("Unknown counter."),
         "stale": _("The counter had already moved on. The screen is updated – check and try again."),
+        "invalid_username": _(
+            "A user name is 1–64 characters: lower-case letters, digits, '.', '_' or '-'. Use a role name such as desk2, not a person's name."
+        ),
+        "weak_password": _("The password needs at least 10 characters."),
+        "user_exists": _("That user name is taken."),
+        "invalid_role": _("Choose a role."),
+        "invalid_counter": _("Only a staff account or token can be bound to a counter."),
+        "unknown_device": _("No such device."),
+        "unknown_token": _("No such token."),
+        "unknown_user": _("No such user."),
     }
     return messages.get(code, fallback)

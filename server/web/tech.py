@@ -21,6 +21,7 @@ from server.web.backend import backend
 from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
 from server.web.desk import printer_state
 from server.web.render import render
+from server.web.strings import ledger_message
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ async def tech_page(request: Request) -> Response:
         csrf=ctx.session.csrf,
         user=ctx.user,
         show_desk_link=True,
+        on_tech=True,
         devices=devices,
         users=users,
         tokens=tokens,
@@ -114,11 +116,13 @@ def tech_strings(ctx: Ctx) -> dict[str, str]:
         "token_made": _("New token – copy it now, it is shown only once:"),
         "identify_sent": _("Asked %(device)s to identify itself."),
         "revoked": _("revoked"),
+        "revoke": _("Revoke"),
         "disabled": _("disabled"),
         "confirm_revoke": _("Revoke this token? Devices using it stop working."),
         "confirm_disable": _("Disable this account?"),
         "reset_done": _("Today's queue was reset: %(n)s tickets cancelled."),
         **{"printer_" + k: v for k, v in printer_words(ctx).items()},
+        "active": _("active"),
         "live": _("Live"),
         "reconnecting": _("Connection lost – reconnecting…"),
     }
@@ -126,7 +130,7 @@ def tech_strings(ctx: Ctx) -> dict[str, str]:
 
 def _refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
     status = exc.status if 400 <= exc.status < 500 else 409
-    return error(status, exc.code, exc.message)
+    return error(status, exc.code, ledger_message(ctx._, exc.code, exc.message))
 
 
 async def _admin_body(request: Request) -> tuple[Ctx, dict[str, Any]] | Response:

@@ -142,7 +142,7 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     report(server, token, "paper_end")  # live: the row follows device.status events
     expect(row.locator('[data-cell="printer"]')).to_have_text("printer is out of paper")
     row.get_by_role("button", name="Identify").click()
-    expect(page.locator("#message")).to_have_text("Asked Kiosk by the door to identify itself.")
+    expect(page.locator("#msg-dev")).to_have_text("Asked Kiosk by the door to identify itself.")
     expect(page.locator("#site-check")).to_contain_text("The file on disk is valid.")
     expect(page.locator("details pre")).to_contain_text('id = "askim"')
 
@@ -155,7 +155,7 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     page.fill("#nu-name", "Kari Nordmann")  # a person's name is refused (no personal data)
     page.fill("#nu-pass", "long-enough-password")
     page.click("#user-form button[type=submit]")
-    expect(page.locator("#message")).to_contain_text("username must be")
+    expect(page.locator("#msg-users")).to_contain_text("not a person's name")
     other = new_context().new_page()
     sign_in(other, server.base, "desk4", "desk-four-password")
     expect(other).to_have_url(server.base + "/desk")
@@ -193,11 +193,11 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     server.issue("byggesak")
     page.fill("#reset-confirm", "ASKIM")
     page.click("#reset-form button[type=submit]")
-    expect(page.locator("#message")).to_have_text("Type the site id exactly to confirm the reset.")
+    expect(page.locator("#msg-reset")).to_have_text("Type the site id exactly to confirm the reset.")
     assert server.waiting("byggesak") >= 1
     page.fill("#reset-confirm", "askim")
     page.click("#reset-form button[type=submit]")
-    expect(page.locator("#message")).to_contain_text("Today's queue was reset:")
+    expect(page.locator("#msg-reset")).to_contain_text("Today's queue was reset:")
     assert all(d["waiting"] == 0 for d in server.state()["departments"])
     assert "reset today's queue" in server.log.read_text()
     # The technician API refuses a missing CSRF header like the desk's does.

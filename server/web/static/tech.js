@@ -6,12 +6,14 @@ const S = readBoot().strings;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 
-function say(text, kind = "ok") {
-  $("message").textContent = text;
-  $("message").dataset.kind = kind;
+// Each section has its own status line, so the answer appears where the technician looks.
+function say(where, text, kind = "ok") {
+  const el = where.closest("section").querySelector(".message");
+  el.textContent = text;
+  el.dataset.kind = kind;
 }
 
-async function post(url, body) {
+async function post(where, url, body) {
   try {
     const { status, data } = await postJSON(url, body, csrf);
     if (status === 401) {
@@ -19,12 +21,13 @@ async function post(url, body) {
       return null;
     }
     if (status >= 400) {
-      say((data.error && data.error.message) || S.failed, "error");
+      say(where, (data.error && data.error.message) || S.failed, "error");
       return null;
     }
+    say(where, "");
     return data;
   } catch (err) {
-    say(S.failed, "error");
+    say(where, S.failed, "error");
     return null;
   }
 }
@@ -35,13 +38,13 @@ function formData(form) {
 
 $("user-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = await post("/tech/api/users", formData(e.target));
+  const data = await post(e.target, "/tech/api/users", formData(e.target));
   if (data) location.reload();
 });
 
 $("token-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = await post("/tech/api/tokens", formData(e.target));
+  const data = await post(e.target, "/tech/api/tokens", formData(e.target));
   if (!data) return;
   const box = $("new-token");
   box.replaceChildren();
@@ -54,11 +57,24 @@ $("token-form").addEventListener("submit", async (e) => {
   box.hidden = false;
   const row = document.createElement("tr");
   const i = data.info;
-  for (const text of [i.name, i.role, i.counter || "–", "–", "✓"]) {
+  row.dataset.token = i.id;
+  const name = document.createElement("th");
+  name.scope = "row";
+  name.textContent = i.name;
+  row.append(name);
+  for (const text of [i.role, i.counter || "–", "–", S.active]) {
     const td = document.createElement("td");
     td.textContent = text;
     row.append(td);
   }
+  row.lastChild.dataset.cell = "status";
+  const actions = document.createElement("td");
+  const revoke = document.createElement("button");
+  revoke.className = "btn small danger";
+  revoke.dataset.revoke = i.id;
+  revoke.textContent = S.revoke;
+  actions.append(revoke);
+  row.append(actions);
   $("tokens").querySelector("tbody").append(row);
   e.target.reset();
 });
@@ -67,28 +83,28 @@ document.addEventListener("click", async (e) => {
   const b = e.target.closest("button");
   if (!b) return;
   if (b.dataset.revoke && confirm(S.confirm_revoke)) {
-    const data = await post(`/tech/api/tokens/${b.dataset.revoke}/revoke`, {});
+    const data = await post(b, `/tech/api/tokens/${b.dataset.revoke}/revoke`, {});
     if (data) {
       b.closest("tr").querySelector('[data-cell="status"]').textContent = S.revoked;
       b.remove();
     }
   } else if (b.dataset.disable && confirm(S.confirm_disable)) {
-    const data = await post(`/tech/api/users/${encodeURIComponent(b.dataset.disable)}/disable`, {});
+    const data = await post(b, `/tech/api/users/${encodeURIComponent(b.dataset.disable)}/disable`, {});
     if (data) {
       b.closest("tr").querySelector('[data-cell="status"]').textContent = S.disabled;
       b.remove();
     }
   } else if (b.dataset.identify) {
-    const data = await post(`/tech/api/devices/${encodeURIComponent(b.dataset.identify)}/identify`, {});
-    if (data) say(fmt(S.identify_sent, { device: b.dataset.name }));
+    const data = await post(b, `/tech/api/devices/${encodeURIComponent(b.dataset.identify)}/identify`, {});
+    if (data) say(b, fmt(S.identify_sent, { device: b.dataset.name }));
   }
 });
 
 $("reset-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = await post("/tech/api/reset", formData(e.target));
+  const data = await post(e.target, "/tech/api/reset", formData(e.target));
   if (data) {
-    say(fmt(S.reset_done, { n: data.voided }));
+    say(e.target, fmt(S.reset_done, { n: data.voided }));
     e.target.reset();
   }
 });
