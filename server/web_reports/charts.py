@@ -94,7 +94,7 @@ def wait_chart(rows: list[dict[str, Any]], target_s: int, _: Translate) -> Marku
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(s):.1f}" y2="{y(s):.1f}" class="grid"/>')
         out.append(f'<text x="{left - 6}" y="{y(s) + 4:.1f}" text-anchor="end" class="axis">{s // 60}</text>')
         s += step
-    label_every = max(1, n // 12)
+    label_every = max(1, -(-n // 12))
     for i, r in enumerate(rows):
         x = left + bw * i
         med, p90 = r["wait_median_s"], r["wait_p90_s"]
@@ -141,8 +141,11 @@ def trend_chart(series: dict[str, list[tuple[str, int]]], labels: dict[str, str]
     periods = sorted({p for points in series.values() for p, _n in points})
     peak = max([1] + [n for points in series.values() for _p, n in points])
     plot_w, plot_h = width - left - 10, height - bottom - top
+    pad = 30  # keeps the first and last labels inside the picture
     xs = {
-        p: left + (plot_w * i / max(1, len(periods) - 1) if len(periods) > 1 else plot_w / 2)
+        p: left
+        + pad
+        + ((plot_w - 2 * pad) * i / (len(periods) - 1) if len(periods) > 1 else plot_w / 2 - pad)
         for i, p in enumerate(periods)
     }
 
