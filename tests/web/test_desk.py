@@ -253,3 +253,27 @@ def test_reception_takes_a_ticket_for_a_visitor(new_context: Any, server: Server
     number = page.locator(".issued-number").inner_text()
     assert server.waiting("tolk") == before + 1
     expect(page.locator("#issued")).to_contain_text(f"Ticket {number} for Interpreting.")
+
+
+def test_keyboard_only_and_tablet(new_context: Any, server: Server) -> None:
+    clear_counter(server, "1")
+    ticket = server.issue("nav")
+    page = new_context(viewport={"width": 768, "height": 1024}, has_touch=True).new_page()
+    page.goto(server.base + "/desk/signin?lang=en")
+    page.keyboard.type("desk1")  # the user name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("desk-one-password")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(server.base + "/desk")
+    wait_live(page)
+    for _ in range(40):  # Tab through the page until Next has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "btn-next":
+            break
+    else:
+        pytest.fail("Next cannot be reached with the Tab key")
+    page.keyboard.press("Enter")
+    expect(page.locator("#now-number")).to_have_text(ticket["number"])
+    # Portrait tablet: one column, nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    page.screenshot(path=str(IMG / "desk-tablet.png"))
