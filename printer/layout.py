@@ -23,7 +23,7 @@ import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.printer import Dummy
@@ -31,6 +31,9 @@ from escpos.printer import Dummy
 from common.errors import ConfigError
 from common.i18n import translator
 from config.model import PrinterSettings
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 Align = Literal["left", "center", "right"]
 
@@ -157,6 +160,14 @@ def qr_module(dots: int) -> int:
     return 6 if dots >= 512 else 5
 
 
+def native_qr(settings: PrinterSettings) -> bool:
+    """Does the profile print QR codes itself (``GS ( k``)? Without it a QR code is a ~3-8 KB
+    raster image per ticket, seconds at 9600 baud: left out unless ``options.raster_qr``."""
+    from escpos.capabilities import get_profile
+
+    return bool(get_profile(settings.profile).supports("qrCode"))
+
+
 def _wrapped(
     text: str, *, width: int = 1, height: int = 1, align: Align = "center", bold: bool = False, dots: int
 ) -> list[Line]:
@@ -166,6 +177,7 @@ def _wrapped(
 
 
 def format_issued(view: TicketView) -> str:
+    from babel import UnknownLocaleError
     from babel.dates import format_datetime
 
     _ = translator("printer", view.lang)
@@ -173,7 +185,7 @@ def format_issued(view: TicketView) -> str:
     pattern = _("d MMM y, HH:mm")
     try:
         return format_datetime(view.issued_at, pattern, locale=view.lang)
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, UnknownLocaleError):
         return format_datetime(view.issued_at, pattern, locale="en")
 
 
@@ -206,8 +218,9 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
         minutes = wait_minutes(view.estimated_wait_s)
         ops += _wrapped(_("Estimated wait: about {n} min").format(n=minutes), dots=dots)
     ops += _wrapped(format_issued(view), dots=dots)
-    if view.qr_url and settings.qr:
-        ops += [Feed(1), QrCode(view.qr_url, qr_module(dots)), Feed(1)]
+    if view.qr_url and settings.qr and (native_qr(settings) or settings.options.get("raster_qr")):
+        ops += [Feed(1), QrCode(view.qr_url, qr_module(dots))]
+    ops.append(Feed(1))
     if view.footer:
         ops += _wrapped(view.footer, dots=dots)
     ops.append(Cut())
@@ -273,6 +286,24 @@ def printable(text: str, codepage: str) -> str:
 # ------------------------------------------------------------------------------------ rendering
 
 
+def qr_image(op: QrCode, dots: int) -> Image.Image:
+    """The QR symbol as a 1-bit image padded to the paper width (for printers without ``GS ( k``
+    and for the preview): no quiet zone drawn, as the printer's native command draws none."""
+    import qrcode
+    from PIL import Image
+
+    ec = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M}.get(
+        op.ec, qrcode.constants.ERROR_CORRECT_Q if op.ec == "Q" else qrcode.constants.ERROR_CORRECT_H
+    )
+    code = qrcode.QRCode(version=None, error_correction=ec, box_size=op.module, border=0)
+    code.add_data(op.data)
+    code.make(fit=True)
+    symbol = code.make_image(fill_color="black", back_color="white").get_image().convert("1")
+    canvas = Image.new("1", (dots, symbol.height), 1)
+    canvas.paste(symbol, ((dots - symbol.width) // 2, 0))
+    return canvas
+
+
 def _nv_print(settings: PrinterSettings, key: str) -> bytes:
     """Print the NV logo: ``GS ( L`` fn 69 where the profile has graphics, else legacy ``FS p``."""
     from printer.logo import nv_print_command
@@ -311,7 +342,10 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
             p._raw(b"\n" * op.lines if op.lines <= 3 else b"\x1bd" + bytes([min(op.lines, 255)]))
         elif isinstance(op, QrCode):
             set_align("center")
-            p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
+            if p.profile.supports("qrCode"):
+                p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
+            else:  # no GS ( k on this printer: the same symbol as a raster image (~3 KB, see PRINTER.md)
+                p.image(qr_image(op, settings.dots), impl="bitImageRaster")
         elif isinstance(op, Logo):
             set_align("center")
             if op.mode == "nv":

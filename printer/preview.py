@@ -16,23 +16,28 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from config.model import PrinterSettings
-from printer.layout import FONT_H, FONT_W, Cut, Feed, Line, Logo, Op, QrCode, choose_codepage, printable
+from printer.layout import (
+    FONT_H,
+    FONT_W,
+    Cut,
+    Feed,
+    Line,
+    Logo,
+    Op,
+    QrCode,
+    choose_codepage,
+    printable,
+    qr_image,
+)
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 LINE_SPACING = 30  # dots: Epson's default line feed (ESC 2) at 203 dpi
 CUT_FEED = 90  # dots fed between the last line and the cutter
 MARGIN = 24  # grey border around the paper in the PNG
 _FONT_PX = 20  # DejaVu Sans Mono size whose advance is 12 px
-_QR_EC = {
-    "L": qrcode.constants.ERROR_CORRECT_L,
-    "M": qrcode.constants.ERROR_CORRECT_M,
-    "Q": qrcode.constants.ERROR_CORRECT_Q,
-    "H": qrcode.constants.ERROR_CORRECT_H,
-}
 
 
 @lru_cache(maxsize=32)
@@ -64,13 +69,7 @@ def _text_strip(op: Line, text: str, dots: int) -> Image.Image:
 
 
 def _qr_strip(op: QrCode, dots: int) -> Image.Image:
-    code = qrcode.QRCode(version=None, error_correction=_QR_EC[op.ec], box_size=op.module, border=0)
-    code.add_data(op.data)
-    code.make(fit=True)
-    img = code.make_image(fill_color="black", back_color="white").get_image().convert("L")
-    strip = Image.new("L", (dots, img.height), 255)
-    strip.paste(img, ((dots - img.width) // 2, 0))
-    return strip
+    return qr_image(op, dots).convert("L")
 
 
 def _logo_strip(op: Logo, dots: int, logo_image: str | Path | None) -> Image.Image:

@@ -1,0 +1,46 @@
+"""Fixtures for the printer tests: fake printers on real ptys (socat) and real TCP sockets."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from fakeprinter import PtyFakePrinter, TcpFakePrinter  # noqa: E402
+
+from config.model import PrinterSettings  # noqa: E402
+
+
+@pytest.fixture
+def pty_printer() -> Iterator[PtyFakePrinter]:
+    """A fake printer answering "ok" behind a socat pty pair; socat is killed by PID afterwards."""
+    fake = PtyFakePrinter().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def tcp_printer() -> Iterator[TcpFakePrinter]:
+    fake = TcpFakePrinter(rcvbuf=4096).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def serial_settings(port: str, **options: object) -> PrinterSettings:
+    return PrinterSettings(
+        id="kiosk-1",
+        type="serial",
+        options={"port": port, "baudrate": 19200, **options},
+        profile="TM-T20II",
+        logo="nv",
+    )
