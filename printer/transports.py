@@ -25,6 +25,7 @@ import errno
 import os
 import select
 import socket
+import termios
 import threading
 import time
 from collections.abc import Mapping
@@ -166,7 +167,7 @@ class SerialTransport:
                 "before the deadline (stalled, flow control held, or unplugged)",
                 printed=len(view) < len(data),
             ) from exc
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             raise self._broken(exc) from exc
 
     def status(self, deadline: float) -> PrinterStatus:
@@ -195,7 +196,7 @@ class SerialTransport:
             return PrinterStatus.unknown_status(f"status query could not be sent: {exc}")
         except PrinterOffline as exc:
             return PrinterStatus.not_connected(str(exc))
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, termios.error) as exc:
             return PrinterStatus.not_connected(str(self._broken(exc)))
 
     def close(self) -> None:

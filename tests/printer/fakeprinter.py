@@ -8,7 +8,7 @@ records every byte, and answers ``DLE EOT n`` like a printer in the chosen ``sta
 
 and can misbehave the way printers do: ``stall()`` stops reading (buffers fill, writes block),
 ``xoff_on_data = True`` sends XOFF when a job arrives and stops reading (a full printer buffer
-under XON/XOFF flow control), ``unplug()`` / ``replug()`` make the port vanish and come back
+under XON/XOFF flow control; ``xoff_after_queries = 3`` does it right after the first status round), ``unplug()`` / ``replug()`` make the port vanish and come back
 under the same path (a USB-serial adapter pulled out).
 
     with PtyFakePrinter() as fake:
@@ -132,7 +132,8 @@ class PtyFakePrinter:
         self._stop = threading.Event()
         self.reading = threading.Event()
         self.reading.set()
-        self.xoff_on_data = False
+        self.xoff_on_data = False  # XOFF + stop reading when job bytes arrive
+        self.xoff_after_queries: int | None = None  # ... or once this many status queries were answered
 
     # -- state shortcuts
     @property
@@ -215,7 +216,9 @@ class PtyFakePrinter:
                 time.sleep(0.01)
                 continue
             answer = self.core.feed(data)
-            if self.xoff_on_data and self.core.job_bytes():
+            if (self.xoff_on_data and self.core.job_bytes()) or (
+                self.xoff_after_queries is not None and len(self.core.queries) >= self.xoff_after_queries
+            ):
                 self.reading.clear()
                 answer += XOFF
             if answer:
