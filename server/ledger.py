@@ -72,6 +72,7 @@ class Ledger(Reads):
         self._day: str | None = None  # the service day this object last rolled over to
         self._hours = SiteHours(settings)
         self._open_flags: dict[str, bool] = {}
+        self._all_deps = tuple(d.id for d in settings.departments)
         with self._tx() as tx:  # counters named in the settings exist as rows
             conn.executemany(
                 "INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'open')",
@@ -129,7 +130,16 @@ class Ledger(Reads):
             except Exception:  # a broken listener must not undo or block the ledger
                 log.exception("ledger listener %r failed", fn)
 
-    def _emit(self, tx: _Tx, type_: str, data: dict[str, Any]) -> Event:
+    def _emit(self, tx: _Tx, type_: str, data: dict[str, Any], deps: tuple[str, ...] = ()) -> Event:
+        """Append one event. ``deps``: departments whose summary (waiting, estimate, oldest,
+        open) the change touched; they ride along as ``departments`` so boards and desk pages
+        stay exact without asking for a snapshot."""
+        if deps:
+            if not tx.keeps_cache:
+                self._cache.clear()  # this transaction has changed rows the cache summarizes
+            data["departments"] = [
+                self._department_json(self._department(d), tx.now) for d in dict.fromkeys(deps)
+            ]
         cur = self._conn.execute(
             "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
             (type_, db_time(tx.now), json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
@@ -200,6 +210,9 @@ class Ledger(Reads):
             state = self._counter_state(counter_id)
             if state is not None:
                 self._emit(tx, "counter.changed", {"counter": state.to_json()})
+        if ids:  # waiting counts and estimates of every department may have changed
+            for dep in self._all_deps:
+                self._emit(tx, "department.changed", {}, (dep,))
         return len(ids)
 
     def reset_day(self) -> int:
@@ -211,7 +224,7 @@ class Ledger(Reads):
         with self._tx() as tx:
             count = self._void(tx, "1")
             self._conn.execute("UPDATE numbering SET last_num = 0")
-            self._emit(tx, "site.changed", {"site": self._site_json(tx.now), "reset": True})
+            self._emit(tx, "site.changed", {"site": self._site_json(tx.now), "reset": True}, self._all_deps)
         return count
 
     # ----------------------------------------------------------------- issuing
@@ -246,7 +259,7 @@ class Ledger(Reads):
             num, number = self._free_number(dep, last_num)
             ticket_id = "t_" + secrets.token_urlsafe(16)
             now_db = db_time(tx.now)
-            ahead = self._waiting(dep.id)  # the new ticket is the newest: all waiting are ahead
+            ahead, oldest = self._queue(dep.id)  # the new ticket is the newest: all waiting are ahead
             ticket = Ticket(
                 id=ticket_id,
                 number=number,
@@ -260,7 +273,8 @@ class Ledger(Reads):
                 ahead=ahead,
                 estimated_wait_s=self._estimate(dep.id, ahead, tx.day),
             )
-            event = self._emit(tx, "ticket.issued", {"ticket": ticket.to_json()})
+            self._cache[("queue", dep.id)] = (ahead + 1, oldest if oldest is not None else now_db)
+            event = self._emit(tx, "ticket.issued", {"ticket": ticket.to_json()}, (dep.id,))
             conn.execute(
                 """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
                        service_day, issued_at, order_at, order_seq, transfers)
@@ -280,7 +294,6 @@ class Ledger(Reads):
                     event.seq,
                 ),
             )
-            self._cache[("waiting", dep.id)] = ahead + 1
             conn.execute(
                 "INSERT OR REPLACE INTO numbering (department, service_day, last_num, seq) VALUES (?, ?, ?, ?)",
                 (dep.id, tx.day, num, day_seq + 1),
@@ -328,7 +341,7 @@ class Ledger(Reads):
         self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
         done = self._load(ticket.id, tx.now)
         type_ = "ticket.done" if status == "done" else "ticket.no_show"
-        self._emit(tx, type_, {"ticket": done.to_json(), "counter": counter.id})
+        self._emit(tx, type_, {"ticket": done.to_json(), "counter": counter.id}, (done.department,))
         return done
 
     def next(self, counter_id: str) -> Ticket | None:
@@ -373,7 +386,7 @@ class Ledger(Reads):
             )
             self._conn.execute("UPDATE counters SET ticket = ? WHERE id = ?", (ticket_id, counter.id))
             called = self._load(ticket_id, tx.now)
-            self._emit(tx, "ticket.called", self._call_data(called, counter))
+            self._emit(tx, "ticket.called", self._call_data(called, counter), (called.department,))
         return called
 
     @staticmethod
@@ -429,6 +442,7 @@ class Ledger(Reads):
                 tx,
                 "ticket.transferred",
                 {"ticket": moved.to_json(), "from": ticket.department, "counter": counter.id},
+                (ticket.department, dep.id),
             )
         return moved
 
@@ -443,7 +457,7 @@ class Ledger(Reads):
             self._conn.execute("UPDATE counters SET state = ? WHERE id = ?", (state, counter.id))
             after = self._counter_state(counter.id)
             assert after is not None
-            self._emit(tx, "counter.changed", {"counter": after.to_json()})
+            self._emit(tx, "counter.changed", {"counter": after.to_json()}, counter.departments)
         return after
 
     def pause(self, counter_id: str) -> CounterState:
@@ -467,7 +481,7 @@ class Ledger(Reads):
                     "INSERT OR REPLACE INTO site_state (key, value) VALUES ('override', ?)",
                     (json.dumps({"day": tx.day, "open": open}),),
                 )
-            self._emit(tx, "site.changed", {"site": self._site_json(tx.now)})
+            self._emit(tx, "site.changed", {"site": self._site_json(tx.now)}, self._all_deps)
             self._open_flags = self._current_open_flags(tx)
 
     def report_device(

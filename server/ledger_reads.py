@@ -115,14 +115,18 @@ class Reads:
             self._cache[key] = int(row[0])
         return self._cache[key]  # type: ignore[no-any-return]
 
-    def _waiting(self, department_id: str) -> int:
-        """How many tickets wait in the department (cached like the rest; issue keeps it exact)."""
-        key = ("waiting", department_id)
+    def _queue(self, department_id: str) -> tuple[int, str | None]:
+        """(tickets waiting, stored order_at of the oldest) in the department.
+
+        Cached like the rest; ``issue`` updates it in place (a new ticket is always the newest).
+        """
+        key = ("queue", department_id)
         if key not in self._cache:
-            row = self._conn.execute(
-                "SELECT COUNT(*) FROM tickets WHERE department = ? AND status = 'waiting'", (department_id,)
+            count, oldest = self._conn.execute(
+                "SELECT COUNT(*), MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
+                (department_id,),
             ).fetchone()
-            self._cache[key] = int(row[0])
+            self._cache[key] = (int(count), oldest)
         return self._cache[key]  # type: ignore[no-any-return]
 
     def _estimate(self, department_id: str, ahead: int, day: str) -> int:
@@ -242,18 +246,15 @@ class Reads:
 
     def _department_json(self, dep: Department, now: dt.datetime) -> dict[str, Any]:
         day = service_day(now, self.tz).isoformat()
-        waiting, oldest = self._conn.execute(
-            "SELECT COUNT(*), MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
-            (dep.id,),
-        ).fetchone()
+        waiting, oldest = self._queue(dep.id)
         oldest_iso = iso(self._local(oldest))
         return {
             "id": dep.id,
             "prefix": dep.prefix,
             "name": dict(dep.name),
             "open": self._hours.department_open(dep.id, now, self._override(day)),
-            "waiting": int(waiting),
-            "estimated_wait_s": self._estimate(dep.id, int(waiting), day),
+            "waiting": waiting,
+            "estimated_wait_s": self._estimate(dep.id, waiting, day),
             "oldest_issued_at": oldest_iso,
             "oldest_waiting_at": oldest_iso,
         }

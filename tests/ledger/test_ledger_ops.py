@@ -213,7 +213,11 @@ def test_new_service_day_voids_and_restarts_numbers(ledger: Ledger, clock: Clock
     t = ledger.issue("nav")
     assert t.number == "A001"
     assert ledger.ticket(a.id).status == "void"
-    assert [e.type for e in events[-4:]] == ["ticket.void", "ticket.void", "counter.changed", "ticket.issued"]
+    types = [e.type for e in events]
+    assert types[-8:] == ["ticket.void", "ticket.void", "counter.changed"] + ["department.changed"] * 4 + [
+        "ticket.issued"
+    ]
+    assert events[-2].data["departments"][0]["waiting"] == 0  # department.changed after the void
     assert ledger.counter("1").ticket is None
     assert ledger.snapshot()["calls"] == []  # yesterday's calls are not shown
     assert seqs(db_path) == list(range(1, len(seqs(db_path)) + 1))
@@ -399,3 +403,26 @@ def test_seq_and_numbers_survive_reopen(make_ledger, db_path: Path) -> None:  # 
     second = make_ledger()
     assert second.issue("nav").number == "A002"
     assert seqs(db_path) == [1, 2]
+
+
+def test_events_carry_department_summaries(ledger: Ledger, clock: Clock) -> None:
+    events: list[Event] = []
+    ledger.add_listener(events.extend)
+    ledger.issue("nav")
+    clock.advance(minutes=1)
+    ledger.issue("nav")
+    nav = events[-1].data["departments"][0]
+    assert (nav["id"], nav["waiting"], nav["oldest_issued_at"]) == ("nav", 2, "2026-11-23T09:00:00+01:00")
+    ledger.next("1")
+    assert events[-1].type == "ticket.called" and events[-1].data["departments"][0]["waiting"] == 1
+    assert events[-1].data["departments"][0]["oldest_issued_at"] == "2026-11-23T09:01:00+01:00"
+    ledger.transfer("1", "bolig")
+    moved = {d["id"]: d["waiting"] for d in events[-1].data["departments"]}
+    assert moved == {"nav": 1, "bolig": 1}
+    ledger.pause("1")
+    assert events[-1].data["departments"][0]["estimated_wait_s"] == round(2 * 300 / 1)  # only counter 2 open
+    for event in events:  # every summary equals what a fresh snapshot said at that moment
+        for dep in event.data.get("departments", []):
+            assert set(dep) >= {"id", "waiting", "estimated_wait_s", "open", "oldest_issued_at"}
+    snap = {d["id"]: d for d in ledger.snapshot()["departments"]}
+    assert events[-1].data["departments"][0] == snap["nav"]

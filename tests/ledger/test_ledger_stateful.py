@@ -25,7 +25,7 @@ from ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
 from common.errors import Conflict
 from server.hours import SiteHours
 from server.ledger import Ledger
-from server.models import LIVE, STATUSES
+from server.models import LIVE, STATUSES, Event
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), nav=9, bolig=9)
 DEPS = ("nav", "bolig", "byggesak", "tolk")
@@ -40,6 +40,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.path = self.dir / "ledger.db"
         self.clock = Clock(at(MONDAY, 7, 30))
         self.seen: list[int] = []
+        self.last_event: Event | None = None
         self.ledger = self._open()
         self.check = sqlite3.connect(str(self.path), isolation_level=None)
         # the model
@@ -55,8 +56,12 @@ class LedgerMachine(RuleBasedStateMachine):
         ledger = Ledger(self.path, SETTINGS, clock=self.clock)
         # events made while opening (a day change) are caught up the way clients do it
         self.seen.extend(e.seq for e in ledger.events_after(self.seen[-1] if self.seen else 0))
-        ledger.add_listener(lambda events: self.seen.extend(e.seq for e in events))
+        ledger.add_listener(self._heard)
         return ledger
+
+    def _heard(self, events: list[Event]) -> None:
+        self.seen.extend(e.seq for e in events)
+        self.last_event = events[-1]
 
     def _today(self) -> dt.date:
         return self.clock.now.astimezone(SETTINGS.site.tz).date()
@@ -278,6 +283,17 @@ class LedgerMachine(RuleBasedStateMachine):
             current = self.current[cid]
             if current is not None:
                 assert counters[cid] == current
+
+    @invariant()
+    def latest_event_summaries_are_current(self) -> None:
+        """Departments riding on the newest event describe the queue as it is now."""
+        if self.last_event is None or self.last_event.seq != (self.seen[-1] if self.seen else 0):
+            return
+        for dep in self.last_event.data.get("departments", []):
+            waiting = [
+                t for t in self.tickets.values() if t["status"] == "waiting" and t["dept"] == dep["id"]
+            ]
+            assert dep["waiting"] == len(waiting), (self.last_event.type, dep)
 
     @invariant()
     def seq_has_no_gaps(self) -> None:
