@@ -99,6 +99,7 @@ class KioskFlow:
         now: Callable[[], dt.datetime] | None = None,
         pin_check: Callable[[str], bool] | None = None,
         unreachable_grace_s: float = UNREACHABLE_GRACE_S,
+        default_lang: str | None = None,
     ) -> None:
         self.settings = settings
         self.api = api
@@ -108,6 +109,8 @@ class KioskFlow:
         self._now = now or (lambda: dt.datetime.now(settings.site.tz))
         self._pin_check = pin_check
         self.unreachable_grace_s = unreachable_grace_s
+        languages = settings.site.languages
+        self.default_lang = default_lang if default_lang in languages else settings.site.default_language
         self.guard_s = max(1.0, settings.site.kiosk_interval_s)
         self._listeners: list[Callable[[KioskFlow], None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -115,7 +118,7 @@ class KioskFlow:
         self._t = _Timers(last_touch=t, screen_since=t, home_since=t)
         # what the UI draws
         self.screen = Screen.HOME
-        self.lang = settings.site.default_language
+        self.lang = self.default_lang
         self.large_text = False
         self.site_open = True
         self.site_closure: Closure | None = None
@@ -326,7 +329,7 @@ class KioskFlow:
         elif self.screen == Screen.UNREACHABLE and self.resting_screen() == Screen.ASK_RECEPTION:
             self._rest()
         elif idle >= kiosk.idle_timeout_s and on_screen >= kiosk.idle_timeout_s:
-            changed = self.lang != self.settings.site.default_language or self.large_text
+            changed = self.lang != self.default_lang or self.large_text
             self._reset_visitor()
             if not self.is_resting() or self.screen != self.resting_screen():
                 self._rest()
@@ -334,7 +337,7 @@ class KioskFlow:
                 self._changed()
 
     def _reset_visitor(self) -> None:
-        self.lang = self.settings.site.default_language
+        self.lang = self.default_lang
         self.large_text = False
         self.notice = None
         self.pin_failed = False

@@ -1,0 +1,115 @@
+"""The kiosk's printer seam: the printer package behind ``kiosk.ports.PrinterPort``.
+
+Why a lock: the flow polls the status in the background and prints when a visitor touches, each
+from a worker thread (``asyncio.to_thread``); a serial line carries one conversation at a time, so
+a ``DLE EOT`` query must never interleave with a ticket's bytes.
+
+The ticket is laid out in the visitor's chosen language: department name, footer and the printed
+words all follow ``lang``, so the paper matches the screen the visitor just read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from client.api import Ticket
+from config.model import PrinterSettings, Settings
+from kiosk.ports import PrinterState
+
+log = logging.getLogger(__name__)
+
+
+class KioskPrinter:
+    """Adapts ``printer.TicketPrinter`` (status + print) to what the kiosk flow needs."""
+
+    def __init__(self, settings: Settings, printer_settings: PrinterSettings, backend: Any = None) -> None:
+        self.settings = settings
+        self.printer_settings = printer_settings
+        if backend is None:
+            from printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]
+
+            backend = TicketPrinter(printer_settings)
+        self._backend = backend
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.printer_settings.id
+
+    def status(self) -> PrinterState:
+        with self._lock:
+            status = self._backend.status()
+        state, detail = str(status.summary), str(getattr(status, "detail", ""))[:200]
+        if state == "unknown" and getattr(self._backend, "require_status", False):
+            state = "offline"  # the printer would refuse the job: take no number
+        return PrinterState(state, detail)
+
+    def view(self, ticket: Ticket, lang: str) -> Any:
+        """The printer's ``TicketView`` for this ticket, in ``lang``."""
+        from printer.layout import TicketView
+
+        site = self.settings.site
+        dep = self.settings.department(ticket.department)
+        try:
+            issued = dt.datetime.fromisoformat(ticket.issued_at).astimezone(site.tz)
+        except ValueError:
+            issued = dt.datetime.now(site.tz)
+        qr = f"{site.public_url.rstrip('/')}/t/{ticket.id}" if site.public_url else None
+        return TicketView(
+            site_name=site.name,
+            department_name=dep.label(lang) if dep is not None else ticket.department,
+            number=ticket.number,
+            issued_at=issued,
+            ahead=ticket.ahead,
+            estimated_wait_s=ticket.estimated_wait_s,
+            qr_url=qr,
+            footer=site.footer.get(lang, ""),
+            lang=lang,
+            logo=self.printer_settings.logo != "none",
+            ticket_id=ticket.id,
+        )
+
+    def print_ticket(self, ticket: Ticket, lang: str) -> None:
+        view = self.view(ticket, lang)
+        with self._lock:
+            self._backend.print_ticket(view)
+        log.info("printed %s (%s)", ticket.number, lang)
+
+    def close(self) -> None:
+        close = getattr(self._backend, "close", None)
+        if close is not None:
+            close()
+
+    def test_print(self) -> None:
+        """A sample ticket marked as a test, so nobody mistakes it for a real number."""
+        now = dt.datetime.now(self.settings.site.tz)
+        sample = Ticket(
+            id="test",
+            number="TEST",
+            department=self.settings.departments[0].id,
+            status="waiting",
+            issued_at=now.isoformat(),
+            ahead=0,
+            estimated_wait_s=None,
+        )
+        self.print_ticket(sample, self.settings.site.default_language)
+
+
+class NoPrinter:
+    """A kiosk configured without a printer: numbers are shown on screen only."""
+
+    id = "none"
+
+    def status(self) -> PrinterState:
+        return PrinterState("unknown", "no printer configured")
+
+    def print_ticket(self, ticket: Ticket, lang: str) -> None:
+        log.info("no printer: %s shown on screen only", ticket.number)
+
+    def test_print(self) -> None:
+        from common.errors import PrinterError
+
+        raise PrinterError("no printer configured for this kiosk")

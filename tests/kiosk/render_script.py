@@ -1,0 +1,281 @@
+"""Drive the real kiosk window offscreen with real touches; run in its own process.
+
+    python tests/kiosk/render_script.py '<json job>'
+
+The job names the service URL and token, the site file, the pty end of the printer, the window
+size and language, the scenario and where screenshots go. The printer is a FakeThermalPrinter on
+a real pty (the test made the socat pair); the service is a real ``main.py server`` process. The
+last stdout line is a JSON object of facts the test asserts on. Kivy's global state stays in
+this process, which exits when done (the calling test has a timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1") if "KIOSK_DEBUG" not in os.environ else None
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-"))
+
+JOB: dict[str, Any] = json.loads(sys.argv[1])
+T0 = time.monotonic()
+
+from kiosk.window import configure_window  # noqa: E402
+
+configure_window(*JOB["size"])
+
+import httpx  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.tests.common import UnitTestTouch  # noqa: E402
+
+from client.api import ApiClient  # noqa: E402
+from common.errors import Conflict  # noqa: E402
+from config import load_settings  # noqa: E402
+from kiosk.app import KioskApp, run_app  # noqa: E402
+from kiosk.flow import KioskFlow, Screen  # noqa: E402
+from kiosk.ports import DeviceInfo  # noqa: E402
+from kiosk.printing import KioskPrinter  # noqa: E402
+from kiosk.runner import pin_checker  # noqa: E402
+from kiosk.technician import CORNER_UNITS  # noqa: E402
+from tests.kiosk.ptyprinter import FakeThermalPrinter  # noqa: E402
+
+facts: dict[str, Any] = {"shots": []}
+
+
+async def frames(n: int = 2) -> None:
+    for _ in range(n):
+        fut = asyncio.get_running_loop().create_future()
+        Clock.schedule_once(lambda _dt, f=fut: f.done() or f.set_result(None), 0)
+        await fut
+
+
+async def until(predicate: Any, timeout: float = 8.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await frames(1)
+
+
+class Driver:
+    def __init__(self, app: KioskApp, flow: KioskFlow, shots: Path | None) -> None:
+        self.app, self.flow, self.shots = app, flow, shots
+
+    def find(self, name: str) -> Any:
+        for w in self.app.root.walk():
+            if getattr(w, "name", None) == name or getattr(w, "dep_id", None) == name:
+                return w
+        raise AssertionError(f"no widget {name!r} on {self.flow.screen}")
+
+    async def tap(self, name: str, hold: float = 0.0) -> float:
+        """A real touch (down, then up) at the widget's centre; returns the touch-down time."""
+        w = self.find(name)
+        x, y = w.to_window(*w.center)
+        return await self.tap_at(x, y, hold)
+
+    async def tap_at(self, x: float, y: float, hold: float = 0.0) -> float:
+        touch = UnitTestTouch(x, y)
+        t = time.monotonic()
+        touch.touch_down()
+        if hold:
+            await asyncio.sleep(hold)
+        await frames(1)
+        touch.touch_up()
+        return t
+
+    async def screen(self, screen: Screen, timeout: float = 8.0) -> None:
+        await until(lambda: self.flow.screen == screen, timeout, f"screen {screen} (on {self.flow.screen})")
+        await frames(3)
+
+    async def shot(self, name: str) -> None:
+        await frames(3)
+        if self.shots is not None:
+            path = self.app.screenshot(self.shots / f"kiosk-{name}.png")
+            facts["shots"].append(str(path))
+
+    def guard(self) -> None:
+        """Let the one-touch guard pass without sleeping (the flow's own clock is real)."""
+        self.flow._t.last_issue = float("-inf")
+        self.flow._t.home_since = float("-inf")
+
+
+async def admin_post(path: str) -> None:
+    async with httpx.AsyncClient(base_url=JOB["server"] + "/api/v1", timeout=10) as http:
+        r = await http.post(path, headers={"Authorization": f"Bearer {JOB['admin']}"})
+        r.raise_for_status()
+
+
+async def fill_tiny() -> None:
+    async with ApiClient(JOB["server"], JOB["admin"]) as admin:
+        for _ in range(10):
+            try:
+                await admin.issue_ticket("tiny")
+            except Conflict:
+                return
+
+
+async def waiting(dep: str) -> int:
+    async with ApiClient(JOB["server"]) as api:
+        state = await api.get_state()
+    return int(next(d for d in state["departments"] if d["id"] == dep)["waiting"])
+
+
+async def scenario_visit(d: Driver, fake: FakeThermalPrinter) -> None:
+    flow, tag = d.flow, JOB.get("tag", "")
+    await d.screen(Screen.HOME)
+    facts["first_frame_s"] = time.monotonic() - T0
+    await d.shot(f"home{tag}")
+    dep = JOB["department"]
+    d.guard()
+    card = d.find(dep)
+    x, y = card.to_window(*card.center)
+    touched = await d.tap_at(x, y)
+    await d.tap_at(x, y)  # a double tap: must not give a second ticket
+    await d.screen(Screen.TICKET)
+    assert flow.ticket is not None
+    number = flow.ticket.number
+    facts["number"] = number
+    facts["lang_sent"] = flow.ticket.lang
+    assert fake.wait_for(number.encode()), "the number never reached the printer"
+    facts["touch_to_first_byte_ms"] = (fake.first_byte_at - touched) * 1000 if fake.first_byte_at else None
+    facts["shown_number"] = d.find("number").text
+    await d.shot(f"ticket{tag}")
+    facts["tickets_in_bytes"] = fake.data.count(number.encode())
+    await d.screen(Screen.HOME, timeout=flow.settings.kiosk.ticket_screen_s + 5)
+    facts["back_home"] = True
+
+
+async def scenario_faults(d: Driver, fake: FakeThermalPrinter) -> None:
+    flow, tag = d.flow, JOB.get("tag", "")
+    await d.screen(Screen.HOME)
+    # large text and another language, chosen by touch
+    await d.tap("large-text")
+    await d.tap(f"lang:{JOB['lang2']}")
+    await until(lambda: flow.large_text and flow.lang == JOB["lang2"], what="large text + language")
+    await d.shot(f"home-large{tag}")
+    # printer out of paper: no number is taken, the fault is reported
+    before = await waiting("nav")
+    fake.condition = "paper_end"
+    d.guard()
+    await d.tap("nav")
+    await d.screen(Screen.PRINTER_FAULT)
+    facts["printer_fault_waiting_same"] = (await waiting("nav")) == before
+    await d.shot(f"printer-fault{tag}")
+    await until(lambda: flow._reported is not None and flow._reported.state == "paper_end", what="report")
+    facts["reported"] = flow._reported.state if flow._reported else None
+    fake.condition = "ok"
+    await flow.check_printer()  # what the background poll does (its interval is long here)
+    await d.screen(Screen.HOME, timeout=6)
+    # paper runs out while printing: the number stays on screen
+    fake.condition = "runs_out"
+    d.guard()
+    await d.tap("nav")
+    await d.screen(Screen.PRINT_FAILED)
+    facts["failed_number"] = d.find("number").text
+    await d.shot(f"print-failed{tag}")
+    fake.condition = "ok"
+    fake.data.clear()
+    await flow.check_printer()
+    await d.tap("ok")
+    await d.screen(Screen.HOME, timeout=6)
+    # every number of a department in use (staff took the other ones)
+    await fill_tiny()
+    d.guard()
+    await d.tap("tiny")
+    await d.screen(Screen.ASK_RECEPTION)
+    facts["ask_reason"] = str(flow.ask_reason)
+    await d.shot(f"ask-reception{tag}")
+    await d.tap("ok")
+    await d.screen(Screen.HOME)
+    # the hidden corner, held 3 s, then the PIN by touch
+    m = d.app.metrics()
+    await d.tap_at(m.px(CORNER_UNITS) / 2, m.height - m.px(CORNER_UNITS) / 2, hold=3.2)
+    await d.screen(Screen.TECH_PIN)
+    await d.shot(f"technician-pin{tag}")
+    for key in JOB.get("pin", "2468"):
+        await d.tap(f"key:{key}")
+    await d.tap("pin-ok")
+    await d.screen(Screen.TECHNICIAN, timeout=10)
+    await d.tap("test-print")
+    await until(lambda: flow.tech_message is not None, what="test print")
+    facts["test_print"] = flow.tech_message
+    await d.shot(f"technician{tag}")
+    await d.tap("back")
+    await d.screen(Screen.HOME)
+    # the site closes for an emergency: the kiosk shows it closed, departments still listed
+    await admin_post("/site/close")
+    try:
+        await d.screen(Screen.CLOSED, timeout=6)
+        facts["closed_departments"] = [dep.id for dep in flow.departments if not dep.open]
+        await d.shot(f"closed{tag}")
+    finally:
+        await admin_post("/site/open")
+    await d.screen(Screen.HOME, timeout=6)
+
+
+async def scenario_unreachable(d: Driver, fake: FakeThermalPrinter) -> None:
+    tag = JOB.get("tag", "")
+    await d.screen(Screen.UNREACHABLE)
+    await d.shot(f"unreachable{tag}")
+    await d.screen(Screen.ASK_RECEPTION, timeout=8)
+    facts["ask_reason"] = str(d.flow.ask_reason)
+    await d.shot(f"ask-reception-unreachable{tag}")
+
+
+async def main() -> None:
+    settings = load_settings(Path(JOB["config"]))
+    fake = FakeThermalPrinter(Path(JOB["pty_device"]), JOB.get("condition", "ok"))
+    serial_printer = dataclasses.replace(
+        settings.printers[0], type="serial", options={"port": JOB["pty_host"], "baudrate": 9600}
+    )
+    printer = KioskPrinter(settings, serial_printer)  # the real TicketPrinter on the pty
+    shots = Path(JOB["shots"]) if JOB.get("shots") else None
+    try:
+        async with ApiClient(JOB["server"], JOB.get("token")) as api:
+            flow = KioskFlow(
+                settings,
+                api,
+                printer,
+                DeviceInfo(JOB.get("device", "kiosk-render"), "Render test", "test", {"printer": "pty"}),
+                pin_check=pin_checker(settings),
+                unreachable_grace_s=JOB.get("grace", 2.0),
+                default_lang=JOB["lang"],
+            )
+            app = KioskApp(flow, version="test", size=tuple(JOB["size"]))
+            runner = asyncio.get_running_loop().create_task(
+                run_app(app, flow, refresh_s=0.5, printer_s=JOB.get("printer_s", 1.5))
+            )
+            await app.first_frame.wait()
+            try:
+                d = Driver(app, flow, shots)
+                await globals()[f"scenario_{JOB['scenario']}"](d, fake)
+                facts["renders"] = app.renders
+            finally:
+                app.stop()
+                await asyncio.wait_for(runner, 10)
+    finally:
+        fake.close()
+        printer.close()
+    print(json.dumps(facts))
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except BaseException:  # Kivy's logger hides tracebacks: write it where the test reads it
+        import traceback
+
+        os.write(2, traceback.format_exc().encode())
+        raise SystemExit(1) from None
