@@ -35,7 +35,7 @@ BIG_SITE = SITE_TOML.replace("max_number = 3", "max_number = 9999")
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def latency(server: ServerProcess, admin: dict[str, str], sockets: int, calls: int) -> list[float]:
@@ -47,10 +47,10 @@ async def latency(server: ServerProcess, admin: dict[str, str], sockets: int, ca
         for _ in range(calls):
             t = (await http.post("/tickets", json={"department": "nav"})).json()
 
-            async def wait_call(ws: object, sent: list[float]) -> float:
+            async def wait_call(ws: object, sent: list[float], ticket_id: str = t["id"]) -> float:
                 while True:
                     event = json.loads(await ws.recv())  # type: ignore[attr-defined]
-                    if event["type"] == "ticket.called" and event["ticket"]["id"] == t["id"]:
+                    if event["type"] == "ticket.called" and event["ticket"]["id"] == ticket_id:
                         return time.perf_counter() - sent[0]
 
             sent = [0.0]
@@ -96,8 +96,10 @@ def main() -> None:
             admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
             samples = asyncio.run(latency(server, admin, args.sockets, args.calls))
             ms = [s * 1000 for s in samples]
-            print(f"next -> ticket.called at {args.sockets} sockets, {len(ms)} samples: "
-                  f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms")
+            print(
+                f"next -> ticket.called at {args.sockets} sockets, {len(ms)} samples: "
+                f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms"
+            )
             rate = asyncio.run(throughput(server, admin, args.issues, args.clients))
             print(f"issues over HTTP, durable, {args.clients} clients: {rate:.0f} issues/s")
         finally:

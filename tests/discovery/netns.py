@@ -135,7 +135,14 @@ def start_avahi(lan: Lan, i: int, workdir: Path) -> dict[str, str]:
     bus_socket = workdir / "bus.sock"
     (workdir / "dbus.conf").write_text(DBUS_CONF.format(socket=bus_socket), encoding="utf-8")
     (workdir / "avahi.conf").write_text(AVAHI_CONF, encoding="utf-8")
-    lan.popen(i, ["dbus-daemon", "--nofork", "--config-file", str(workdir / "dbus.conf")])
+    bus = lan.popen(
+        i,
+        ["dbus-daemon", "--nofork", "--print-address=1", "--config-file", str(workdir / "dbus.conf")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert bus.stdout is not None
+    bus.stdout.readline()  # printed once the bus listens: avahi-daemon may connect now
     env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={bus_socket}"}
     lan.popen(
         i,
