@@ -96,7 +96,7 @@ class SiteHours:
             for t in (iv.start, iv.end)
         )
         self._memo_minute: dt.datetime | None = None
-        self._memo: dict[str, Refusal | None] = {}
+        self._memo: dict[tuple[str, str], Refusal | bool | None] = {}
 
     def _dep_hours(self, department_id: str) -> OpeningHours | None:
         dep = self.settings.department(department_id)
@@ -111,10 +111,26 @@ class SiteHours:
     def department_open(self, department_id: str, now: dt.datetime, override: bool | None = None) -> bool:
         if override is not None:
             return override
-        if not self.site_open(now):
-            return False
+        memo = self._memo_for(now)
+        if memo is not None and ("open", department_id) in memo:
+            return bool(memo[("open", department_id)])
         own = self._dep_hours(department_id)
-        return own is None or span_at(own, now, self.tz) is not None
+        result = self.site_open(now) and (own is None or span_at(own, now, self.tz) is not None)
+        if memo is not None:
+            memo[("open", department_id)] = result
+        return result
+
+    def _memo_for(self, now: dt.datetime) -> dict[tuple[str, str], Refusal | bool | None] | None:
+        """This UTC minute's memo, or None when answers may change within a minute."""
+        if not self._whole_minutes:
+            return None
+        offset = now.astimezone(self.tz).utcoffset() or dt.timedelta()
+        if offset.seconds % 60:
+            return None
+        minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+        if minute != self._memo_minute:
+            self._memo_minute, self._memo = minute, {}
+        return self._memo
 
     def _issuable_by_hours(self, department_id: str, when: dt.datetime) -> str | None:
         """None when a ticket may be issued at ``when`` by the hours alone, else the refusal code."""
@@ -136,19 +152,14 @@ class SiteHours:
         if override is False:
             tomorrow = service_day(now, self.tz) + dt.timedelta(days=1)
             return Refusal("site_closed", self.next_issuing(department_id, day_start(tomorrow, self.tz)))
-        minute = now.replace(second=0, microsecond=0)
-        cacheable = (
-            self._whole_minutes and (now.astimezone(self.tz).utcoffset() or dt.timedelta()).seconds % 60 == 0
-        )
-        if cacheable:
-            if minute != self._memo_minute:
-                self._memo_minute, self._memo = minute, {}
-            if department_id in self._memo:
-                return self._memo[department_id]
+        memo = self._memo_for(now)
+        if memo is not None and ("refusal", department_id) in memo:
+            return memo[("refusal", department_id)]  # type: ignore[return-value]
         code = self._issuable_by_hours(department_id, now)
+        minute = now.replace(second=0, microsecond=0)
         result = None if code is None else Refusal(code, self.next_issuing(department_id, minute))
-        if cacheable:
-            self._memo[department_id] = result
+        if memo is not None:
+            memo[("refusal", department_id)] = result
         return result
 
     def _starts(self, department_id: str, after: dt.datetime) -> Iterator[dt.datetime]:

@@ -131,15 +131,14 @@ class Ledger(Reads):
                 log.exception("ledger listener %r failed", fn)
 
     def _emit(self, tx: _Tx, type_: str, data: dict[str, Any], deps: tuple[str, ...] = ()) -> Event:
-        """Append one event. ``deps``: departments whose summary (waiting, estimate, oldest,
-        open) the change touched; they ride along as ``departments`` so boards and desk pages
-        stay exact without asking for a snapshot."""
+        """Append one event. ``deps``: departments whose state (open, waiting, estimate, oldest)
+        the change touched; it rides along as ``departments`` (the snapshot entries without the
+        static name and prefix) so boards and desk pages stay exact without a new snapshot."""
         if deps:
-            if not tx.keeps_cache:
-                self._cache.clear()  # this transaction has changed rows the cache summarizes
-            data["departments"] = [
-                self._department_json(self._department(d), tx.now) for d in dict.fromkeys(deps)
-            ]
+            if not tx.keeps_cache:  # this transaction changed what the cache says about deps
+                for key in [k for k in self._cache if k[1] in deps or k[0] == "override"]:
+                    del self._cache[key]
+            data["departments"] = [self._department_state(d, tx.now) for d in dict.fromkeys(deps)]
         cur = self._conn.execute(
             "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
             (type_, db_time(tx.now), json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
@@ -211,8 +210,9 @@ class Ledger(Reads):
             if state is not None:
                 self._emit(tx, "counter.changed", {"counter": state.to_json()})
         if ids:  # waiting counts and estimates of every department may have changed
-            for dep in self._all_deps:
-                self._emit(tx, "department.changed", {}, (dep,))
+            self._cache.clear()
+            for dep in self.settings.departments:
+                self._emit(tx, "department.changed", {"department": self._department_json(dep, tx.now)})
         return len(ids)
 
     def reset_day(self) -> int:

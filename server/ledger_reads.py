@@ -245,16 +245,23 @@ class Reads:
         return out
 
     def _department_json(self, dep: Department, now: dt.datetime) -> dict[str, Any]:
-        day = service_day(now, self.tz).isoformat()
-        waiting, oldest = self._queue(dep.id)
-        oldest_iso = iso(self._local(oldest))
         return {
             "id": dep.id,
             "prefix": dep.prefix,
             "name": dict(dep.name),
-            "open": self._hours.department_open(dep.id, now, self._override(day)),
+            **self._department_state(dep.id, now),
+        }
+
+    def _department_state(self, department_id: str, now: dt.datetime) -> dict[str, Any]:
+        """The parts of a department's snapshot entry that change (events carry only these)."""
+        day = service_day(now, self.tz).isoformat()
+        waiting, oldest = self._queue(department_id)
+        oldest_iso = iso(self._local(oldest))
+        return {
+            "id": department_id,
+            "open": self._hours.department_open(department_id, now, self._override(day)),
             "waiting": waiting,
-            "estimated_wait_s": self._estimate(dep.id, waiting, day),
+            "estimated_wait_s": self._estimate(department_id, waiting, day),
             "oldest_issued_at": oldest_iso,
             "oldest_waiting_at": oldest_iso,
         }

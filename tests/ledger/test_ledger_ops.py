@@ -217,7 +217,7 @@ def test_new_service_day_voids_and_restarts_numbers(ledger: Ledger, clock: Clock
     assert types[-8:] == ["ticket.void", "ticket.void", "counter.changed"] + ["department.changed"] * 4 + [
         "ticket.issued"
     ]
-    assert events[-2].data["departments"][0]["waiting"] == 0  # department.changed after the void
+    assert events[-2].data["department"]["waiting"] == 0  # department.changed after the void
     assert ledger.counter("1").ticket is None
     assert ledger.snapshot()["calls"] == []  # yesterday's calls are not shown
     assert seqs(db_path) == list(range(1, len(seqs(db_path)) + 1))
@@ -425,4 +425,4 @@ def test_events_carry_department_summaries(ledger: Ledger, clock: Clock) -> None
         for dep in event.data.get("departments", []):
             assert set(dep) >= {"id", "waiting", "estimated_wait_s", "open", "oldest_issued_at"}
     snap = {d["id"]: d for d in ledger.snapshot()["departments"]}
-    assert events[-1].data["departments"][0] == snap["nav"]
+    assert events[-1].data["departments"][0].items() <= snap["nav"].items()

@@ -289,7 +289,8 @@ class LedgerMachine(RuleBasedStateMachine):
         """Departments riding on the newest event describe the queue as it is now."""
         if self.last_event is None or self.last_event.seq != (self.seen[-1] if self.seen else 0):
             return
-        for dep in self.last_event.data.get("departments", []):
+        data = self.last_event.data
+        for dep in data.get("departments", []) + ([data["department"]] if "department" in data else []):
             waiting = [
                 t for t in self.tickets.values() if t["status"] == "waiting" and t["dept"] == dep["id"]
             ]
