@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from server.web import desk, phone, tech
+from server.web.apiauth import session_authenticator
 from server.web.backend import Backend
 from server.web.guard import FailureLimiter, ReplayCache
 from server.web.render import STATIC
@@ -61,6 +62,9 @@ def install(app: Any) -> None:
         ("/tech/api/reset", tech.reset_day, ["POST"]),
         ("/t/{ticket_id}", phone.ticket_page, ["GET"]),
     ]
+    auth_service = getattr(state, "auth", None)
+    if auth_service is not None and hasattr(auth_service, "extra"):
+        auth_service.extra.append(session_authenticator(state))
     for path, endpoint, methods in routes:
         app.add_route(path, endpoint, methods=methods, include_in_schema=False)
     app.mount("/static/web", StaticFiles(directory=str(STATIC)), name="web-static")

@@ -42,7 +42,7 @@ ACTIONS = {
 }
 EXPECTING = {"next", "recall", "no-show", "done", "transfer"}  # act on the ticket the desk saw
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_NEXT_PAGES = ("/desk", "/tech")
+_NEXT_PAGES = ("/desk", "/tech", "/reports")  # where sign-in may send the browser back to
 
 
 class Stale(LedgerError):

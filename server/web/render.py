@@ -97,6 +97,7 @@ def render(
         site=settings.site,
         settings=settings,
         languages=[(code, language_name(code)) for code in settings.site.languages],
+        has_reports=any(getattr(r, "path", "") == "/reports" for r in request.app.routes),
         **context,
     )
     response = HTMLResponse(page, status_code=status_code)

@@ -200,6 +200,11 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     expect(page.locator("#msg-reset")).to_contain_text("Today's queue was reset:")
     assert all(d["waiting"] == 0 for d in server.state()["departments"])
     assert "reset today's queue" in server.log.read_text()
+    # The admin's session may *read* admin API resources (the report page polls with it) but
+    # never change state through /api/v1: that takes a bearer token.
+    assert page.request.get(server.base + "/api/v1/devices").status == 200
+    assert staff.request.get(server.base + "/api/v1/devices").status == 403
+    assert page.request.post(server.base + "/api/v1/counters/1/next").status == 401
     # The technician API refuses a missing CSRF header like the desk's does.
     res = page.request.post(server.base + "/tech/api/reset", data=json.dumps({"confirm": "askim"}))
     assert res.status == 403
