@@ -158,3 +158,19 @@ def test_never_opening_site(make_ledger: Callable[..., Ledger], clock: Clock) ->
     ledger = make_ledger(settings)
     assert refused(ledger) == ("site_closed", None)
     assert ledger.snapshot()["site"]["next_open"] is None
+
+
+def test_interval_past_midnight_belongs_to_its_start_day() -> None:
+    base = example()
+    late = OpeningHours({"fri": (Interval(dt.time(22, 0), dt.time(2, 0)),)})
+    settings = dataclasses.replace(
+        base,
+        site=dataclasses.replace(base.site, hours=late, last_ticket_min=0),
+        departments=tuple(dataclasses.replace(d, hours=None) for d in base.departments),
+    )
+    hours = SiteHours(settings)
+    assert hours.site_open(at(SAT, 1, 59))  # Friday's night interval, now on Saturday's date
+    assert not hours.site_open(at(SAT, 2, 0))
+    assert not hours.site_open(at(FRI, 21, 59))
+    nxt = hours.next_issuing("nav", at(SAT, 2, 0))
+    assert nxt is not None and nxt.astimezone(OSLO) == at(dt.date(2026, 12, 4), 22, 0)
