@@ -252,9 +252,12 @@ class Ledger(Reads):
                     code=refusal.code,
                     next_open=next_open.isoformat(timespec="seconds") if next_open else None,
                 )
-            row = conn.execute(
-                "SELECT service_day, last_num, seq FROM numbering WHERE department = ?", (dep.id,)
-            ).fetchone()
+            key = ("numbering", dep.id)
+            row = self._cache.get(key)
+            if row is None:  # cached like the estimate inputs; this method keeps it exact
+                row = conn.execute(
+                    "SELECT service_day, last_num, seq FROM numbering WHERE department = ?", (dep.id,)
+                ).fetchone()
             last_num, day_seq = (row[1], row[2]) if row is not None and row[0] == tx.day else (0, 0)
             num, number = self._free_number(dep, last_num)
             ticket_id = "t_" + secrets.token_urlsafe(16)
@@ -274,6 +277,7 @@ class Ledger(Reads):
                 estimated_wait_s=self._estimate(dep.id, ahead, tx.day),
             )
             self._cache[("queue", dep.id)] = (ahead + 1, oldest if oldest is not None else now_db)
+            self._cache[key] = (tx.day, num, day_seq + 1)
             event = self._emit(tx, "ticket.issued", {"ticket": ticket.to_json()}, (dep.id,))
             conn.execute(
                 """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
