@@ -45,6 +45,33 @@ def site_file_report(settings: Any) -> dict[str, Any]:
     return {"source": source, "ok": True, "problem": "", "text": text}
 
 
+def merge_devices(reported: list[dict[str, Any]], state: Any) -> list[dict[str, Any]]:
+    """Devices from every source: status reports (ledger), named event sockets, mDNS.
+
+    A kiosk whose printer failed may still be heard over mDNS; a board that never reported a
+    status is still on the socket — the technician should see all of them, with where each was
+    found.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for dev in reported:
+        found[dev["id"]] = {**dev, "printer_state": printer_state(dev.get("printer")) or "", "address": ""}
+    sockets: dict[str, dict[str, Any]] = dict(getattr(state, "hub_clients", {}) or {})
+    for device_id, info in sockets.items():
+        entry = found.setdefault(device_id, {"id": device_id, "role": info.get("role", ""), "status": {}})
+        entry["address"] = entry.get("address") or info.get("address", "")
+    mdns = getattr(state, "mdns", None)
+    if mdns is not None:
+        try:
+            heard = list(mdns.devices())
+        except Exception:  # discovery trouble must not take the page down
+            heard = []
+        for d in heard:
+            entry = found.setdefault(d.device_id, {"id": d.device_id, "role": d.role, "status": {}})
+            entry["address"] = entry.get("address") or f"{d.host}:{d.port}"
+            entry.setdefault("version", d.properties.get("version"))
+    return list(found.values())
+
+
 async def tech_page(request: Request) -> Response:
     ctx = await context(request)
     if ctx.user is None:
@@ -66,14 +93,7 @@ async def tech_page(request: Request) -> Response:
     be = backend(request)
     settings = request.app.state.settings
     devices = await be.devices()
-    sockets: dict[str, dict[str, Any]] = dict(getattr(request.app.state, "hub_clients", {}) or {})
-    for dev in devices:
-        dev["printer_state"] = printer_state(dev.get("printer")) or ""
-        dev["address"] = (sockets.pop(dev["id"], None) or {}).get("address", "")
-    for device_id, info in sockets.items():  # connected, named, but never reported a status
-        devices.append(
-            {"id": device_id, "role": info.get("role", ""), "address": info.get("address", ""), "status": {}}
-        )
+    devices = merge_devices(devices, request.app.state)
     users = await be.accounts(auth.list_users)
     tokens = await be.accounts(auth.list_tokens)
     page = render(
