@@ -171,6 +171,13 @@ def _make_app_class() -> type:
             self._frame_event = asyncio.Event()
             await asyncio.wait_for(self._frame_event.wait(), timeout)
 
+        async def drawn(self, timeout: float = 5.0) -> None:
+            """Return once every change fed so far is on screen (at once if it already is)."""
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while self._pending_frame is not None:
+                await self.next_frame(max(0.01, deadline - loop.time()))
+
         # -- state
 
         def feed(self, message: dict[str, Any]) -> None:

@@ -63,8 +63,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def run_display(args: argparse.Namespace) -> int:
     import asyncio
+    import logging
 
     from config import load_settings
+
+    logging.getLogger("websockets").setLevel(logging.INFO)  # -v: not every keepalive ping
 
     settings = load_settings(args.config)
     width, height = parse_size(args.size)

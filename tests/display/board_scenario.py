@@ -76,7 +76,7 @@ async def fixture(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
         app.feed({"type": "stream.down", "reason": "test"})
     if not args.highlight:
         app.screen.highlight(False)
-    await app.next_frame()  # the fed messages changed labels: one frame draws them
+    await app.drawn()  # the fed messages changed labels: one frame draws them
     result["screenshot"] = await shoot(app, args.out)
 
 
@@ -99,13 +99,13 @@ async def server(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> 
     while app.screen.number.text != ticket["number"]:
         assert loop.time() < deadline, f"the call never showed: {app.screen.texts()}"
         await asyncio.sleep(0.005)
-    await app.next_frame()
+    await app.drawn()
     result["http_to_frame_s"] = time.perf_counter() - sent
     # the refresh after the call brings the service's own counts; wait for it
     while app.screen.texts()["departments"][0][1] != "1":
         assert loop.time() < deadline, f"counts never refreshed: {app.screen.texts()}"
         await asyncio.sleep(0.02)
-    await app.next_frame()
+    await app.drawn()
     result["screenshot"] = await shoot(app, args.out)
     if app.announcer is not None:
         await app.announcer.wait_idle(30)

