@@ -199,3 +199,21 @@ def test_refresh_updates_figures_only_when_not_older() -> None:
 def test_day_reset_needs_a_snapshot() -> None:
     state = reduce(start(), event(11, "site.changed", site={"id": "askim", "open": True}, reset=True))
     assert not state.in_sync
+
+
+def test_departments_list_on_events_is_merged_exactly() -> None:
+    """docs/LEDGER.md: queue-changing events carry the touched departments' fresh fields."""
+    state = reduce(
+        start(),
+        {
+            **called(11, "A012", "2"),
+            "departments": [{"id": "nav", "open": True, "waiting": 7, "estimated_wait_s": 840}],
+        },
+    )
+    nav = next(d for d in state.departments if d.id == "nav")
+    assert (nav.waiting, nav.estimated_wait_s, nav.label("nb")) == (7, 840, "NAV")  # no extra -1, name kept
+    moved = event(12, "ticket.transferred", ticket={"number": "A012", "department": "bolig"}, counter="2",
+                  departments=[{"id": "nav", "waiting": 7}, {"id": "bolig", "waiting": 3}])  # fmt: skip
+    state = reduce(state, moved)
+    assert [(d.id, d.waiting) for d in state.departments[:3]] == [("nav", 7), ("byggesak", 2), ("bolig", 3)]
+    assert state.counter("2").ticket_number is None  # type: ignore[union-attr]
