@@ -1,11 +1,12 @@
 """The printer's errors: a shallow subtree of ``common.errors.PrinterError``.
 
     PrinterError
-    ├── PrinterNotFound   the configured device/port/host is not there (unplugged, wrong path)
-    ├── PrinterOffline    the printer answered but is offline, or the connection broke mid-job
-    ├── PaperOut          the paper roll is empty (before printing, or it ran out while printing)
-    ├── CoverOpen         the cover is open
-    └── PrinterTimeout    a write or query did not finish before its deadline (stalled printer)
+    └── PrinterFault      (carries .status and .printed)
+        ├── PrinterNotFound   the configured device/port/host is not there (unplugged, wrong path)
+        ├── PrinterOffline    the printer answered but is offline, or the connection broke mid-job
+        ├── PaperOut          the paper roll is empty (before printing, or it ran out while printing)
+        ├── CoverOpen         the cover is open
+        └── PrinterTimeout    a write or query did not finish before its deadline (stalled printer)
 
 The kiosk maps these to visitor-facing words at its own edge ("please ask at the reception");
 messages here are for technicians and logs. ``status`` carries the last known
@@ -26,14 +27,15 @@ __all__ = [
     "CoverOpen",
     "PaperOut",
     "PrinterError",
+    "PrinterFault",
     "PrinterNotFound",
     "PrinterOffline",
     "PrinterTimeout",
 ]
 
 
-class _PrinterFault(PrinterError):
-    """Base of our subtree: a message plus the status seen (if any)."""
+class PrinterFault(PrinterError):
+    """Base of our subtree: a message, the status seen (if any), and whether bytes went out."""
 
     code = "printer_error"
 
@@ -46,21 +48,21 @@ class _PrinterFault(PrinterError):
         self.printed = printed
 
 
-class PrinterNotFound(_PrinterFault):
+class PrinterNotFound(PrinterFault):
     code = "printer_not_found"
 
 
-class PrinterOffline(_PrinterFault):
+class PrinterOffline(PrinterFault):
     code = "printer_offline"
 
 
-class PaperOut(_PrinterFault):
+class PaperOut(PrinterFault):
     code = "paper_out"
 
 
-class CoverOpen(_PrinterFault):
+class CoverOpen(PrinterFault):
     code = "cover_open"
 
 
-class PrinterTimeout(_PrinterFault):
+class PrinterTimeout(PrinterFault):
     code = "printer_timeout"

@@ -147,27 +147,35 @@ class SerialTransport:
         return PrinterOffline(f"serial port {self.port} failed: {exc}")
 
     def write(self, data: bytes, deadline: float, job: Job | None = None) -> None:
-        import serial
+        """Write with our own select loop on the (non-blocking) descriptor pyserial opened.
 
+        Why not ``ser.write``: it cannot say how much went out before a timeout, and it
+        reconfigures the port each time ``write_timeout`` changes. Here the count is exact, so
+        ``printed`` tells the caller whether part of a ticket reached the printer.
+        """
         ser = self._open()
-        view = memoryview(data)
+        sent = 0
         try:
-            while view:
+            while sent < len(data):
                 left = _remaining(deadline)
                 if left <= 0:
-                    raise serial.SerialTimeoutException("Write timeout")
-                ser.write_timeout = left
-                n = ser.write(view[:4096])
-                view = view[n:]
-        except serial.SerialTimeoutException as exc:
+                    raise TimeoutError
+                _, ready, _ = select.select([], [ser.fd], [], left)
+                if not ready:
+                    continue
+                try:
+                    sent += os.write(ser.fd, data[sent : sent + 4096])
+                except BlockingIOError:
+                    continue
+        except TimeoutError as exc:
             with contextlib.suppress(Exception):
                 ser.reset_output_buffer()  # don't let half a ticket start the next one
             raise PrinterTimeout(
-                f"printer on {self.port} took no data for {len(data) - len(view)}/{len(data)} bytes "
-                "before the deadline (stalled, flow control held, or unplugged)",
-                printed=len(view) < len(data),
+                f"printer on {self.port} took {sent} of {len(data)} bytes before the deadline "
+                "(stalled, flow control held, or unplugged)",
+                printed=sent > 0,
             ) from exc
-        except (serial.SerialException, OSError, termios.error) as exc:
+        except (OSError, termios.error) as exc:
             raise self._broken(exc) from exc
 
     def status(self, deadline: float) -> PrinterStatus:

@@ -10,7 +10,7 @@ from conftest import serial_settings
 from fakeprinter import PtyFakePrinter
 
 from common.errors import ConfigError
-from printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
+from printer.errors import CoverOpen, PaperOut, PrinterFault, PrinterNotFound, PrinterOffline, PrinterTimeout
 from printer.layout import render
 from printer.sample import sample_view
 from printer.service import TicketPrinter
@@ -94,7 +94,9 @@ def test_no_answer_prints_when_the_site_allows_it(pty_printer: PtyFakePrinter) -
 @pytest.mark.parametrize(
     ("state", "error"), [("paper_end", PaperOut), ("cover_open", CoverOpen), ("offline", PrinterOffline)]
 )
-def test_fault_before_printing_sends_nothing(pty_printer: PtyFakePrinter, state: str, error: type) -> None:
+def test_fault_before_printing_sends_nothing(
+    pty_printer: PtyFakePrinter, state: str, error: type[PrinterFault]
+) -> None:
     pty_printer.state = state
     printer = TicketPrinter(serial_settings(pty_printer.port))
     try:
@@ -102,7 +104,8 @@ def test_fault_before_printing_sends_nothing(pty_printer: PtyFakePrinter, state:
             printer.print_ticket(sample_view("sv"))
     finally:
         printer.close()
-    assert info.value.printed is False and info.value.status.summary.startswith(state.split("_")[0])
+    assert info.value.printed is False and info.value.status is not None
+    assert info.value.status.summary.startswith(state.split("_")[0])
     time.sleep(0.05)
     assert pty_printer.job_bytes() == b""
 
@@ -166,19 +169,21 @@ def test_xoff_flow_control_holds_the_ticket_and_fails_in_time(pty_printer: PtyFa
 
 
 def test_xoff_after_the_ticket_is_reported_as_unconfirmed(pty_printer: PtyFakePrinter) -> None:
-    """XOFF as the ticket arrives: the bytes went out, but the status round after cannot: the
-    caller learns the ticket is unconfirmed (``printed=True``), never a silent success."""
+    """XOFF as the ticket arrives: some or all bytes went out; either the rest of the write or the
+    status round after it is held. Both ways the caller learns the ticket is unconfirmed
+    (``printed=True``) within 2 s, never a silent success."""
     settings = serial_settings(pty_printer.port, flow="xonxoff")
     pty_printer.xoff_on_data = True
     printer = TicketPrinter(settings)
     try:
         t0 = time.monotonic()
-        with pytest.raises(PrinterOffline) as info:
+        with pytest.raises((PrinterOffline, PrinterTimeout)) as info:
             printer.print_ticket(sample_view("nb"))
         assert time.monotonic() - t0 < 2.0
     finally:
         printer.close()
-    assert info.value.printed and info.value.status.unknown
+    assert isinstance(info.value, PrinterFault) and info.value.printed
+    assert pty_printer.job_bytes()  # the printer did get (part of) the ticket
 
 
 def test_unplugged_port_then_plugged_back(pty_printer: PtyFakePrinter) -> None:
