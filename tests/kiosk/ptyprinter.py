@@ -97,6 +97,8 @@ class FakeThermalPrinter:
                     self._answer(pending[2])
                     pending = pending[3:]
                     continue
+                if pending == b"\x10":
+                    break  # maybe the start of a query: wait for the next byte
                 cut = pending.find(b"\x10\x04", 1)
                 if cut == -1 and pending.endswith(b"\x10"):
                     cut = len(pending) - 1  # maybe the start of a query

@@ -95,6 +95,11 @@ class Driver:
         touch.touch_up()
         return t
 
+    async def settled(self) -> None:
+        """The run loop's first service refresh and printer poll are done."""
+        await until(lambda: self.flow.printer_state.state != "unknown", what="first printer poll")
+        await until(lambda: self.flow.service_ok is not None, what="first refresh")
+
     async def screen(self, screen: Screen, timeout: float = 8.0) -> None:
         await until(lambda: self.flow.screen == screen, timeout, f"screen {screen} (on {self.flow.screen})")
         await frames(3)
@@ -136,6 +141,7 @@ async def scenario_visit(d: Driver, fake: FakeThermalPrinter) -> None:
     flow, tag = d.flow, JOB.get("tag", "")
     await d.screen(Screen.HOME)
     facts["first_frame_s"] = time.monotonic() - T0
+    await d.settled()
     await d.shot(f"home{tag}")
     dep = JOB["department"]
     d.guard()
@@ -160,6 +166,7 @@ async def scenario_visit(d: Driver, fake: FakeThermalPrinter) -> None:
 async def scenario_faults(d: Driver, fake: FakeThermalPrinter) -> None:
     flow, tag = d.flow, JOB.get("tag", "")
     await d.screen(Screen.HOME)
+    await d.settled()
     # large text and another language, chosen by touch
     await d.tap("large-text")
     await d.tap(f"lang:{JOB['lang2']}")
@@ -235,6 +242,10 @@ async def scenario_unreachable(d: Driver, fake: FakeThermalPrinter) -> None:
 
 
 async def main() -> None:
+    if "KIOSK_DEBUG" in os.environ:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, stream=sys.__stderr__)
     settings = load_settings(Path(JOB["config"]))
     fake = FakeThermalPrinter(Path(JOB["pty_device"]), JOB.get("condition", "ok"))
     serial_printer = dataclasses.replace(
