@@ -304,6 +304,19 @@ def qr_image(op: QrCode, dots: int) -> Image.Image:
     return canvas
 
 
+def raster_command(img: Image.Image) -> bytes:
+    """``GS v 0`` for a 1-bit image whose width is a multiple of 8 (ours are the paper width).
+
+    Not python-escpos' ``image()``: that one prints a warning to stdout for profiles without a
+    known paper width and re-pads the image; ours is already padded and centred."""
+    from printer.logo import raster_rows
+
+    if img.width % 8:
+        raise ValueError(f"raster width must be a multiple of 8, got {img.width}")
+    header = b"\x1dv0\x00" + (img.width // 8).to_bytes(2, "little") + img.height.to_bytes(2, "little")
+    return header + raster_rows(img)
+
+
 def _nv_print(settings: PrinterSettings, key: str) -> bytes:
     """Print the NV logo: ``GS ( L`` fn 69 where the profile has graphics, else legacy ``FS p``."""
     from printer.logo import nv_print_command
@@ -345,7 +358,7 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
             if p.profile.supports("qrCode"):
                 p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
             else:  # no GS ( k on this printer: the same symbol as a raster image (~3 KB, see PRINTER.md)
-                p.image(qr_image(op, settings.dots), impl="bitImageRaster")
+                p._raw(raster_command(qr_image(op, settings.dots)))
         elif isinstance(op, Logo):
             set_align("center")
             if op.mode == "nv":
@@ -353,7 +366,7 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
             elif op.image:
                 from printer.logo import load_logo
 
-                p.image(load_logo(op.image, settings.dots), impl="bitImageRaster")
+                p._raw(raster_command(load_logo(op.image, settings.dots)))
         elif isinstance(op, Cut):
             if p.profile.supports("paperPartCut") or p.profile.supports("paperFullCut"):
                 # GS V 66 0: the printer feeds to its cutter itself, then cuts (partial where it can).

@@ -64,7 +64,7 @@ def _key_bytes(key: str) -> bytes:
     return raw
 
 
-def _raster_rows(img: Image.Image) -> bytes:
+def raster_rows(img: Image.Image) -> bytes:
     """Row-major 1-bit data, MSB = leftmost dot, 1 = black (ESC/POS raster format)."""
     return ImageOps.invert(img.convert("L")).convert("1").tobytes()
 
@@ -97,7 +97,7 @@ def nv_store_commands(img: Image.Image, settings: PrinterSettings, key: str) -> 
     if _uses_graphics(settings):
         kc = _key_bytes(key)
         delete = b"\x1d(L\x04\x000B" + kc
-        data = _raster_rows(img)
+        data = raster_rows(img)
         body = (
             b"0C0" + kc + b"\x01" + width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"1" + data
         )

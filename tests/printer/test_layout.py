@@ -182,3 +182,35 @@ def test_ops_render_the_same_every_time() -> None:
     ops = layout(view(), T20)
     assert to_escpos(ops, T20) == to_escpos(ops, T20)
     assert any(isinstance(op, QrCode) for op in ops)
+
+
+def test_raster_logo_only_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    img = Image.new("L", (16, 8), 255)
+    img.putpixel((0, 0), 0)  # one black dot, top left
+    img.save(logo)
+    raster = dataclasses.replace(T20, logo="raster")
+    data = render(view(), raster, str(logo))
+    # padded to 576 dots (72 bytes) and centred: the dot lands at x = (576 - 16) // 2 = 280
+    header = b"\x1dv0\x00" + (72).to_bytes(2, "little") + (8).to_bytes(2, "little")
+    start = data.index(header) + len(header)
+    rows = data[start : start + 72 * 8]
+    assert rows[280 // 8] == 0x80 >> (280 % 8) and sum(rows) == rows[280 // 8]
+    assert b"\x1dv0" not in render(view(), raster)  # raster mode without an image: no logo at all
+
+
+def test_legacy_nv_store_is_column_format() -> None:
+    from PIL import Image
+
+    from printer.logo import nv_store_commands
+
+    img = Image.new("1", (8, 16), 1)
+    img.putpixel((0, 0), 0)  # column 0, top dot → first byte's MSB
+    img.putpixel((1, 15), 0)  # column 1, bottom dot → 4th byte's LSB
+    legacy = PrinterSettings(id="z", type="dummy", dots=384, profile="POS-5890")
+    data = nv_store_commands(img, legacy, "NL")
+    assert data[:7] == b"\x1cq\x01\x01\x00\x02\x00"  # FS q, 1 image, 1 x 8 dots wide, 2 x 8 high
+    body = data[7:]
+    assert len(body) == 16 and body[0] == 0x80 and body[3] == 0x01 and sum(body) == 0x81
