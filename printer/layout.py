@@ -205,18 +205,20 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
         ops += [Logo("raster", image=logo_image), Feed(1)]
     ops += _wrapped(view.site_name, bold=True, dots=dots)
     ops.append(Feed(1))
-    ops += _wrapped(view.department_name, width=2, height=2, bold=True, dots=dots)
+    # Double size when the name fits in 90 % of the line; else double height only (narrow paper).
+    dep_width = 2 if len(view.department_name) * FONT_W * 2 <= dots * 0.9 else 1
+    ops += _wrapped(view.department_name, width=dep_width, height=2, bold=True, dots=dots)
     mag = number_magnification(view.number, dots)
     ops.append(Line(view.number, mag, mag, "center", True))
     ops.append(Feed(1))
     if view.ahead is not None:
         if view.ahead == 0:
-            ops += _wrapped(_("You are next"), dots=dots)
+            ops += _wrapped(_("You are next"), bold=True, dots=dots)
         else:
-            ops += _wrapped(_("People ahead of you: {n}").format(n=view.ahead), dots=dots)
+            ops += _wrapped(_("People ahead of you: {n}").format(n=view.ahead), bold=True, dots=dots)
     if view.estimated_wait_s is not None and view.ahead != 0:
         minutes = wait_minutes(view.estimated_wait_s)
-        ops += _wrapped(_("Estimated wait: about {n} min").format(n=minutes), dots=dots)
+        ops += _wrapped(_("Estimated wait: about {n} min").format(n=minutes), bold=True, dots=dots)
     ops += _wrapped(format_issued(view), dots=dots)
     if view.qr_url and settings.qr and (native_qr(settings) or settings.options.get("raster_qr")):
         ops += [Feed(1), QrCode(view.qr_url, qr_module(dots))]
