@@ -227,3 +227,39 @@ def test_bad_serial_options_name_the_key(options: dict[str, object], key: str) -
     settings = dataclasses.replace(serial_settings("/dev/x"), options=options)
     with pytest.raises(ConfigError, match=rf"printers\.kiosk-1\.options\.{key}"):
         open_transport(settings)
+
+
+def test_tickets_from_several_threads_never_interleave(pty_printer: PtyFakePrinter) -> None:
+    """The kiosk prints via asyncio.to_thread while a status poll runs: one job at a time on the wire."""
+    import threading
+
+    settings = serial_settings(pty_printer.port)
+    printer = TicketPrinter(settings, languages=["nb", "sv", "en"])
+    errors: list[BaseException] = []
+
+    def work(lang: str) -> None:
+        try:
+            for _ in range(5):
+                printer.print_ticket(sample_view(lang))
+                printer.status()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(lang,)) for lang in ("nb", "sv", "en")]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+    finally:
+        printer.close()
+    assert not errors
+    data = pty_printer.wait_for(CUT)
+    deadline = time.monotonic() + 5
+    while data.count(CUT) < 15 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        data = pty_printer.job_bytes()
+    tickets = [t + CUT for t in data.split(CUT)[:-1]]
+    assert len(tickets) == 15
+    expected = {render(sample_view(lang), settings) for lang in ("nb", "sv", "en")}
+    assert set(tickets) == expected  # every ticket whole, none spliced into another
