@@ -25,6 +25,7 @@ from kivy.uix.widget import Widget
 from common.i18n import Translate, language_name
 from kiosk import theme, words
 from kiosk.flow import AskReason, KioskFlow, Screen
+from kiosk.hours import ClosedReason
 from kiosk.ports import DepartmentView
 from kiosk.widgets import DepartmentCard, DownArrow, PillButton, Step, Text
 
@@ -174,11 +175,16 @@ def closed(c: Ctx) -> Widget:
     m, flow = c.m, c.flow
     col = _column(m)
     closure = flow.site_closure
-    when = words.opening(c._, closure.next_open, c.now, c.lang) if closure and closure.next_open else ""
+    if closure is not None and closure.next_open is not None:
+        when = words.opening(c._, closure.next_open, c.now, c.lang)
+    else:
+        when = words.closure(c._, closure, c.now, c.lang)
     for w in _headline(c, c._("We are closed"), when, size=9):
         col.add_widget(w)
-    col.add_widget(Text(c._("Opening hours"), m.font(4), theme.WHITE, bold=True))
-    col.add_widget(Text(_week(c), m.font(3.4), theme.MIST))
+    emergency = closure is None or closure.reason == ClosedReason.CLOSED_NOW  # the hours would mislead
+    if not emergency and not m.large_text:
+        col.add_widget(Text(c._("Opening hours"), m.font(4), theme.WHITE, bold=True))
+        col.add_widget(Text(_week(c), m.font(3.4), theme.MIST))
     col.add_widget(Widget())
     col.add_widget(_cards(c, flow.departments))
     col.add_widget(language_bar(c))

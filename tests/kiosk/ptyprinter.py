@@ -85,7 +85,7 @@ class FakeThermalPrinter:
     def _run(self) -> None:
         pending = b""
         while not self._stop.is_set():
-            chunk = self._port.read(256)
+            chunk = self._port.read(max(1, self._port.in_waiting))  # return as soon as bytes come
             if not chunk:
                 continue
             now = time.monotonic()
