@@ -142,6 +142,7 @@ async def scenario_visit(d: Driver, fake: FakeThermalPrinter) -> None:
     flow, tag = d.flow, JOB.get("tag", "")
     await d.screen(Screen.HOME)
     facts["first_frame_s"] = time.monotonic() - T0
+    facts["first_frame_wall"] = time.time()
     await d.settled()
     await d.shot(f"home{tag}")
     dep = JOB["department"]
@@ -276,6 +277,9 @@ async def main() -> None:
                 d = Driver(app, flow, shots)
                 await globals()[f"scenario_{JOB['scenario']}"](d, fake)
                 facts["renders"] = app.renders
+                import resource
+
+                facts["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             finally:
                 app.stop()
                 await asyncio.wait_for(runner, 10)
