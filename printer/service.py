@@ -5,9 +5,10 @@
     status = await asyncio.to_thread(printer.status)
 
 Blocking by design (the kiosk runs it in a thread); every call is bounded: a status check by
-``status_timeout_s`` (0.75 s), a write by ``write_timeout_s`` (1.5 s, so a stalled printer fails
-within 2 s). Calls from several threads
-are serialised by a lock, so a status poll never interleaves with a ticket's bytes.
+``status_timeout_s`` (0.75 s), a write by ``write_timeout_s`` (1.5 s) plus the time the bytes
+need on the wire (0.3 s for a ticket at 9600 baud), so a stalled printer fails within 2 s.
+Calls from several threads are serialised by a lock, so a status poll never interleaves with a
+ticket's bytes.
 
 The order on the wire is: ``DLE EOT`` 1/2/4 → ticket bytes → ``DLE EOT`` 1/2/4. Paper end, cover
 open or offline before printing raise without sending the ticket. A printer that does not answer
@@ -124,6 +125,11 @@ class TicketPrinter:
         self.last_status = status
         return status
 
+    def _wire_s(self, nbytes: int) -> float:
+        """Time the bytes need on a slow link (serial), added to the stall timeout."""
+        wire = getattr(self.transport, "wire_s", None)
+        return float(wire(nbytes)) if wire is not None else 0.0
+
     def status(self) -> PrinterStatus:
         """Ask the printer now (bounded by ``status_timeout_s``)."""
         self._acquire()
@@ -150,7 +156,8 @@ class TicketPrinter:
             if fault is not None:
                 raise fault
             t_write = time.monotonic()
-            self.transport.write(data, t_write + self.write_timeout_s, Job(name, tuple(ops)))
+            deadline = t_write + self.write_timeout_s + self._wire_s(len(data))
+            self.transport.write(data, deadline, Job(name, tuple(ops)))
             after = self._status()
             fault = fault_for(after, printed=True)
             if fault is None and after.unknown and self.require_status:
@@ -173,9 +180,8 @@ class TicketPrinter:
             fault = fault_for(before)
             if fault is not None:
                 raise fault
-            self.transport.write(
-                data, time.monotonic() + max(self.write_timeout_s, len(data) / 500), Job(name)
-            )
+            deadline = time.monotonic() + self.write_timeout_s + self._wire_s(len(data))
+            self.transport.write(data, deadline, Job(name))
             return self._status()
         finally:
             self._lock.release()

@@ -118,17 +118,25 @@ Drain = Callable[[], None]  # throw away bytes already received (stale answers, 
 
 
 def query(
-    send: Send, read_byte: ReadByte, drain: Drain, timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+    send: Send,
+    read_byte: ReadByte,
+    drain: Drain,
+    timeout_s: float = DEFAULT_QUERY_TIMEOUT_S,
+    first_extra_s: float = 0.0,
 ) -> PrinterStatus:
     """Ask n=1, 2 and 4 in turn; each answer must arrive within ``timeout_s``.
+
+    ``first_extra_s`` is the time the bytes still queued before the first query need on the
+    wire (a ticket just written at 9600 baud): the answer cannot come sooner.
 
     The first missing answer stops the round (a printer that does not answer n=1 will not answer
     n=2 either) and gives ``unknown``: a printer without a return line costs one timeout, not three.
     """
     drain()
     answers: list[int] = []
-    for q in QUERIES:
-        deadline = time.monotonic() + timeout_s
+    for i, q in enumerate(QUERIES):
+        # The first query may queue behind a ticket still on the wire (``first_extra_s``).
+        deadline = time.monotonic() + timeout_s + (first_extra_s if i == 0 else 0.0)
         send(q, deadline)
         byte = read_byte(deadline)
         if byte is None:

@@ -6,7 +6,9 @@
     transport.close()
 
 ``deadline`` is an absolute ``time.monotonic()`` value: every call returns or raises a typed
-error (printer.errors) by then, so a stalled printer never hangs the kiosk. Opening is lazy —
+error (printer.errors) by then, so a stalled printer never hangs the kiosk. (A serial status
+query waits additionally for bytes still queued in the UART; ``wire_s(n)``, where a transport
+has it, is the time ``n`` bytes need on its wire, which callers add to write deadlines.) Opening is lazy —
 a transport is cheap to make and touches the device on first use; after an I/O error it drops
 its handle and reopens on the next call (a USB-serial adapter unplugged and plugged back in).
 
@@ -142,6 +144,11 @@ class SerialTransport:
             raise PrinterOffline(f"cannot open serial port {self.port}: {exc}") from exc
         return self._ser
 
+    def wire_s(self, nbytes: int) -> float:
+        """Seconds ``nbytes`` need on the wire (8N1: 10 bits a byte). Deadlines add this, so a
+        ticket at 9600 baud is not mistaken for a stalled printer."""
+        return nbytes * 10 / self.baudrate
+
     def _broken(self, exc: BaseException) -> PrinterOffline:
         self.close()
         return PrinterOffline(f"serial port {self.port} failed: {exc}")
@@ -194,11 +201,13 @@ class SerialTransport:
             return got[0] if got else None
 
         try:
+            backlog_s = self.wire_s(ser.out_waiting)  # a ticket still leaving the UART
             return st.query(
-                lambda q, until: self.write(q, until),
+                lambda q, until: self.write(q, until + backlog_s),
                 read_byte,
                 ser.reset_input_buffer,
                 _query_timeout(deadline),
+                first_extra_s=backlog_s,
             )
         except PrinterTimeout as exc:
             return PrinterStatus.unknown_status(f"status query could not be sent: {exc}")

@@ -133,3 +133,31 @@ def test_usb_transport_hands_parameters_to_escpos_usb(monkeypatch: pytest.Monkey
     status = transport.status(0)
     assert made == {"profile": "TM-T20II", **usb_parameters(settings.options)}
     assert status.not_found and "04b8:0e15" in status.detail
+
+
+def test_write_deadline_grows_with_the_wire_time() -> None:
+    """At 9600 baud a ticket needs ~0.3 s on the wire: that is no stall, so the deadline grows."""
+    import time
+
+    from printer.transports import SerialTransport
+
+    assert SerialTransport("/dev/null", 9600).wire_s(283) == pytest.approx(0.2948, abs=1e-4)
+    assert SerialTransport("/dev/null", 115200).wire_s(11800) == pytest.approx(1.0243, abs=1e-4)
+
+    class SlowWire(DummyTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.deadlines: list[float] = []
+
+        def wire_s(self, nbytes: int) -> float:
+            return nbytes * 10 / 9600
+
+        def write(self, data: bytes, deadline: float, job: Any = None) -> None:
+            self.deadlines.append(deadline - time.monotonic())
+            super().write(data, deadline, job)
+
+    transport = SlowWire()
+    printer = TicketPrinter(PrinterSettings(id="s", type="dummy", profile="TM-T20II"), transport)
+    result = printer.print_ticket(sample_view("nb"))
+    expected = 1.5 + result.bytes_sent * 10 / 9600
+    assert expected - 0.05 < transport.deadlines[0] <= expected
