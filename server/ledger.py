@@ -58,7 +58,9 @@ class _Tx:
     now: dt.datetime  # UTC
     day: str  # service day, YYYY-MM-DD
     events: list[Event] = field(default_factory=list)
-    keeps_cache: bool = False  # set by operations that change no cached value (issue)
+    # Each operation keeps the connection's cache exact for what it changes (see Reads._cache);
+    # one that cannot (voiding many tickets) sets this False and the cache is dropped at the end.
+    keeps_cache: bool = True
 
 
 class Ledger(Reads):
@@ -135,9 +137,6 @@ class Ledger(Reads):
         the change touched; it rides along as ``departments`` (the snapshot entries without the
         static name and prefix) so boards and desk pages stay exact without a new snapshot."""
         if deps:
-            if not tx.keeps_cache:  # this transaction changed what the cache says about deps
-                for key in [k for k in self._cache if k[1] in deps or k[0] == "override"]:
-                    del self._cache[key]
             data["departments"] = [self._department_state(d, tx.now) for d in dict.fromkeys(deps)]
         cur = self._conn.execute(
             "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
@@ -192,6 +191,8 @@ class Ledger(Reads):
     def _void(self, tx: _Tx, where: str) -> int:
         """Void every live ticket matching ``where``; free their counters. Returns how many."""
         conn = self._conn
+        tx.keeps_cache = False
+        self._cache.clear()
         ids = [
             r[0]
             for r in conn.execute(f"SELECT id FROM tickets WHERE {LIVE_SQL} AND {where} ORDER BY order_at")
@@ -224,6 +225,7 @@ class Ledger(Reads):
         with self._tx() as tx:
             count = self._void(tx, "1")
             self._conn.execute("UPDATE numbering SET last_num = 0")
+            self._cache.clear()
             self._emit(tx, "site.changed", {"site": self._site_json(tx.now), "reset": True}, self._all_deps)
         return count
 
@@ -240,7 +242,6 @@ class Ledger(Reads):
         if source is not None and (not isinstance(source, str) or len(source) > 100):
             raise InvalidArgument("source must be a string of at most 100 characters")
         with self._tx() as tx:
-            tx.keeps_cache = True
             conn = self._conn
             refusal = self._hours.refusal(dep.id, tx.now, self._override(tx.day))
             if refusal is not None:
@@ -344,6 +345,7 @@ class Ledger(Reads):
         )
         self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
         done = self._load(ticket.id, tx.now)
+        self._cache.pop(("mean:" + tx.day, done.department), None)  # one more service to average
         type_ = "ticket.done" if status == "done" else "ticket.no_show"
         self._emit(tx, type_, {"ticket": done.to_json(), "counter": counter.id}, (done.department,))
         return done
@@ -390,8 +392,27 @@ class Ledger(Reads):
             )
             self._conn.execute("UPDATE counters SET ticket = ? WHERE id = ?", (ticket_id, counter.id))
             called = self._load(ticket_id, tx.now)
+            self._queue_changed(called.department, -1, None)
             self._emit(tx, "ticket.called", self._call_data(called, counter), (called.department,))
         return called
+
+    def _queue_changed(self, department_id: str, delta: int, order_at: str | None) -> None:
+        """Keep the cached (waiting, oldest) of a department exact after one ticket joined (+1,
+        with its stored ``order_at``) or left (-1) its queue; the oldest is re-read through the
+        queue index (cheap), the count is not recounted."""
+        key = ("queue", department_id)
+        cached = self._cache.get(key)
+        if cached is None:
+            return
+        if delta > 0:
+            assert order_at is not None
+            oldest = order_at if cached[1] is None else min(cached[1], order_at)
+        else:
+            oldest = self._conn.execute(
+                "SELECT MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
+                (department_id,),
+            ).fetchone()[0]
+        self._cache[key] = (cached[0] + delta, oldest)
 
     @staticmethod
     def _call_data(ticket: Ticket, counter: Counter) -> dict[str, Any]:
@@ -442,6 +463,7 @@ class Ledger(Reads):
             )
             self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
             moved = self._load(ticket.id, tx.now)
+            self._queue_changed(dep.id, +1, db_time(moved.order_at))
             self._emit(
                 tx,
                 "ticket.transferred",
@@ -459,6 +481,8 @@ class Ledger(Reads):
             if before.state == state:
                 return before  # already so: no event
             self._conn.execute("UPDATE counters SET state = ? WHERE id = ?", (state, counter.id))
+            for dep_id in counter.departments:
+                self._cache.pop(("open_counters", dep_id), None)
             after = self._counter_state(counter.id)
             assert after is not None
             self._emit(tx, "counter.changed", {"counter": after.to_json()}, counter.departments)
@@ -485,6 +509,7 @@ class Ledger(Reads):
                     "INSERT OR REPLACE INTO site_state (key, value) VALUES ('override', ?)",
                     (json.dumps({"day": tx.day, "open": open}),),
                 )
+            self._cache.pop(("override", tx.day), None)
             self._emit(tx, "site.changed", {"site": self._site_json(tx.now)}, self._all_deps)
             self._open_flags = self._current_open_flags(tx)
 
