@@ -108,6 +108,7 @@ class SerialTransport:
         self.rtscts = rtscts
         self.xonxoff = xonxoff
         self._ser: Any = None
+        self._busy_until = 0.0  # monotonic time the line has sent all we wrote
 
     @classmethod
     def from_settings(cls, settings: PrinterSettings) -> SerialTransport:
@@ -162,6 +163,7 @@ class SerialTransport:
         """
         ser = self._open()
         sent = 0
+        start = time.monotonic()
         try:
             while sent < len(data):
                 left = _remaining(deadline)
@@ -171,9 +173,13 @@ class SerialTransport:
                 if not ready:
                     continue
                 try:
-                    sent += os.write(ser.fd, data[sent : sent + 4096])
+                    n = os.write(ser.fd, data[sent : sent + 4096])
                 except BlockingIOError:
                     continue
+                sent += n
+                # The UART sends at the baud rate whatever the kernel accepted: remember when
+                # the line will be free, so a status query after a ticket waits long enough.
+                self._busy_until = max(self._busy_until, start) + self.wire_s(n)
         except TimeoutError as exc:
             with contextlib.suppress(Exception):
                 ser.reset_output_buffer()  # don't let half a ticket start the next one
@@ -201,7 +207,8 @@ class SerialTransport:
             return got[0] if got else None
 
         try:
-            backlog_s = self.wire_s(ser.out_waiting)  # a ticket still leaving the UART
+            # a ticket still leaving the UART: the answer cannot come before it is out
+            backlog_s = max(self.wire_s(ser.out_waiting), self._busy_until - time.monotonic(), 0.0)
             return st.query(
                 lambda q, until: self.write(q, until + backlog_s),
                 read_byte,

@@ -132,6 +132,7 @@ class PtyFakePrinter:
         self._stop = threading.Event()
         self.reading = threading.Event()
         self.reading.set()
+        self.bytes_per_s: float | None = None  # e.g. 960 to read like a 9600-baud line
         self.xoff_on_data = False  # XOFF + stop reading when job bytes arrive
         self.xoff_after_queries: int | None = None  # ... or once this many status queries were answered
 
@@ -208,7 +209,11 @@ class PtyFakePrinter:
                 ready, _, _ = select.select([fd], [], [], 0.02)
                 if not ready:
                     continue
-                data = os.read(fd, 4096)
+                if self.bytes_per_s:  # a slow serial line: take bytes at the baud rate
+                    time.sleep(0.01)
+                    data = os.read(fd, max(1, int(self.bytes_per_s * 0.01)))
+                else:
+                    data = os.read(fd, 4096)
             except OSError:
                 time.sleep(0.01)  # the pty went away (unplug); wait for replug or stop
                 continue

@@ -263,3 +263,17 @@ def test_tickets_from_several_threads_never_interleave(pty_printer: PtyFakePrint
     assert len(tickets) == 15
     expected = {render(sample_view(lang), settings) for lang in ("nb", "sv", "en")}
     assert set(tickets) == expected  # every ticket whole, none spliced into another
+
+
+def test_status_after_a_ticket_waits_for_a_slow_line(pty_printer: PtyFakePrinter) -> None:
+    """At 9600 baud the status query after a 283-byte ticket reaches the printer ~0.3 s later:
+    longer than one query's 250 ms. The wait must allow for it, or every ticket is "unconfirmed"."""
+    pty_printer.bytes_per_s = 960  # the fake reads like a 9600-baud line
+    settings = serial_settings(pty_printer.port, baudrate=9600)
+    printer = TicketPrinter(settings, languages=["nb"])
+    try:
+        result = printer.print_ticket(sample_view("nb"))
+    finally:
+        printer.close()
+    assert result.status_after.ok
+    assert result.duration_s > 0.25  # it did have to wait for the line
