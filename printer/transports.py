@@ -202,9 +202,20 @@ class SerialTransport:
             return PrinterStatus.not_connected(str(exc))
 
         def read_byte(until: float) -> int | None:
-            ser.timeout = max(0.0, _remaining(until))
-            got = ser.read(1)
-            return got[0] if got else None
+            # Our own select on the descriptor: setting ``ser.timeout`` would re-run tcsetattr
+            # on every query (USB-serial drivers turn that into USB control transfers).
+            while (left := _remaining(until)) > 0:
+                ready, _, _ = select.select([ser.fd], [], [], left)
+                if not ready:
+                    return None
+                try:
+                    got = os.read(ser.fd, 1)
+                except BlockingIOError:
+                    continue
+                if not got:
+                    raise OSError(errno.EIO, "serial port hung up")
+                return got[0]
+            return None
 
         try:
             # a ticket still leaving the UART: the answer cannot come before it is out
