@@ -30,7 +30,7 @@ from common.errors import Conflict, NotFound
 from config.model import Counter, Department, Settings
 from server import schema
 from server.hours import SiteHours, service_day
-from server.ledger_reads import InvalidArgument, Reads, db_time
+from server.ledger_reads import InvalidArgument, LedgerReader, Reads, db_time
 from server.models import LIVE_SQL, CounterState, Event, Ticket
 
 log = logging.getLogger(__name__)
@@ -396,24 +396,6 @@ class Ledger(Reads):
             self._emit(tx, "ticket.called", self._call_data(called, counter), (called.department,))
         return called
 
-    def _queue_changed(self, department_id: str, delta: int, order_at: str | None) -> None:
-        """Keep the cached (waiting, oldest) of a department exact after one ticket joined (+1,
-        with its stored ``order_at``) or left (-1) its queue; the oldest is re-read through the
-        queue index (cheap), the count is not recounted."""
-        key = ("queue", department_id)
-        cached = self._cache.get(key)
-        if cached is None:
-            return
-        if delta > 0:
-            assert order_at is not None
-            oldest = order_at if cached[1] is None else min(cached[1], order_at)
-        else:
-            oldest = self._conn.execute(
-                "SELECT MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
-                (department_id,),
-            ).fetchone()[0]
-        self._cache[key] = (cached[0] + delta, oldest)
-
     @staticmethod
     def _call_data(ticket: Ticket, counter: Counter) -> dict[str, Any]:
         return {"ticket": ticket.brief(), "counter": {"id": counter.id, "name": counter.name}}
@@ -596,22 +578,6 @@ class Ledger(Reads):
     def counter(self, counter_id: str) -> CounterState:
         self._ensure_day()
         return super().counter(counter_id)
-
-
-class LedgerReader(Reads):
-    """Read-only access to a ledger file from another thread or process (own connection).
-
-    It never writes, so it does not roll the service day over: a snapshot taken before the
-    writer's first operation of a new day still lists yesterday's leftovers (``Ledger.tick()``
-    run each minute by the server keeps that window short).
-    """
-
-    def __init__(self, path: str | Path, settings: Settings, clock: Clock | None = None) -> None:
-        self.path = Path(path)
-        super().__init__(schema.connect(self.path, readonly=True), settings, clock or _utc_now)
-
-    def close(self) -> None:
-        self._conn.close()
 
 
 __all__ = ["CounterState", "Event", "InvalidArgument", "Ledger", "LedgerReader", "Ticket"]

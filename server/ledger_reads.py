@@ -13,10 +13,12 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from common.errors import LedgerError, NotFound
 from config.model import Department, Settings
+from server import schema
 from server.estimate import estimate_wait_s, mean_service_s
 from server.hours import SiteHours, day_start, service_day
 from server.models import CounterState, Event, Ticket, iso
@@ -34,6 +36,10 @@ class InvalidArgument(LedgerError):
 
     status = 422
     code = "invalid_argument"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def db_time(value: dt.datetime) -> str:
@@ -266,6 +272,24 @@ class Reads:
             "oldest_waiting_at": oldest_iso,
         }
 
+    def _queue_changed(self, department_id: str, delta: int, order_at: str | None) -> None:
+        """Keep the cached (waiting, oldest) of a department exact after one ticket joined (+1,
+        with its stored ``order_at``) or left (-1) its queue; the oldest is re-read through the
+        queue index (cheap), the count is not recounted."""
+        key = ("queue", department_id)
+        cached = self._cache.get(key)
+        if cached is None:
+            return
+        if delta > 0:
+            assert order_at is not None
+            oldest = order_at if cached[1] is None else min(cached[1], order_at)
+        else:
+            oldest = self._conn.execute(
+                "SELECT MIN(order_at) FROM tickets WHERE department = ? AND status = 'waiting'",
+                (department_id,),
+            ).fetchone()[0]
+        self._cache[key] = (cached[0] + delta, oldest)
+
     # ----------------------------------------------------------------- public reads
 
     def ticket(self, ticket_id: str) -> Ticket:
@@ -343,3 +367,21 @@ class Reads:
         if state is None:
             raise NotFound(f"unknown counter {counter_id!r}", code="unknown_counter")
         return state
+
+
+class LedgerReader(Reads):
+    """Read-only access to a ledger file from another thread or process (own connection).
+
+    It never writes, so it does not roll the service day over: a snapshot taken before the
+    writer's first operation of a new day still lists yesterday's leftovers (``Ledger.tick()``
+    run each minute by the server keeps that window short).
+    """
+
+    def __init__(
+        self, path: str | Path, settings: Settings, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
+        self.path = Path(path)
+        super().__init__(schema.connect(self.path, readonly=True), settings, clock or _utc_now)
+
+    def close(self) -> None:
+        self._conn.close()
