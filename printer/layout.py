@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import textwrap
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -246,8 +247,11 @@ def _encodes(codepage: str, text: str) -> bool:
 
 
 def plain(text: str) -> str:
-    """Typographic punctuation → ASCII look-alikes (code pages rarely have them)."""
-    return text.translate(_ASCII_LOOKALIKES)
+    """Typographic punctuation → ASCII look-alikes (code pages rarely have them), and control
+    characters → spaces: a name in a site file must never smuggle an ESC/POS command (an
+    ``ESC``, a ``DLE EOT``, a cut) onto the wire."""
+    text = text.translate(_ASCII_LOOKALIKES)
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text)
 
 
 def choose_codepage(ops: Sequence[Op], settings: PrinterSettings) -> str:

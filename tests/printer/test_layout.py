@@ -7,6 +7,8 @@ import datetime as dt
 
 import pytest
 from goldens import GOLDEN, LANGS, PROFILES, golden_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from common.errors import ConfigError
 from config.model import PrinterSettings
@@ -214,3 +216,28 @@ def test_legacy_nv_store_is_column_format() -> None:
     assert data[:7] == b"\x1cq\x01\x01\x00\x02\x00"  # FS q, 1 image, 1 x 8 dots wide, 2 x 8 high
     body = data[7:]
     assert len(body) == 16 and body[0] == 0x80 and body[3] == 0x01 and sum(body) == 0x81
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=80))
+def test_any_text_prints_as_text_only(text: str) -> None:
+    """Whatever a site file or catalogue holds, a line is text bytes and one newline: no control
+    byte (ESC, GS, DLE EOT, a cut) can reach the printer from a name."""
+    data = to_escpos([Line(text)], T20)
+    assert data[:4] == ESC_INIT + b"\x1bt"  # ESC @, ESC t n
+    body = data[5:]
+    assert body.endswith(b"\n") and all(b >= 0x20 for b in body[:-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    site=st.text(max_size=120),
+    department=st.text(max_size=60),
+    footer=st.text(max_size=200),
+    dots=st.sampled_from([576, 512, 384]),
+)
+def test_any_view_fits_the_paper(site: str, department: str, footer: str, dots: int) -> None:
+    settings_ = dataclasses.replace(T20, dots=dots)
+    for op in layout(view(site_name=site, department_name=department, footer=footer), settings_):
+        if isinstance(op, Line):
+            assert len(op.text) * 12 * op.width <= dots
