@@ -24,7 +24,7 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.printer import Dummy
@@ -161,12 +161,34 @@ def qr_module(dots: int) -> int:
     return 6 if dots >= 512 else 5
 
 
+def printer_profile(settings: PrinterSettings) -> Any:
+    """python-escpos' capability profile, or a ConfigError naming the key and close names."""
+    import difflib
+
+    from escpos.capabilities import get_profile
+
+    try:
+        return get_profile(settings.profile)
+    except KeyError:
+        import json
+        from pathlib import Path
+
+        import escpos
+
+        known = json.loads((Path(escpos.__file__).parent / "capabilities.json").read_text())["profiles"]
+        close = difflib.get_close_matches(settings.profile, list(known), n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(
+            "site file",
+            f"printers.{settings.id}.profile",
+            f"{settings.profile!r} is not a python-escpos printer profile{hint}",
+        ) from None
+
+
 def native_qr(settings: PrinterSettings) -> bool:
     """Does the profile print QR codes itself (``GS ( k``)? Without it a QR code is a ~3-8 KB
     raster image per ticket, seconds at 9600 baud: left out unless ``options.raster_qr``."""
-    from escpos.capabilities import get_profile
-
-    return bool(get_profile(settings.profile).supports("qrCode"))
+    return bool(printer_profile(settings).supports("qrCode"))
 
 
 def _wrapped(
@@ -234,9 +256,7 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
 
 
 def _profile_codepages(settings: PrinterSettings) -> dict[str, str]:
-    from escpos.capabilities import get_profile
-
-    return dict(get_profile(settings.profile).get_code_pages())
+    return dict(printer_profile(settings).get_code_pages())
 
 
 def _encodes(codepage: str, text: str) -> bool:
@@ -334,6 +354,7 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
     """Render ops to ESC/POS with python-escpos (on a Dummy with the configured profile)."""
     ops = list(ops)
     codepage = choose_codepage(ops, settings)
+    printer_profile(settings)  # a clear error for an unknown profile
     p = Dummy(profile=settings.profile)
     p._raw(ESC_INIT)
     p.charcode(codepage)  # emits ESC t n and pins the code page (no silent switching)

@@ -52,9 +52,9 @@ def load_logo(path: str | Path, dots: int, max_height: int = MAX_LOGO_HEIGHT) ->
 
 
 def _uses_graphics(settings: PrinterSettings) -> bool:
-    from escpos.capabilities import get_profile
+    from printer.layout import printer_profile
 
-    return bool(get_profile(settings.profile).supports("graphics"))
+    return bool(printer_profile(settings).supports("graphics"))
 
 
 def _key_bytes(key: str) -> bytes:

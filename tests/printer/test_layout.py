@@ -241,3 +241,8 @@ def test_any_view_fits_the_paper(site: str, department: str, footer: str, dots: 
     for op in layout(view(site_name=site, department_name=department, footer=footer), settings_):
         if isinstance(op, Line):
             assert len(op.text) * 12 * op.width <= dots
+
+
+def test_unknown_profile_names_the_key_and_close_names() -> None:
+    with pytest.raises(ConfigError, match=r"printers\.p\.profile: 'TM-T20IIX' .*did you mean TM-T20II"):
+        render(view(), dataclasses.replace(T20, profile="TM-T20IIX"))
