@@ -17,8 +17,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+
+# Kivy logs through Python's logging (one format, one place) instead of adding its own handlers.
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 # Each module exposes register(subparsers) and imports its heavy dependencies lazily.
 COMMAND_MODULES = (
@@ -61,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Per-request chatter from the HTTP client libraries drowns what a technician needs to see.
+    for noisy in ("httpx", "httpcore", "websockets", "hpack", "multipart"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         result = args.func(args)
     except ConfigError as exc:
