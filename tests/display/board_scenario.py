@@ -6,12 +6,19 @@
 Prints one JSON line: what the labels said, frame latencies, the screenshot path. ``fixture``
 feeds hand-made PROTOCOL.md messages; ``server`` connects to a real service, issues tickets and
 calls over HTTP, and waits for the call to be drawn.
+
+    python tests/display/board_scenario.py control --server http://127.0.0.1:PORT/api/v1 --out x.png
+
+``control`` is driven step by step (tests/e2e): one JSON command per stdin line, one JSON answer
+per stdout line — ``connected``/``down`` (wait for the link, or for the reconnecting mark),
+``call`` (wait until a number is shown and its announcement played), ``texts``, ``shot``, ``quit``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -31,7 +38,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("fixture", "server"))
+    p.add_argument("mode", choices=("fixture", "server", "control"))
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--lang", default="nb")
     p.add_argument("--out", type=Path, required=True)
@@ -112,6 +119,60 @@ async def server(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> 
         result["played"] = [p.path.name for p in app.announcer.player.played]
 
 
+async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    import threading
+
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:  # a daemon thread: a blocked read never holds up the exit
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+
+    async def until(predicate: Any, timeout: float, what: str) -> None:
+        deadline = loop.time() + timeout
+        while not predicate():
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: {app.screen.texts()}")
+            await asyncio.sleep(0.01)
+
+    while app.frames < 1:
+        await asyncio.sleep(0.01)
+    while line := (await lines.get()).strip():
+        cmd = json.loads(line)
+        answer: dict[str, Any] = {"cmd": cmd["cmd"]}
+        timeout = float(cmd.get("timeout", 15))
+        try:
+            if cmd["cmd"] == "quit":
+                return
+            if cmd["cmd"] == "connected":
+                await until(lambda: app.state.connected and not app.screen.texts()["status"], timeout, "link")
+            elif cmd["cmd"] == "down":
+                await until(lambda: bool(app.screen.texts()["status"]), timeout, "the reconnecting mark")
+            elif cmd["cmd"] == "call":
+                number = str(cmd["number"])
+                await until(lambda n=number: app.screen.number.text == n, timeout, number)
+                if app.announcer is not None:
+                    await app.announcer.wait_idle(timeout)
+            elif cmd["cmd"] == "shot":
+                answer["screenshot"] = await shoot(app, Path(cmd["out"]))
+            elif cmd["cmd"] != "texts":
+                raise ValueError(f"unknown command {cmd['cmd']!r}")
+            # what was fed is on screen (a state change that redraws nothing never flips a frame)
+            with contextlib.suppress(TimeoutError):
+                await app.drawn(1.0)
+        except Exception as exc:
+            answer["error"] = repr(exc)
+        answer["texts"] = app.screen.texts()
+        if app.announcer is not None:
+            answer["played"] = [p.path.name for p in app.announcer.player.played]
+            answer["announced"] = [call.number for call in app.announcer.announced]
+        print(json.dumps(answer), flush=True)
+
+
 def main() -> int:
     args = parse()
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -130,7 +191,7 @@ def main() -> int:
         ),
         board_id="board-test",
         board_name="Venterom 1",
-        announce=args.mode == "server",
+        announce=args.mode != "fixture",
         voice_languages=("nb", "en"),
         cache_dir=args.wav_dir or Path(tempfile.mkdtemp(prefix="board-wav-")),
     )
@@ -142,7 +203,7 @@ def main() -> int:
             if args.mode == "fixture":
                 await fixture(app, args, result)
             else:
-                await server(app, args, result)
+                await (server if args.mode == "server" else control)(app, args, result)
             result["texts"] = app.screen.texts()
             result["latencies"] = app.latencies
         except BaseException as exc:

@@ -7,6 +7,11 @@ size and language, the scenario and where screenshots go. The printer is a FakeT
 a real pty (the test made the socat pair); the service is a real ``main.py server`` process. The
 last stdout line is a JSON object of facts the test asserts on. Kivy's global state stays in
 this process, which exits when done (the calling test has a timeout).
+
+Scenario ``control`` is driven step by step (tests/e2e): one JSON command per stdin line
+(``{"cmd": "ready" | "take" | "screen" | "shot" | "quit", ...}``), one JSON answer per stdout line
+(``{"cmd": ..., ...}`` or ``{"cmd": ..., "error": ...}``). Without ``pty_device`` in the job the
+calling test owns the fake printer; without ``pty_host`` the site file's own kiosk printer is used.
 """
 
 from __future__ import annotations
@@ -244,14 +249,76 @@ async def scenario_unreachable(d: Driver, fake: FakeThermalPrinter) -> None:
     await d.shot(f"ask-reception-unreachable{tag}")
 
 
+def stdin_lines() -> asyncio.Queue[str]:
+    """Lines from stdin, read by a daemon thread (a blocked read never holds up the exit)."""
+    import threading
+
+    loop, queue = asyncio.get_running_loop(), asyncio.Queue[str]()
+
+    def read() -> None:
+        for line in sys.stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, "")
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return queue
+
+
+async def control_take(d: Driver, cmd: dict[str, Any]) -> dict[str, Any]:
+    """From the resting screen, a real touch on a department; the number screen's facts."""
+    flow = d.flow
+    await d.screen(Screen.HOME, timeout=cmd.get("timeout", 15))
+    await d.settled()
+    d.guard()
+    await d.tap(cmd["department"])
+    await d.screen(Screen.TICKET, timeout=cmd.get("timeout", 15))
+    assert flow.ticket is not None
+    return {"id": flow.ticket.id, "number": flow.ticket.number, "shown_number": d.find("number").text}
+
+
+async def scenario_control(d: Driver, fake: FakeThermalPrinter | None) -> None:
+    commands = stdin_lines()
+    while True:
+        line = (await commands.get()).strip()
+        if not line:
+            return  # stdin closed
+        cmd = json.loads(line)
+        answer: dict[str, Any] = {"cmd": cmd["cmd"]}
+        try:
+            if cmd["cmd"] == "quit":
+                return
+            if cmd["cmd"] == "ready":
+                await d.screen(Screen.HOME, timeout=cmd.get("timeout", 15))
+                await d.settled()
+            elif cmd["cmd"] == "take":
+                answer |= await control_take(d, cmd)
+            elif cmd["cmd"] == "shot":
+                await d.shot(cmd["name"])
+            elif cmd["cmd"] != "screen":
+                raise ValueError(f"unknown command {cmd['cmd']!r}")
+        except Exception as exc:
+            answer["error"] = repr(exc)
+        answer["screen"] = str(d.flow.screen.value)
+        print(json.dumps(answer), flush=True)
+
+
 async def main() -> None:
     if "KIOSK_DEBUG" in os.environ:
         logging.basicConfig(level=logging.INFO, stream=sys.__stderr__)
     settings = load_settings(Path(JOB["config"]))
-    fake = FakeThermalPrinter(Path(JOB["pty_device"]), JOB.get("condition", "ok"))
-    serial_printer = dataclasses.replace(
-        settings.printers[0], type="serial", options={"port": JOB["pty_host"], "baudrate": 9600}
+    fake = (
+        FakeThermalPrinter(Path(JOB["pty_device"]), JOB.get("condition", "ok"))
+        if "pty_device" in JOB
+        else None
     )
+    if "pty_host" in JOB:
+        serial_printer = dataclasses.replace(
+            settings.printers[0], type="serial", options={"port": JOB["pty_host"], "baudrate": 9600}
+        )
+    else:
+        site_printer = settings.printer(settings.kiosk.printer)
+        assert site_printer is not None, "the site file names no kiosk printer"
+        serial_printer = site_printer
     printer = KioskPrinter(settings, serial_printer)  # the real TicketPrinter on the pty
     shots = Path(JOB["shots"]) if JOB.get("shots") else None
     try:
@@ -284,7 +351,8 @@ async def main() -> None:
                 app.stop()
                 await asyncio.wait_for(runner, 10)
     finally:
-        fake.close()
+        if fake is not None:
+            fake.close()
         printer.close()
     print(json.dumps(facts))
 
