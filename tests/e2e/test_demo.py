@@ -88,7 +88,9 @@ def wait_devices(base: str, admin: str, timeout: float = 40.0) -> list[dict[str,
     while time.monotonic() < deadline:
         res = httpx.get(f"{base}/api/v1/devices", headers={"Authorization": f"Bearer {admin}"}, timeout=5)
         devices = res.json()["devices"]
-        kiosk_ok = any(d["role"] == "kiosk" and (d.get("printer") or {}).get("state") == "ok" for d in devices)
+        kiosk_ok = any(
+            d["role"] == "kiosk" and (d.get("printer") or {}).get("state") == "ok" for d in devices
+        )
         if kiosk_ok and any(d["role"] == "board" for d in devices):
             return devices
         time.sleep(0.3)
