@@ -66,6 +66,15 @@ class _Tx:
 class Ledger(Reads):
     """The site's ticket ledger on one SQLite file (see module docstring for the threading rule)."""
 
+    # Public methods that may run inside :meth:`batch` (each its own savepoint; reads see the batch).
+    BATCH_SAFE = frozenset(
+        {
+            "issue", "next", "recall", "start_serving", "done", "no_show", "transfer", "pause",
+            "open_counter", "set_site_open", "report_device", "identify", "identify_device", "tick",
+            "reset_day", "snapshot", "ticket", "counter", "devices", "events_after", "last_seq",
+        }
+    )  # fmt: skip
+
     def __init__(self, path: str | Path, settings: Settings, clock: Clock | None = None) -> None:
         self.path = Path(path)
         conn = schema.connect(self.path, check_same_thread=False)
@@ -75,6 +84,8 @@ class Ledger(Reads):
         self._hours = SiteHours(settings)
         self._open_flags: dict[str, bool] = {}
         self._all_deps = tuple(d.id for d in settings.departments)
+        self._batch: list[Event] | None = None  # inside batch(): the events awaiting its commit
+        self._savepoints = 0
         with self._tx() as tx:  # counters named in the settings exist as rows
             conn.executemany(
                 "INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'open')",
@@ -102,11 +113,25 @@ class Ledger(Reads):
 
     @contextmanager
     def _tx(self, roll: bool = True) -> Iterator[_Tx]:
-        """One ``BEGIN IMMEDIATE`` transaction; listeners get its events after the commit."""
+        """One ``BEGIN IMMEDIATE`` transaction; listeners get its events after the commit.
+
+        Inside :meth:`batch` the operation runs in a ``SAVEPOINT`` of the batch's transaction
+        instead: a refusal rolls back only this operation, and its events wait for the batch's
+        commit.
+        """
         now = self._now()
         tx = _Tx(now, service_day(now, self.tz).isoformat())
         if roll and tx.day != self._day:
             self._roll_over(tx.now, tx.day)
+        if self._batch is not None:
+            with self.savepoint():
+                try:
+                    yield tx
+                finally:
+                    if not tx.keeps_cache:
+                        self._cache.clear()
+                self._batch.extend(tx.events)
+            return
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -122,6 +147,69 @@ class Ledger(Reads):
             if not tx.keeps_cache:
                 self._cache.clear()
         self._notify(tx.events)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every operation inside runs in ONE ``BEGIN IMMEDIATE … COMMIT``.
+
+        Each operation (and each :meth:`savepoint` block) is a ``SAVEPOINT`` of that transaction:
+        one that raises is rolled back alone (it changes nothing, its events are discarded) and
+        the others still commit. Listeners get all the committed events once, in seq order,
+        after the ``COMMIT`` (``synchronous=FULL``: after the fsync) — never before. If the
+        block itself raises, or the commit fails, everything in it is rolled back and the
+        exception propagates. Not reentrant. Only ledger operations may run inside; a raw
+        ``BEGIN`` on the connection would fail.
+        """
+        if self._batch is not None:
+            raise RuntimeError("Ledger.batch() is not reentrant")
+        now = self._now()
+        day = service_day(now, self.tz).isoformat()
+        if day != self._day:  # the roll-over stays its own transaction when it can
+            self._roll_over(now, day)
+        conn = self._conn
+        saved = (self._day, dict(self._open_flags))
+        conn.execute("BEGIN IMMEDIATE")
+        self._batch = []
+        try:
+            self._check_cache()
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._cache.clear()
+            self._day, self._open_flags = saved
+            raise
+        finally:
+            events, self._batch = self._batch, None
+        self._notify(events)
+
+    @property
+    def in_batch(self) -> bool:
+        return self._batch is not None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside :meth:`batch`: all or nothing for the block (operations and their events)."""
+        batch = self._batch
+        if batch is None:
+            raise RuntimeError("Ledger.savepoint() is only for use inside Ledger.batch()")
+        conn = self._conn
+        self._savepoints += 1
+        name = f"op{self._savepoints}"
+        mark = len(batch)
+        day, flags = self._day, dict(self._open_flags)
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            del batch[mark:]
+            self._cache.clear()
+            self._day, self._open_flags = day, flags  # a roll-over inside is undone too
+            raise
+        conn.execute(f"RELEASE {name}")
 
     def _notify(self, events: list[Event]) -> None:
         if not events:
@@ -170,14 +258,18 @@ class Ledger(Reads):
         """
         tx = _Tx(now, day)
         conn = self._conn
+        if self._batch is not None:  # a day began during a batch: its own savepoint in it
+            try:
+                with self.savepoint():
+                    self._roll_over_rows(tx, day)
+                    self._batch.extend(tx.events)
+            finally:
+                self._cache.clear()
+            self._day = day
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT value FROM site_state WHERE key = 'service_day'").fetchone()
-            if row is None or row[0] < day:
-                self._void(tx, f"service_day < '{day}'")
-                conn.execute(
-                    "INSERT OR REPLACE INTO site_state (key, value) VALUES ('service_day', ?)", (day,)
-                )
+            self._roll_over_rows(tx, day)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -187,6 +279,13 @@ class Ledger(Reads):
             self._cache.clear()
         self._day = day
         self._notify(tx.events)
+
+    def _roll_over_rows(self, tx: _Tx, day: str) -> None:
+        conn = self._conn
+        row = conn.execute("SELECT value FROM site_state WHERE key = 'service_day'").fetchone()
+        if row is None or row[0] < day:
+            self._void(tx, f"service_day < '{day}'")
+            conn.execute("INSERT OR REPLACE INTO site_state (key, value) VALUES ('service_day', ?)", (day,))
 
     def _void(self, tx: _Tx, where: str) -> int:
         """Void every live ticket matching ``where``; free their counters. Returns how many."""

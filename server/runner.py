@@ -7,6 +7,16 @@ gets an ``asyncio.Future`` that the thread resolves with ``call_soon_threadsafe`
 a ticket) go the same way: one connection, no cross-thread sharing, and a read sees every write
 that was acknowledged before it.
 
+Group commit: the thread takes every job that is already queued (up to ``BATCH_MAX``) and runs
+the ledger ones together in ONE ``BEGIN IMMEDIATE … COMMIT`` (``Ledger.batch()``), so one fsync
+covers many tickets. Each job runs in its own ``SAVEPOINT``: a job that raises is rolled back
+alone (it changes nothing and its caller gets its error) while the others commit. Only after the
+commit — the fsync with ``synchronous=FULL`` — does anything leave the thread: first the
+batch's events to the hub (one listener call, seq order), then every caller's result. So a 201
+is never sent for a ticket whose commit is not on disk, and an event never precedes its
+durability. A lone job runs in its own transaction exactly as before; jobs that are not plain
+ledger operations (``run(fn)``, ``run_conn``) run alone, in queue order, between batches.
+
 The ledger's listener runs in this thread right after each commit; ``on_events`` (the hub's
 ``publish_threadsafe``) receives the events as JSON-ready dicts in seq order.
 """
@@ -32,6 +42,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _STOP = object()
+BATCH_MAX = 256  # jobs per group commit: bounds how long the first caller in a batch waits
+
+
+class _Job:
+    __slots__ = ("batchable", "fn", "future", "loop")
+
+    def __init__(
+        self,
+        fn: Callable[[Ledger], Any],
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[Any],
+        batchable: bool,
+    ) -> None:
+        self.fn = fn
+        self.loop = loop
+        self.future = future
+        self.batchable = batchable
 
 
 class LedgerRunner:
@@ -90,17 +117,7 @@ class LedgerRunner:
             return
         self._started.set()
         try:
-            while True:
-                job = self._jobs.get()
-                if job is _STOP:
-                    break
-                fn, loop, future = job
-                try:
-                    result = fn(ledger)
-                except BaseException as exc:
-                    _resolve(loop, future, None, exc)
-                else:
-                    _resolve(loop, future, result, None)
+            self._serve(ledger)
         finally:
             try:
                 ledger.close()
@@ -109,15 +126,41 @@ class LedgerRunner:
                     self._aux.close()
                 log.info("ledger closed")
 
+    def _serve(self, ledger: Ledger) -> None:
+        held: Any = None  # a job taken from the queue that belongs to the next round
+        while True:
+            job = held if held is not None else self._jobs.get()
+            held = None
+            if job is _STOP:
+                return
+            batch: list[_Job] = [job]
+            while job.batchable and len(batch) < BATCH_MAX:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP or not more.batchable:
+                    held = more
+                    break
+                batch.append(more)
+            if len(batch) == 1:
+                _run_alone(ledger, job)
+            else:
+                _run_batch(ledger, batch)
+
     # -- calls ------------------------------------------------------------------------------
 
-    async def run(self, fn: Callable[[Ledger], T]) -> T:
-        """Run ``fn(ledger)`` in the writer thread and await its result (or exception)."""
+    async def run(self, fn: Callable[[Ledger], T], *, batch: bool = False) -> T:
+        """Run ``fn(ledger)`` in the writer thread and await its result (or exception).
+
+        ``batch=True`` lets the job share a group commit with others: ``fn`` must then only call
+        ``Ledger`` methods named in ``Ledger.BATCH_SAFE`` (it runs in a savepoint, all or nothing).
+        """
         if self._thread is None:
             raise RuntimeError("the ledger runner is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((fn, loop, future))
+        self._jobs.put(_Job(fn, loop, future, batch))
         return await future
 
     async def call(self, method: str | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -126,11 +169,17 @@ class LedgerRunner:
         ``method`` may also be a callable (for example the bound ``runner.ledger.next``): it is
         called with the arguments in the writer thread.
         """
+        from server.ledger import Ledger
+
         if callable(method):
             fn = method
-            return await self.run(lambda _ledger: fn(*args, **kwargs))
+            safe = getattr(fn, "__self__", None) is self._ledger and self._ledger is not None
+            safe = safe and getattr(fn, "__name__", "") in Ledger.BATCH_SAFE
+            return await self.run(lambda _ledger: fn(*args, **kwargs), batch=safe)
         name = method
-        return await self.run(lambda ledger: getattr(ledger, name)(*args, **kwargs))
+        return await self.run(
+            lambda ledger: getattr(ledger, name)(*args, **kwargs), batch=name in Ledger.BATCH_SAFE
+        )
 
     @property
     def ledger(self) -> Ledger | None:
@@ -148,6 +197,38 @@ class LedgerRunner:
             return fn(self._aux)
 
         return await self.run(job)
+
+
+def _run_alone(ledger: Ledger, job: _Job) -> None:
+    """One job, its ledger operations each in their own transaction (no batch)."""
+    try:
+        result = job.fn(ledger)
+    except BaseException as exc:
+        _resolve(job.loop, job.future, None, exc)
+    else:
+        _resolve(job.loop, job.future, result, None)
+
+
+def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
+    """Several ledger jobs in one transaction, each in a savepoint; answers only after the commit."""
+    outcomes: list[tuple[Any, BaseException | None]] = []
+    try:
+        with ledger.batch():  # listeners (the hub) get the events after COMMIT, before any answer
+            for job in batch:
+                try:
+                    with ledger.savepoint():
+                        result = job.fn(ledger)
+                except Exception as exc:  # refused: rolled back alone, the others go on
+                    outcomes.append((None, exc))
+                else:
+                    outcomes.append((result, None))
+    except BaseException as exc:  # the commit (or the batch itself) failed: nothing is durable
+        log.exception("group commit of %d jobs failed", len(batch))
+        for job in batch:
+            _resolve(job.loop, job.future, None, exc)
+        return
+    for job, (result, error) in zip(batch, outcomes, strict=True):
+        _resolve(job.loop, job.future, result, error)
 
 
 def _resolve(
