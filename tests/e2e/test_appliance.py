@@ -105,11 +105,12 @@ def test_ticket_call_announce_stats_and_service_crash(tmp_path: Path) -> None:
         figures = stats_today(server)
         assert figures["issued"] >= 1 and figures["called"] == 1, figures
 
-        # 4. the service dies without warning; board and desk notice
+        # 4. the service dies without warning; board, desk and kiosk notice
         port = server.port
         assert server.stop(signal.SIGKILL) == -signal.SIGKILL
         board.ask("down", timeout=15)
         desk.wait_for_selector("#live:not([data-state=live])", timeout=15_000)
+        kiosk.ask("wait", screens=["unreachable", "ask_reception"], timeout=15)
 
         # 5. it comes back on the same port and ledger; everything reconnects by itself
         server = ServerProcess(server.config, server.db, port=port)
@@ -122,7 +123,9 @@ def test_ticket_call_announce_stats_and_service_crash(tmp_path: Path) -> None:
         assert ticket.status_code == 200, ticket.text
         assert (ticket.json()["number"], ticket.json()["status"]) == ("A001", "called")
 
-        # 6. the next visitor gets the next number, printed once; the desk calls it; the board shows it
+        # 6. the kiosk is back; the next visitor gets the next number, printed once; the desk calls
+        # it; the board shows it
+        kiosk.ask("wait", screens=["home"], timeout=20)
         second = kiosk.ask("take", department="nav", timeout=20)
         assert second["number"] == "A002" and second["shown_number"] == "A002"
         assert fake.wait_for(b"A002", timeout=10)

@@ -9,7 +9,7 @@ last stdout line is a JSON object of facts the test asserts on. Kivy's global st
 this process, which exits when done (the calling test has a timeout).
 
 Scenario ``control`` is driven step by step (tests/e2e): one JSON command per stdin line
-(``{"cmd": "ready" | "take" | "screen" | "shot" | "quit", ...}``), one JSON answer per stdout line
+(``{"cmd": "ready" | "take" | "wait" | "screen" | "shot" | "quit", ...}``), one JSON answer per stdout line
 (``{"cmd": ..., ...}`` or ``{"cmd": ..., "error": ...}``). Without ``pty_device`` in the job the
 calling test owns the fake printer; without ``pty_host`` the site file's own kiosk printer is used.
 """
@@ -290,6 +290,9 @@ async def scenario_control(d: Driver, fake: FakeThermalPrinter | None) -> None:
             if cmd["cmd"] == "ready":
                 await d.screen(Screen.HOME, timeout=cmd.get("timeout", 15))
                 await d.settled()
+            elif cmd["cmd"] == "wait":  # until the flow is on one of the named screens
+                wanted = {Screen(name) for name in cmd["screens"]}
+                await until(lambda w=wanted: d.flow.screen in w, cmd.get("timeout", 15), f"screens {wanted}")
             elif cmd["cmd"] == "take":
                 answer |= await control_take(d, cmd)
             elif cmd["cmd"] == "shot":
