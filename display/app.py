@@ -134,7 +134,8 @@ def _make_app_class() -> type:
                 )
             self.frames = 0
             self.latencies: list[float] = []  # message fed → next frame, seconds
-            self._pending_frame: float | None = None
+            self._pending_frame: float | None = None  # when a change was shown that no frame drew yet
+            self._shown: Any = None  # the BoardText on the labels
             self._frame_event: asyncio.Event | None = None
             self._unhighlight: Any = None
             self._unidentify: Any = None
@@ -146,9 +147,8 @@ def _make_app_class() -> type:
         def build(self) -> BoardScreen:
             width, height = Window.size
             self.screen = BoardScreen(int(width), int(height))
-            self.screen.show(
-                board_text(self.state, self.options.lang, self.options.zone, self.options.message)
-            )
+            self._shown = board_text(self.state, self.options.lang, self.options.zone, self.options.message)
+            self.screen.show(self._shown)
             self._tick_clock(0)
             Clock.schedule_interval(self._tick_clock, 1.0)
             Window.bind(on_flip=self._on_flip)
@@ -186,8 +186,11 @@ def _make_app_class() -> type:
             if new is old or new == old:
                 return
             self.state = new
-            if self.screen is not None:
-                self.screen.show(board_text(new, self.options.lang, self.options.zone, self.options.message))
+            text = board_text(new, self.options.lang, self.options.zone, self.options.message)
+            if self.screen is not None and text != self._shown:
+                # only a change of what is shown draws a frame: waiting for one otherwise would hang
+                self._shown = text
+                self.screen.show(text)
                 self._pending_frame = time.perf_counter()
             calls = new_calls(old, new)
             if calls:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import sys
@@ -161,9 +160,7 @@ async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
                 answer["screenshot"] = await shoot(app, Path(cmd["out"]))
             elif cmd["cmd"] != "texts":
                 raise ValueError(f"unknown command {cmd['cmd']!r}")
-            # what was fed is on screen (a state change that redraws nothing never flips a frame)
-            with contextlib.suppress(TimeoutError):
-                await app.drawn(1.0)
+            await app.drawn()  # what was fed is on screen
         except Exception as exc:
             answer["error"] = repr(exc)
         answer["texts"] = app.screen.texts()
