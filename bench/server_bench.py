@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,113 @@ class RawHttp:
         return status, json.loads(await self._reader.readexactly(length))
 
 
+class RawWs(asyncio.Protocol):
+    """A minimal WebSocket client (RFC 6455 handshake and framing, text messages, answers pings).
+
+    Server frames are unmasked and unfragmented (uvicorn sends each message as one frame), so a
+    message costs a header parse and a slice: the 50 board sockets of the latency measure then
+    cost the benchmark process a small fraction of what the ``websockets`` client costs.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._handshake = True
+        self._messages: deque[str] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+
+    @classmethod
+    async def connect(cls, url: str) -> RawWs:
+        rest = url.split("://", 1)[1]
+        hostport, _, path = rest.partition("/")
+        host, _, port = hostport.partition(":")
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_connection(cls, host, int(port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        assert proto.transport is not None
+        proto.transport.write(
+            (
+                f"GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        await proto._ready
+        return proto
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self._ready.done():
+            self._ready.set_exception(ConnectionError("closed during the handshake"))
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        if self._handshake:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            status = bytes(buf[:end]).split(b" ", 2)[1]
+            if status != b"101":
+                self._ready.set_exception(ConnectionError(f"handshake answered {status!r}"))
+                return
+            del buf[: end + 4]
+            self._handshake = False
+            self._ready.set_result(None)
+        pos = 0
+        while len(buf) - pos >= 2:
+            opcode, n = buf[pos] & 0x0F, buf[pos + 1] & 0x7F
+            head = 2
+            if n == 126:
+                if len(buf) - pos < 4:
+                    break
+                n, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+            elif n == 127:
+                if len(buf) - pos < 10:
+                    break
+                n, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+            if len(buf) - pos < head + n:
+                break
+            payload = bytes(buf[pos + head : pos + head + n])
+            pos += head + n
+            if opcode == 1:
+                self._messages.append(payload.decode())
+            elif opcode == 9:  # ping: answer with a masked pong
+                self._send(0xA, payload)
+            elif opcode == 8:
+                self.closed = True
+        del buf[:pos]
+        self._wake()
+
+    def _send(self, opcode: int, payload: bytes) -> None:
+        assert self.transport is not None and len(payload) < 126
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(bytes((0x80 | opcode, 0x80 | len(payload))) + mask + masked)
+
+    async def recv(self) -> str:
+        while not self._messages:
+            if self.closed:
+                raise ConnectionError("the socket closed")
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._messages.popleft()
+
+    async def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self._send(0x8, (1000).to_bytes(2, "big"))
+            self.transport.close()
+
+
 def http_client(kind: str, server: ServerProcess, headers: dict[str, str], timeout: float) -> Any:
     if kind == "raw":
         return RawHttp(server.url, headers)
@@ -114,9 +223,18 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def latency(
-    server: ServerProcess, admin: dict[str, str], sockets: int, calls: int, http_kind: str = "raw"
+    server: ServerProcess,
+    admin: dict[str, str],
+    sockets: int,
+    calls: int,
+    http_kind: str = "raw",
+    ws_kind: str = "raw",
 ) -> list[float]:
-    conns = [await connect(server.ws_url, max_queue=None) for _ in range(sockets)]
+    conns: list[Any]
+    if ws_kind == "raw":
+        conns = [await RawWs.connect(server.ws_url) for _ in range(sockets)]
+    else:
+        conns = [await connect(server.ws_url, max_queue=None) for _ in range(sockets)]
     for ws in conns:
         json.loads(await ws.recv())  # snapshot
     samples: list[float] = []
@@ -175,34 +293,37 @@ def main() -> None:
     ap.add_argument("--issues", type=int, default=3000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--http", choices=("raw", "httpx"), default="raw", help="the bench's HTTP client")
+    ap.add_argument("--ws", choices=("raw", "websockets"), default="raw", help="the bench's WebSocket client")
     ap.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="the bench's event loop")
-    ap.add_argument("--runs", type=int, default=1, help="repeat both measures on the same server")
+    ap.add_argument("--runs", type=int, default=1, help="repeat both measures, each run on a fresh server")
     args = ap.parse_args()
     print(
-        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; clients: {args.http} on {args.loop}"
+        f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; clients: http {args.http}, ws {args.ws}, on {args.loop}"
     )
-    with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
-        site = Path(tmp) / "site.toml"
-        site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
-        server = ServerProcess(site, Path(tmp) / "ledger.db")
-        server.start()
-        try:
-            admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
-            for _ in range(args.runs):
-                samples = run(latency(server, admin, args.sockets, args.calls, args.http), args.loop)
+    for _ in range(args.runs):  # a fresh server and ledger per run
+        with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
+            site = Path(tmp) / "site.toml"
+            site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
+            server = ServerProcess(site, Path(tmp) / "ledger.db")
+            server.start()
+            try:
+                admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
+                samples = run(latency(server, admin, args.sockets, args.calls, args.http, args.ws), args.loop)
                 ms = [s * 1000 for s in samples]
                 print(
                     f"next -> ticket.called at {args.sockets} sockets, {len(ms)} samples: "
                     f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms"
-                    f"  (load {os.getloadavg()[0]:.2f})"
+                    f"  (load {os.getloadavg()[0]:.2f})",
+                    flush=True,
                 )
                 rate = run(throughput(server, admin, args.issues, args.clients, args.http), args.loop)
                 print(
                     f"issues over HTTP, durable, {args.clients} clients: {rate:.0f} issues/s"
-                    f"  (load {os.getloadavg()[0]:.2f})"
+                    f"  (load {os.getloadavg()[0]:.2f})",
+                    flush=True,
                 )
-        finally:
-            server.stop()
+            finally:
+                server.stop()
 
 
 if __name__ == "__main__":
