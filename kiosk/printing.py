@@ -31,7 +31,8 @@ class KioskPrinter:
         if backend is None:
             from printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]
 
-            backend = TicketPrinter(printer_settings)
+            # Rendering one sample per language now spares the first visitor of each language a wait.
+            backend = TicketPrinter(printer_settings, languages=settings.site.languages)
         self._backend = backend
         self._lock = threading.Lock()
 
