@@ -13,8 +13,12 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.errors import ConfigError
+
+if TYPE_CHECKING:
+    from config.model import Settings
 
 PIN = re.compile(r"\d{4,12}")
 
@@ -66,11 +70,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     from config.loader import load_settings
 
     settings = load_settings(args.file)
+    check_printers(settings, str(args.file))
     print(
         f"{args.file}: OK — site {settings.site.id}, {len(settings.departments)} departments, "
         f"{len(settings.counters)} counters"
     )
     return 0
+
+
+def check_printers(settings: Settings, file: str) -> None:
+    """Ask the printer part whether each printer's connection options and profile make sense.
+
+    The loader keeps to the file's shape and leaves printer options to the code that uses them;
+    `config check` asks that code too, so a technician learns of a wrong option before the kiosk
+    starts. No device is touched.
+    """
+    from printer.layout import printer_profile
+    from printer.transports import open_transport
+
+    for ps in settings.printers:
+        try:
+            open_transport(ps)
+            printer_profile(ps)
+        except ConfigError as exc:
+            raise ConfigError(file, exc.key, exc.problem) from None
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -43,6 +43,17 @@ def test_check_bad_file_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_check_asks_the_printer_part_about_the_printer_profile(tmp_path: Path) -> None:
+    text = EXAMPLE_TEXT.replace('profile = "TM-T20II"', 'profile = "TM-T20X-typo"')
+    (tmp_path / "printer.toml").write_text(text, encoding="utf-8")
+    done = run("check", "printer.toml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "error: printer.toml: printers.kiosk-1.profile: 'TM-T20X-typo' is not a python-escpos printer profile"
+    )
+    assert done.stderr.count("\n") == 1
+
+
 def test_check_missing_file(tmp_path: Path) -> None:
     done = run("check", "nowhere.toml", cwd=tmp_path)
     assert done.returncode == 2
