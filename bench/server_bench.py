@@ -1,7 +1,8 @@
 """Site-service benchmark: call latency to 50 sockets, and durable issues per second over HTTP.
 
     .venv/bin/python bench/server_bench.py [--sockets 50] [--calls 200] [--issues 3000] [--clients 16]
-                                           [--http raw|httpx] [--loop uvloop|asyncio] [--runs 1]
+                                           [--http raw|httpx] [--ws raw|websockets]
+                                           [--loop uvloop|asyncio] [--runs 1] [--writer]
 
 Starts the real server (``main.py server``) on a free loopback port with a temporary ledger
 (synchronous=FULL, so every issue is fsynced before its 201), then:
@@ -278,6 +279,42 @@ async def throughput(
     return per * clients / (time.perf_counter() - start)
 
 
+async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float, float]:
+    """The writer thread alone, in-process: ``callers`` tasks awaiting ``runner.call("issue")``.
+
+    Returns (issues/s, tickets per commit). ``batch_max=1`` is one transaction per issue (no group
+    commit), the writer as it was before.
+    """
+    from config import load_settings
+    from server import runner as runner_mod
+
+    commits: list[int] = []
+    saved = runner_mod.BATCH_MAX
+    runner_mod.BATCH_MAX = batch_max
+    try:
+        with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
+            site = Path(tmp) / "site.toml"
+            site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
+            runner = runner_mod.LedgerRunner(
+                Path(tmp) / "ledger.db", load_settings(site), on_events=lambda ev: commits.append(len(ev))
+            )
+            await runner.start()
+            deps = ["nav", "bygg", "tiny"]
+            per = issues // callers
+
+            async def caller(k: int) -> None:
+                for i in range(per):
+                    await runner.call("issue", deps[(k + i) % 3])
+
+            start = time.perf_counter()
+            await asyncio.gather(*(caller(k) for k in range(callers)))
+            elapsed = time.perf_counter() - start
+            await runner.close()
+    finally:
+        runner_mod.BATCH_MAX = saved
+    return per * callers / elapsed, sum(commits) / max(1, len(commits))
+
+
 def run(coro: Any, loop: str) -> Any:
     if loop == "uvloop":
         import uvloop
@@ -296,7 +333,23 @@ def main() -> None:
     ap.add_argument("--ws", choices=("raw", "websockets"), default="raw", help="the bench's WebSocket client")
     ap.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop", help="the bench's event loop")
     ap.add_argument("--runs", type=int, default=1, help="repeat both measures, each run on a fresh server")
+    ap.add_argument(
+        "--writer",
+        action="store_true",
+        help="measure only the ledger writer thread in-process (group commit on/off)",
+    )
     args = ap.parse_args()
+    if args.writer:
+        for _ in range(args.runs):
+            for batch_max in (1, 256):
+                rate, per_commit = run(writer_only(args.issues, args.clients, batch_max), args.loop)
+                print(
+                    f"writer thread in-process, {args.clients} callers, BATCH_MAX {batch_max}: "
+                    f"{rate:.0f} durable issues/s, {per_commit:.1f} tickets per commit"
+                    f"  (load {os.getloadavg()[0]:.2f})",
+                    flush=True,
+                )
+        return
     print(
         f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; clients: http {args.http}, ws {args.ws}, on {args.loop}"
     )
