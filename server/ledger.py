@@ -5,6 +5,11 @@ needs, changes rows, appends its events (site-wide ``seq``, +1 each, no gaps) an
 ``synchronous=FULL``; only then do listeners see the events. Arguments are validated before the
 transaction starts, and a refusal rolls everything back, so bad input changes nothing.
 
+Group commit: inside ``with ledger.batch():`` operations share ONE such transaction (one fsync for
+many tickets); each runs in its own ``SAVEPOINT``, so a refusal still changes nothing while the
+others commit, and listeners get all the batch's events once, in seq order, after its ``COMMIT``.
+The server's writer thread (server/runner.py) batches whatever requests are queued at once.
+
 Threading rule: a ``Ledger`` object belongs to ONE thread (the server's writer thread). The
 connection is opened with ``check_same_thread=False`` only so the object can be created on one
 thread and handed to the writer thread; never call it from two threads. Other processes may open
