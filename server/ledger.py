@@ -68,6 +68,10 @@ class _Tx:
     keeps_cache: bool = True
 
 
+class BatchAborted(Exception):
+    """The transaction of a :meth:`Ledger.batch` is gone: the whole batch must fail, not one job."""
+
+
 class Ledger(Reads):
     """The site's ticket ledger on one SQLite file (see module docstring for the threading rule)."""
 
@@ -178,6 +182,8 @@ class Ledger(Reads):
         try:
             self._check_cache()
             yield
+            if not conn.in_transaction:
+                raise BatchAborted("the batch's transaction was rolled back; nothing in it is committed")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -200,6 +206,8 @@ class Ledger(Reads):
         if batch is None:
             raise RuntimeError("Ledger.savepoint() is only for use inside Ledger.batch()")
         conn = self._conn
+        if not conn.in_transaction:  # lost earlier: a SAVEPOINT now would commit on its own
+            raise BatchAborted("the batch's transaction was rolled back; nothing in it is committed")
         self._savepoints += 1
         name = f"op{self._savepoints}"
         mark = len(batch)
@@ -207,7 +215,13 @@ class Ledger(Reads):
         conn.execute(f"SAVEPOINT {name}")
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
+            if (
+                not conn.in_transaction
+            ):  # SQLite itself rolled the whole transaction back (I/O error, full disk)
+                raise BatchAborted(
+                    "the batch's transaction was rolled back; nothing in it is committed"
+                ) from exc
             conn.execute(f"ROLLBACK TO {name}")
             conn.execute(f"RELEASE {name}")
             del batch[mark:]
@@ -684,4 +698,4 @@ class Ledger(Reads):
         return super().counter(counter_id)
 
 
-__all__ = ["CounterState", "Event", "InvalidArgument", "Ledger", "LedgerReader", "Ticket"]
+__all__ = ["BatchAborted", "CounterState", "Event", "InvalidArgument", "Ledger", "LedgerReader", "Ticket"]

@@ -211,6 +211,8 @@ def _run_alone(ledger: Ledger, job: _Job) -> None:
 
 def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
     """Several ledger jobs in one transaction, each in a savepoint; answers only after the commit."""
+    from server.ledger import BatchAborted
+
     outcomes: list[tuple[Any, BaseException | None]] = []
     try:
         with ledger.batch():  # listeners (the hub) get the events after COMMIT, before any answer
@@ -218,29 +220,48 @@ def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
                 try:
                     with ledger.savepoint():
                         result = job.fn(ledger)
+                except BatchAborted:
+                    raise
                 except Exception as exc:  # refused: rolled back alone, the others go on
                     outcomes.append((None, exc))
                 else:
                     outcomes.append((result, None))
     except BaseException as exc:  # the commit (or the batch itself) failed: nothing is durable
         log.exception("group commit of %d jobs failed", len(batch))
-        for job in batch:
-            _resolve(job.loop, job.future, None, exc)
+        _resolve_all([(job, None, exc) for job in batch])
         return
-    for job, (result, error) in zip(batch, outcomes, strict=True):
-        _resolve(job.loop, job.future, result, error)
+    _resolve_all([(job, result, error) for job, (result, error) in zip(batch, outcomes, strict=True)])
+
+
+def _resolve_all(answers: list[tuple[_Job, Any, BaseException | None]]) -> None:
+    """Settle many futures with one wake-up per event loop (in order)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+    for answer in answers:
+        by_loop.setdefault(answer[0].loop, []).append(answer)
+    for loop, items in by_loop.items():
+
+        def settle(items: list[tuple[_Job, Any, BaseException | None]] = items) -> None:
+            for job, result, exc in items:
+                _settle(job.future, result, exc)
+
+        with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
+            loop.call_soon_threadsafe(settle)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the awaiting request was cancelled (client went away)
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def _resolve(
     loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], result: Any, exc: BaseException | None
 ) -> None:
     def settle() -> None:
-        if future.done():  # the awaiting request was cancelled (client went away)
-            return
-        if exc is not None:
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
+        _settle(future, result, exc)
 
     with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
         loop.call_soon_threadsafe(settle)

@@ -22,7 +22,7 @@ import pytest
 from ledgerfixtures import Clock, example, raw, seqs
 
 from common.errors import Conflict, NotFound
-from server.ledger import Event, Ledger
+from server.ledger import BatchAborted, Event, Ledger
 from server.runner import LedgerRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,9 @@ def test_events_reach_listeners_only_after_the_commit(ledger: Ledger, db_path: P
         assert other.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 3
     assert len(seen) == 1  # one notification for the whole batch, in seq order
     assert [e.seq for e in seen[0]] == [1, 2, 3, 4]
-    assert [e.type for e in seen[0]] == ["ticket.issued"] * 3 + ["ticket.called"]  # no current ticket: no done
+    assert [e.type for e in seen[0]] == ["ticket.issued"] * 3 + [
+        "ticket.called"
+    ]  # no current ticket: no done
     assert seqs(db_path) == [e.seq for e in seen[0]]
 
 
@@ -131,6 +133,21 @@ def test_a_failed_batch_rolls_back_everything(ledger: Ledger, db_path: Path) -> 
     assert ledger.issue("nav").number == "A001"  # the cache did not keep the undone numbers
     with pytest.raises(RuntimeError), ledger.batch(), ledger.batch():
         pass  # not reentrant
+
+
+def test_a_transaction_lost_inside_the_batch_fails_the_whole_batch(ledger: Ledger, db_path: Path) -> None:
+    """SQLite rolls the whole transaction back on some errors (full disk, I/O): no job may then
+    be reported as committed, and later jobs must not commit on their own."""
+    seen: list[list[Event]] = []
+    ledger.add_listener(seen.append)
+    with pytest.raises(BatchAborted), ledger.batch():
+        ledger.issue("nav")
+        with pytest.raises(BatchAborted), ledger.savepoint():
+            ledger._conn.execute("ROLLBACK")  # what SQLite does itself after SQLITE_FULL
+            raise OSError("disk full")
+        ledger.issue("nav")  # would start a fresh transaction of its own
+    assert seen == [] and _tickets(db_path) == {} and seqs(db_path) == []
+    assert ledger.issue("nav").number == "A001"
 
 
 def test_savepoint_needs_a_batch(ledger: Ledger) -> None:
@@ -196,6 +213,45 @@ def test_runner_group_commits_and_answers_after_the_events(db_path: Path, clock:
 
     asyncio.run(main())
     assert seqs(db_path) == [1, 2, 3, 4]
+
+
+def test_runner_fails_every_job_of_a_lost_batch(db_path: Path, clock: Clock) -> None:
+    async def main() -> list[Any]:
+        runner = LedgerRunner(db_path, example(), clock=clock)
+        await runner.start()
+        try:
+            gate = threading.Event()
+            blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))
+            await asyncio.sleep(0.05)
+
+            def lose(ledger: Ledger) -> None:
+                ledger._conn.execute("ROLLBACK")  # as SQLite does after SQLITE_FULL or SQLITE_IOERR
+                raise OSError("disk full")
+
+            async def call(job: Any) -> Any:
+                try:
+                    return await job
+                except Exception as exc:
+                    return exc
+
+            jobs = [
+                asyncio.create_task(call(runner.call("issue", "nav"))),
+                asyncio.create_task(call(runner.run(lose, batch=True))),
+                asyncio.create_task(call(runner.call("issue", "nav"))),
+            ]
+            await asyncio.sleep(0.05)
+            gate.set()
+            await blocker
+            results = await asyncio.gather(*jobs)
+            after = await runner.call("issue", "nav")  # the writer goes on
+            assert after.number == "A001"
+            return results
+        finally:
+            await runner.close()
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, BatchAborted) for r in results), results
+    assert len(_tickets(db_path)) == 1 and seqs(db_path) == [1]
 
 
 # -- SIGKILL while issuing in batches ----------------------------------------------------------
