@@ -36,7 +36,14 @@ STATS_SCHEMA = "stats-1"
 
 
 class StatsError(NummerlappError):
-    """A report request that cannot be answered (bad dates, unknown department, ...)."""
+    """A report request that cannot be answered (bad dates, unknown department, ...).
+
+    ``code`` is the protocol's error code the API answers with.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -444,9 +451,9 @@ def check(
     if end < start:
         raise StatsError(f"the period ends ({end}) before it starts ({start})")
     if department is not None and settings.department(department) is None:
-        raise StatsError(f"unknown department {department!r}")
+        raise StatsError(f"unknown department {department!r}", code="unknown_department")
     if counter is not None and settings.counter(counter) is None:
-        raise StatsError(f"unknown counter {counter!r}")
+        raise StatsError(f"unknown counter {counter!r}", code="unknown_counter")
 
 
 def report(

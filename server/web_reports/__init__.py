@@ -22,6 +22,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from fastapi import Query
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -29,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from common.i18n import language_name, translator
 from server import auth, schema
-from server.stats import StatsError, check, collect, combine, parse_day
+from server.stats import BY, SPLITS, StatsError, check, collect, combine, parse_day
 from server.web_reports import charts
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +49,19 @@ CSP = (
 
 def install(app: Any) -> None:
     app.add_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
-    app.add_route("/api/v1/stats", stats_api, methods=["GET"], include_in_schema=False)
+    from server.app import _errors
+
+    app.add_api_route(
+        "/api/v1/stats",
+        stats_api_documented,
+        methods=["GET"],
+        summary="Figures for managers (admin)",
+        description="Issued, called, served, no-shows, transfers, waiting and service times and the "
+        "share within the wait target, per department/counter/site and hour/day/week/month. "
+        "Rows as `main.py stats`; see docs/STATS.md.",
+        responses=_errors(401, 403, 404, 422),
+        tags=["statistics"],
+    )
     app.mount("/static/reports", StaticFiles(directory=str(HERE / "static")), name="reports-static")
     service = getattr(app.state, "auth", None)
     if service is not None and hasattr(service, "extra"):
@@ -180,6 +193,21 @@ def today_figures(path: Path, settings: Any) -> dict[str, Any]:
     return empty
 
 
+async def stats_api_documented(
+    request: Request,
+    from_: str | None = Query(
+        None, alias="from", description="first service day, YYYY-MM-DD (default: 27 days before `to`)"
+    ),
+    to: str | None = Query(None, description="last service day, YYYY-MM-DD (default: today)"),
+    department: str | None = Query(None, description="only this department id"),
+    counter: str | None = Query(None, description="only this counter id"),
+    by: str | None = Query(None, description="period: " + " | ".join(BY) + " (default: day)"),
+    per: str | None = Query(None, description="split: " + " | ".join(SPLITS) + " (default: department)"),
+) -> Response:
+    """The FastAPI face of :func:`stats_api`: declares the query so /openapi.json describes it."""
+    return await stats_api(request)
+
+
 async def stats_api(request: Request) -> Response:
     role = await _principal_role(request)
     if role is None:
@@ -190,8 +218,7 @@ async def stats_api(request: Request) -> Response:
     try:
         args = _params(request, settings)
     except StatsError as exc:
-        code = "unknown_department" if "unknown department" in str(exc) else "invalid_request"
-        return _error(404 if code == "unknown_department" else 422, code, str(exc))
+        return _error(404 if exc.code.startswith("unknown_") else 422, exc.code, str(exc))
     data = await asyncio.to_thread(figures, _db_path(request), settings, args)
     body = {
         "site": settings.site.id,

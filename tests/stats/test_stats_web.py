@@ -78,6 +78,7 @@ def test_api_figures_match_the_report(site: dict[str, Any]) -> None:
         ({"to": "2026-02-01", "from": "2026-03-01"}, 422, "invalid_request"),
         ({"by": "year"}, 422, "invalid_request"),
         ({"department": "nope"}, 404, "unknown_department"),
+        ({"counter": "99"}, 404, "unknown_counter"),
     ],
 )
 def test_api_bad_input(site: dict[str, Any], params: dict[str, str], status: int, code: str) -> None:
@@ -87,6 +88,13 @@ def test_api_bad_input(site: dict[str, Any], params: dict[str, str], status: int
     )
     assert (r.status_code, r.json()["error"]["code"]) == (status, code)
     assert site["path"].read_bytes() == before
+
+
+def test_api_is_described_in_openapi(site: dict[str, Any]) -> None:
+    """The schema is fuzzed against the behaviour, so the statistics endpoint must be in it."""
+    op = site["client"].get("/openapi.json").json()["paths"]["/api/v1/stats"]["get"]
+    assert {p["name"] for p in op["parameters"]} == {"from", "to", "department", "counter", "by", "per"}
+    assert {"401", "403", "404", "422"} <= set(op["responses"])
 
 
 def sign_in(client: TestClient, username: str) -> None:
