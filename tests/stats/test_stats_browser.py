@@ -24,10 +24,10 @@ from statsfixtures import add
 
 from server import auth, schema
 from server.stats import ensure_schema
+from tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-IMG = ROOT / "docs" / "img"
 OSLO = ZoneInfo("Europe/Oslo")
 ARGS = [
     "--headless",

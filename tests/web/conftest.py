@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORDS = {"desk1": "desk-one-password", "desk2": "desk-two-password", "boss": "technician-password"}
-IMG = ROOT / "docs" / "img"
+# Screenshots go to a scratch folder; `NUMMERLAPP_SCREENSHOTS=docs/img` refreshes the ones in the
+# docs (a test run must not rewrite tracked files).
+IMG = Path(os.environ.get("NUMMERLAPP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "nummerlapp-screenshots")
 
 pytestmark = pytest.mark.browser
 
