@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,10 +116,31 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...]
 )
 
 
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent: a no-op once done).
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    its busy handler, while another connection is opening the same brand-new file; so retry
+    briefly. Only the first opens of a new ledger ever race here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        if str(mode).lower() == "wal" or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
 def configure(conn: sqlite3.Connection) -> None:
     """Pragmas every connection to the ledger file needs (they are per connection)."""
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    _enable_wal(conn)
     # FULL: a commit is on disk (WAL fsynced) before we return, so a printed ticket survives a
     # power cut, not only a crash of the process.
     conn.execute("PRAGMA synchronous = FULL")
