@@ -49,7 +49,14 @@ class Subscription:
         self.closing = False  # the server is shutting down
         self.on_drop: Callable[[], None] | None = None
 
-    def _offer(self, seq: int, text: str) -> None:
+    def _offer(self, items: Sequence[tuple[int, str]]) -> None:
+        """Append one commit's events, or drop the client if it is still a full buffer behind.
+
+        The test is made once per commit, before the commit's events are added: a client that
+        had sent everything it was given is never dropped because one commit (a group commit of
+        many tickets) carried more events than the buffer holds. Memory stays bounded by the
+        buffer plus one commit's events.
+        """
         if self.dropped:
             return
         if len(self._buffer) >= self._max:
@@ -61,7 +68,7 @@ class Subscription:
             if self.on_drop is not None:
                 self.on_drop()
             return
-        self._buffer.append((seq, text))
+        self._buffer.extend(items)
         self._wake.set()
 
     def _close(self) -> None:
@@ -120,12 +127,12 @@ class Hub:
 
     def publish(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Fan events out (loop thread only). Each is encoded once."""
-        for event in events:
-            seq = int(event["seq"])
-            text = encode(event)
-            self.last_seq = max(self.last_seq, seq)
-            for sub in list(self._subs):
-                sub._offer(seq, text)
+        items = [(int(event["seq"]), encode(event)) for event in events]
+        if not items:
+            return
+        self.last_seq = max(self.last_seq, max(seq for seq, _ in items))
+        for sub in list(self._subs):
+            sub._offer(items)
 
     def publish_threadsafe(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Called from the ledger writer thread after a commit."""
