@@ -1,79 +1,44 @@
 """The ticket ledger: the one place that knows which tickets exist and where they are.
 
-Every operation is one ``BEGIN IMMEDIATE`` transaction on the SQLite file: it reads what it
-needs, changes rows, appends its events (site-wide ``seq``, +1 each, no gaps) and commits with
-``synchronous=FULL``; only then do listeners see the events. Arguments are validated before the
-transaction starts, and a refusal rolls everything back, so bad input changes nothing.
+This module owns the ticket operations: issuing and numbering (``issue``), the counter actions
+(``next``, ``recall``, ``start_serving``, ``done``, ``no_show``, ``transfer``, ``pause``,
+``open_counter``), voiding at a new service day and on a technician's reset, and the reads that
+roll the day over first. The rest of :class:`Ledger` is inherited from:
 
-Group commit: inside ``with ledger.batch():`` operations share ONE such transaction (one fsync for
-many tickets); each runs in its own ``SAVEPOINT``, so a refusal still changes nothing while the
-others commit, and listeners get all the batch's events once, in seq order, after its ``COMMIT``.
-The server's writer thread (server/runner.py) batches whatever requests are queued at once.
+- :mod:`server.ledger_tx`: the transaction machinery (one ``BEGIN IMMEDIATE`` per operation,
+  group commit with ``batch()`` / ``savepoint()``, events and listeners, the roll-over
+  transaction) and the threading rule: a ``Ledger`` belongs to ONE thread;
+- :mod:`server.ledger_site`: site override, opening-hour ticks, device reports;
+- :mod:`server.ledger_reads`: the reads, shared with ``LedgerReader`` (read-only, any thread or
+  process).
 
-Threading rule: a ``Ledger`` object belongs to ONE thread (the server's writer thread). The
-connection is opened with ``check_same_thread=False`` only so the object can be created on one
-thread and handed to the writer thread; never call it from two threads. Other processes may open
-the same file with their own ``Ledger``: ``BEGIN IMMEDIATE`` plus the busy timeout serialize them.
-Read-only helpers for other threads or processes: ``LedgerReader`` (server/ledger_reads.py).
-
-docs/LEDGER.md describes states, numbering, ordering, the estimate and durability.
+Import everything from here (``from server.ledger import Ledger, BatchAborted, InvalidArgument``);
+the split is an implementation detail. docs/LEDGER.md describes states, numbering, ordering, the
+estimate and durability.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from common.errors import Conflict, NotFound
 from config.model import Counter, Department, Settings
-from server import schema
-from server.hours import SiteHours, service_day
-from server.ledger_reads import InvalidArgument, LedgerReader, Reads, db_time
+from server.ledger_reads import InvalidArgument, LedgerReader, db_time
+from server.ledger_site import DEVICE_ROLES as DEVICE_ROLES
+from server.ledger_site import MAX_ID_LEN as MAX_ID_LEN
+from server.ledger_site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
+from server.ledger_site import SiteOps
+from server.ledger_tx import BatchAborted, Tx
+from server.ledger_tx import Clock as Clock
+from server.ledger_tx import Listener as Listener
 from server.models import LIVE_SQL, CounterState, Event, Ticket
 
-log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
-Listener = Callable[[list[Event]], None]
-
-DEVICE_ROLES = ("kiosk", "board", "display", "server", "desk", "printer", "feedback")
-MAX_ID_LEN = 64
-MAX_STATUS_BYTES = 4096
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _check_id(value: object, what: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_LEN:
-        raise InvalidArgument(f"{what} must be a non-empty string of at most {MAX_ID_LEN} characters")
-    return value
-
-
-@dataclass
-class _Tx:
-    now: dt.datetime  # UTC
-    day: str  # service day, YYYY-MM-DD
-    events: list[Event] = field(default_factory=list)
-    # Each operation keeps the connection's cache exact for what it changes (see Reads._cache);
-    # one that cannot (voiding many tickets) sets this False and the cache is dropped at the end.
-    keeps_cache: bool = True
-
-
-class BatchAborted(Exception):
-    """The transaction of a :meth:`Ledger.batch` is gone: the whole batch must fail, not one job."""
-
-
-class Ledger(Reads):
-    """The site's ticket ledger on one SQLite file (see module docstring for the threading rule)."""
+class Ledger(SiteOps):
+    """The site's ticket ledger on one SQLite file (one thread per object: see server/ledger_tx.py)."""
 
     # Public methods that may run inside :meth:`batch` (each its own savepoint; reads see the batch).
     BATCH_SAFE = frozenset(
@@ -85,175 +50,15 @@ class Ledger(Reads):
     )  # fmt: skip
 
     def __init__(self, path: str | Path, settings: Settings, clock: Clock | None = None) -> None:
-        self.path = Path(path)
-        conn = schema.connect(self.path, check_same_thread=False)
-        super().__init__(conn, settings, clock or _utc_now)
-        self._listeners: list[Listener] = []
-        self._day: str | None = None  # the service day this object last rolled over to
-        self._hours = SiteHours(settings)
-        self._open_flags: dict[str, bool] = {}
-        self._all_deps = tuple(d.id for d in settings.departments)
-        self._batch: list[Event] | None = None  # inside batch(): the events awaiting its commit
-        self._savepoints = 0
+        super().__init__(path, settings, clock)
         with self._tx() as tx:  # counters named in the settings exist as rows
-            conn.executemany(
+            self._conn.executemany(
                 "INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'open')",
                 [(c.id,) for c in settings.counters],
             )
             self._open_flags = self._current_open_flags(tx)
 
-    # ----------------------------------------------------------------- plumbing
-
-    def add_listener(self, fn: Listener) -> None:
-        """``fn(events)`` runs after each commit, in seq order, in the committing thread."""
-        self._listeners.append(fn)
-
-    def remove_listener(self, fn: Listener) -> None:
-        self._listeners.remove(fn)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _now(self) -> dt.datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the ledger's clock must return an aware datetime")
-        return now.astimezone(dt.UTC)
-
-    @contextmanager
-    def _tx(self, roll: bool = True) -> Iterator[_Tx]:
-        """One ``BEGIN IMMEDIATE`` transaction; listeners get its events after the commit.
-
-        Inside :meth:`batch` the operation runs in a ``SAVEPOINT`` of the batch's transaction
-        instead: a refusal rolls back only this operation, and its events wait for the batch's
-        commit.
-        """
-        now = self._now()
-        tx = _Tx(now, service_day(now, self.tz).isoformat())
-        if roll and tx.day != self._day:
-            self._roll_over(tx.now, tx.day)
-        if self._batch is not None:
-            with self.savepoint():
-                try:
-                    yield tx
-                finally:
-                    if not tx.keeps_cache:
-                        self._cache.clear()
-                self._batch.extend(tx.events)
-            return
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._check_cache()
-            yield tx
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self._cache.clear()
-            raise
-        finally:
-            if not tx.keeps_cache:
-                self._cache.clear()
-        self._notify(tx.events)
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group commit: every operation inside runs in ONE ``BEGIN IMMEDIATE … COMMIT``.
-
-        Each operation (and each :meth:`savepoint` block) is a ``SAVEPOINT`` of that transaction:
-        one that raises is rolled back alone (it changes nothing, its events are discarded) and
-        the others still commit. Listeners get all the committed events once, in seq order,
-        after the ``COMMIT`` (``synchronous=FULL``: after the fsync) — never before. If the
-        block itself raises, or the commit fails, everything in it is rolled back and the
-        exception propagates. Not reentrant. Only ledger operations may run inside; a raw
-        ``BEGIN`` on the connection would fail.
-        """
-        if self._batch is not None:
-            raise RuntimeError("Ledger.batch() is not reentrant")
-        now = self._now()
-        day = service_day(now, self.tz).isoformat()
-        if day != self._day:  # the roll-over stays its own transaction when it can
-            self._roll_over(now, day)
-        conn = self._conn
-        saved = (self._day, dict(self._open_flags))
-        conn.execute("BEGIN IMMEDIATE")
-        self._batch = []
-        try:
-            self._check_cache()
-            yield
-            if not conn.in_transaction:
-                raise BatchAborted("the batch's transaction was rolled back; nothing in it is committed")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            self._cache.clear()
-            self._day, self._open_flags = saved
-            raise
-        finally:
-            events, self._batch = self._batch, None
-        self._notify(events)
-
-    @property
-    def in_batch(self) -> bool:
-        return self._batch is not None
-
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """Inside :meth:`batch`: all or nothing for the block (operations and their events)."""
-        batch = self._batch
-        if batch is None:
-            raise RuntimeError("Ledger.savepoint() is only for use inside Ledger.batch()")
-        conn = self._conn
-        if not conn.in_transaction:  # lost earlier: a SAVEPOINT now would commit on its own
-            raise BatchAborted("the batch's transaction was rolled back; nothing in it is committed")
-        self._savepoints += 1
-        name = f"op{self._savepoints}"
-        mark = len(batch)
-        day, flags = self._day, dict(self._open_flags)
-        conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException as exc:
-            if (
-                not conn.in_transaction
-            ):  # SQLite itself rolled the whole transaction back (I/O error, full disk)
-                raise BatchAborted(
-                    "the batch's transaction was rolled back; nothing in it is committed"
-                ) from exc
-            conn.execute(f"ROLLBACK TO {name}")
-            conn.execute(f"RELEASE {name}")
-            del batch[mark:]
-            self._cache.clear()
-            self._day, self._open_flags = day, flags  # a roll-over inside is undone too
-            raise
-        conn.execute(f"RELEASE {name}")
-
-    def _notify(self, events: list[Event]) -> None:
-        if not events:
-            return
-        for fn in list(self._listeners):
-            try:
-                fn(events)
-            except Exception:  # a broken listener must not undo or block the ledger
-                log.exception("ledger listener %r failed", fn)
-
-    def _emit(self, tx: _Tx, type_: str, data: dict[str, Any], deps: tuple[str, ...] = ()) -> Event:
-        """Append one event. ``deps``: departments whose state (open, waiting, estimate, oldest)
-        the change touched; it rides along as ``departments`` (the snapshot entries without the
-        static name and prefix) so boards and desk pages stay exact without a new snapshot."""
-        if deps:
-            data["departments"] = [self._department_state(d, tx.now) for d in dict.fromkeys(deps)]
-        cur = self._conn.execute(
-            "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
-            (type_, db_time(tx.now), json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
-        )
-        seq = cur.lastrowid
-        assert seq is not None
-        event = Event(seq, type_, tx.now.astimezone(self.tz), data)
-        tx.events.append(event)
-        return event
+    # ----------------------------------------------------------------- lookups
 
     def _department(self, department_id: object) -> Department:
         dep = self.settings.department(department_id) if isinstance(department_id, str) else None
@@ -269,44 +74,14 @@ class Ledger(Reads):
 
     # ----------------------------------------------------------------- service days
 
-    def _roll_over(self, now: dt.datetime, day: str) -> None:
-        """First operation of a new service day: yesterday's live tickets become ``void``.
-
-        Its own committed transaction, so the new day starts clean even if the operation that
-        noticed it is then refused. Idempotent across processes (the day is kept in site_state).
-        """
-        tx = _Tx(now, day)
-        conn = self._conn
-        if self._batch is not None:  # a day began during a batch: its own savepoint in it
-            try:
-                with self.savepoint():
-                    self._roll_over_rows(tx, day)
-                    self._batch.extend(tx.events)
-            finally:
-                self._cache.clear()
-            self._day = day
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._roll_over_rows(tx, day)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        finally:
-            self._cache.clear()
-        self._day = day
-        self._notify(tx.events)
-
-    def _roll_over_rows(self, tx: _Tx, day: str) -> None:
+    def _roll_over_rows(self, tx: Tx, day: str) -> None:
         conn = self._conn
         row = conn.execute("SELECT value FROM site_state WHERE key = 'service_day'").fetchone()
         if row is None or row[0] < day:
             self._void(tx, f"service_day < '{day}'")
             conn.execute("INSERT OR REPLACE INTO site_state (key, value) VALUES ('service_day', ?)", (day,))
 
-    def _void(self, tx: _Tx, where: str) -> int:
+    def _void(self, tx: Tx, where: str) -> int:
         """Void every live ticket matching ``where``; free their counters. Returns how many."""
         conn = self._conn
         tx.keeps_cache = False
@@ -457,7 +232,7 @@ class Ledger(Reads):
             raise Conflict(f"counter {counter_id!r} has no current ticket", code="no_current_ticket")
         return ticket
 
-    def _finish(self, tx: _Tx, counter: Counter, ticket: Ticket, status: str) -> Ticket:
+    def _finish(self, tx: Tx, counter: Counter, ticket: Ticket, status: str) -> Ticket:
         self._conn.execute(
             "UPDATE tickets SET status = ?, done_at = ? WHERE id = ?", (status, db_time(tx.now), ticket.id)
         )
@@ -595,95 +370,7 @@ class Ledger(Reads):
     def open_counter(self, counter_id: str) -> CounterState:
         return self._set_counter_state(counter_id, "open")
 
-    # ----------------------------------------------------------------- site and devices
-
-    def set_site_open(self, open: bool | None) -> None:
-        """Override the hours for the rest of this service day (None: back to the hours)."""
-        if open is not None and not isinstance(open, bool):
-            raise InvalidArgument("open must be true, false or null")
-        with self._tx() as tx:
-            if open is None:
-                self._conn.execute("DELETE FROM site_state WHERE key = 'override'")
-            else:
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO site_state (key, value) VALUES ('override', ?)",
-                    (json.dumps({"day": tx.day, "open": open}),),
-                )
-            self._cache.pop(("override", tx.day), None)
-            self._emit(tx, "site.changed", {"site": self._site_json(tx.now)}, self._all_deps)
-            self._open_flags = self._current_open_flags(tx)
-
-    def report_device(
-        self, device_id: str, role: str, status: dict[str, Any], name: str | None = None
-    ) -> None:
-        """A device's heartbeat / status: upserts ``devices`` and emits ``device.status``."""
-        _check_id(device_id, "device id")
-        if role not in DEVICE_ROLES:
-            raise InvalidArgument(f"role must be one of {', '.join(DEVICE_ROLES)}")
-        if not isinstance(status, dict):
-            raise InvalidArgument("status must be an object")
-        if name is not None and (not isinstance(name, str) or len(name) > 100):
-            raise InvalidArgument("name must be a string of at most 100 characters")
-        try:
-            status_json = json.dumps(status, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"status is not plain JSON: {exc}") from None
-        if len(status_json.encode()) > MAX_STATUS_BYTES:
-            raise InvalidArgument(f"status is larger than {MAX_STATUS_BYTES} bytes")
-        with self._tx() as tx:
-            self._conn.execute(
-                """INSERT INTO devices (id, role, name, status, last_seen) VALUES (?, ?, ?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET role = excluded.role,
-                       name = COALESCE(excluded.name, devices.name), status = excluded.status,
-                       last_seen = excluded.last_seen""",
-                (device_id, role, name, status_json, db_time(tx.now)),
-            )
-            device = self._device_row(device_id)
-            assert device is not None
-            self._emit(tx, "device.status", {"device": device})
-
-    def identify(self, device_id: str) -> None:
-        """Ask a device to make itself known (blink, show its id): a ``device.identify`` event."""
-        _check_id(device_id, "device id")
-        with self._tx() as tx:
-            if self._device_row(device_id) is None:
-                raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
-            self._emit(tx, "device.identify", {"device": {"id": device_id}})
-
-    identify_device = identify
-
-    def tick(self) -> list[Event]:
-        """Call about once a minute: rolls the day over and emits ``site.changed`` /
-        ``department.changed`` when opening hours (not an operation) opened or closed something."""
-        with self._tx() as tx:
-            flags = self._current_open_flags(tx)
-            if flags != self._open_flags:
-                if flags.get("") != self._open_flags.get(""):
-                    self._emit(tx, "site.changed", {"site": self._site_json(tx.now)})
-                for dep in self.settings.departments:
-                    if flags.get(dep.id) != self._open_flags.get(dep.id):
-                        self._emit(
-                            tx, "department.changed", {"department": self._department_json(dep, tx.now)}
-                        )
-                self._open_flags = flags
-            events = list(tx.events)
-        return events
-
-    def _current_open_flags(self, tx: _Tx) -> dict[str, bool]:
-        override = self._override(tx.day)
-        flags = {"": self._hours.site_open(tx.now, override)}
-        for dep in self.settings.departments:
-            flags[dep.id] = self._hours.department_open(dep.id, tx.now, override)
-        return flags
-
     # ----------------------------------------------------------------- reads that roll the day
-
-    def _ensure_day(self) -> None:
-        """Reads through the writer see the new day's state, not yesterday's leftovers."""
-        now = self._now()
-        day = service_day(now, self.tz).isoformat()
-        if day != self._day:
-            self._roll_over(now, day)
 
     def snapshot(self) -> dict[str, Any]:
         self._ensure_day()

@@ -1,0 +1,116 @@
+"""The ledger's site and device operations: opening-hour overrides, hour changes, device reports.
+
+Owns: ``set_site_open`` (the manual override for the rest of the service day), ``tick`` (events
+when the opening hours, not an operation, opened or closed something), the open flags it compares,
+and the devices table (``report_device``, ``identify``). Each is one transaction of
+:mod:`server.ledger_tx`; :class:`server.ledger.Ledger` inherits them unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from common.errors import NotFound
+from config.model import Settings
+from server.ledger_reads import InvalidArgument, db_time
+from server.ledger_tx import Clock, Transactions, Tx
+from server.models import Event
+
+DEVICE_ROLES = ("kiosk", "board", "display", "server", "desk", "printer", "feedback")
+MAX_ID_LEN = 64
+MAX_STATUS_BYTES = 4096
+
+
+def _check_id(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LEN:
+        raise InvalidArgument(f"{what} must be a non-empty string of at most {MAX_ID_LEN} characters")
+    return value
+
+
+class SiteOps(Transactions):
+    """Site-wide and device operations of the ledger (see module docstring)."""
+
+    def __init__(self, path: str | Path, settings: Settings, clock: Clock | None = None) -> None:
+        super().__init__(path, settings, clock)
+        self._all_deps = tuple(d.id for d in settings.departments)
+
+    def set_site_open(self, open: bool | None) -> None:
+        """Override the hours for the rest of this service day (None: back to the hours)."""
+        if open is not None and not isinstance(open, bool):
+            raise InvalidArgument("open must be true, false or null")
+        with self._tx() as tx:
+            if open is None:
+                self._conn.execute("DELETE FROM site_state WHERE key = 'override'")
+            else:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO site_state (key, value) VALUES ('override', ?)",
+                    (json.dumps({"day": tx.day, "open": open}),),
+                )
+            self._cache.pop(("override", tx.day), None)
+            self._emit(tx, "site.changed", {"site": self._site_json(tx.now)}, self._all_deps)
+            self._open_flags = self._current_open_flags(tx)
+
+    def report_device(
+        self, device_id: str, role: str, status: dict[str, Any], name: str | None = None
+    ) -> None:
+        """A device's heartbeat / status: upserts ``devices`` and emits ``device.status``."""
+        _check_id(device_id, "device id")
+        if role not in DEVICE_ROLES:
+            raise InvalidArgument(f"role must be one of {', '.join(DEVICE_ROLES)}")
+        if not isinstance(status, dict):
+            raise InvalidArgument("status must be an object")
+        if name is not None and (not isinstance(name, str) or len(name) > 100):
+            raise InvalidArgument("name must be a string of at most 100 characters")
+        try:
+            status_json = json.dumps(status, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgument(f"status is not plain JSON: {exc}") from None
+        if len(status_json.encode()) > MAX_STATUS_BYTES:
+            raise InvalidArgument(f"status is larger than {MAX_STATUS_BYTES} bytes")
+        with self._tx() as tx:
+            self._conn.execute(
+                """INSERT INTO devices (id, role, name, status, last_seen) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET role = excluded.role,
+                       name = COALESCE(excluded.name, devices.name), status = excluded.status,
+                       last_seen = excluded.last_seen""",
+                (device_id, role, name, status_json, db_time(tx.now)),
+            )
+            device = self._device_row(device_id)
+            assert device is not None
+            self._emit(tx, "device.status", {"device": device})
+
+    def identify(self, device_id: str) -> None:
+        """Ask a device to make itself known (blink, show its id): a ``device.identify`` event."""
+        _check_id(device_id, "device id")
+        with self._tx() as tx:
+            if self._device_row(device_id) is None:
+                raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+            self._emit(tx, "device.identify", {"device": {"id": device_id}})
+
+    identify_device = identify
+
+    def tick(self) -> list[Event]:
+        """Call about once a minute: rolls the day over and emits ``site.changed`` /
+        ``department.changed`` when opening hours (not an operation) opened or closed something."""
+        with self._tx() as tx:
+            flags = self._current_open_flags(tx)
+            if flags != self._open_flags:
+                if flags.get("") != self._open_flags.get(""):
+                    self._emit(tx, "site.changed", {"site": self._site_json(tx.now)})
+                for dep in self.settings.departments:
+                    if flags.get(dep.id) != self._open_flags.get(dep.id):
+                        self._emit(
+                            tx, "department.changed", {"department": self._department_json(dep, tx.now)}
+                        )
+                self._open_flags = flags
+            events = list(tx.events)
+        return events
+
+    def _current_open_flags(self, tx: Tx) -> dict[str, bool]:
+        override = self._override(tx.day)
+        flags = {"": self._hours.site_open(tx.now, override)}
+        for dep in self.settings.departments:
+            flags[dep.id] = self._hours.department_open(dep.id, tx.now, override)
+        return flags
