@@ -61,6 +61,12 @@ class TicketResult(BaseModel):
     ticket: TicketOut | None
 
 
+class ServeResult(BaseModel):
+    """``POST /counters/{id}/serve``: the counter's current ticket, now (or already) ``serving``."""
+
+    ticket: TicketOut
+
+
 class CounterTicket(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str | None = None

@@ -137,7 +137,9 @@ RULES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("POST", re.compile(rf"^{API}/tickets/?$"), frozenset({"kiosk", "staff", "admin"})),
     (
         "POST",
-        re.compile(rf"^{API}/counters/(?P<counter>[^/]+)/(next|recall|no-show|done|transfer|pause|open)/?$"),
+        re.compile(
+            rf"^{API}/counters/(?P<counter>[^/]+)/(next|recall|serve|no-show|done|transfer|pause|open)/?$"
+        ),
         frozenset({"staff", "admin"}),
     ),
     ("POST", re.compile(rf"^{API}/site/(open|close|hours)/?$"), frozenset({"admin"})),

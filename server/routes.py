@@ -100,7 +100,7 @@ async def issue(request: Request, body: m.IssueIn) -> JSONResponse:
     return JSONResponse(_ticket(ticket), status_code=201)
 
 
-def _counter_action(name: str, method: str, doc: str) -> None:
+def _counter_action(name: str, method: str, doc: str, model: type[Any] = m.TicketResult) -> None:
     async def action(request: Request, counter_id: str = CounterId) -> JSONResponse:
         return JSONResponse({"ticket": _ticket(await _call(request, method, counter_id))})
 
@@ -108,7 +108,7 @@ def _counter_action(name: str, method: str, doc: str) -> None:
     action.__doc__ = doc
     router.post(
         f"/counters/{{counter_id}}/{name}",
-        response_model=m.TicketResult,
+        response_model=model,
         responses=_errors(401, 403, 404, 409, 422),
         tags=["counters"],
         openapi_extra={"security": [{"HTTPBearer": []}]},
@@ -119,6 +119,13 @@ _counter_action(
     "next", "next", "Close the current ticket as done and call the next one (`ticket: null` if nobody waits)."
 )
 _counter_action("recall", "recall", "Announce the current ticket again.")
+_counter_action(
+    "serve",
+    "start_serving",
+    "Extension: the called visitor has arrived at the desk: the current ticket `called` → `serving` "
+    "(`ticket.serving`). Already serving: 200 with the ticket, nothing changes, no event.",
+    m.ServeResult,
+)
 _counter_action("no-show", "no_show", "The current ticket did not come: `no_show`.")
 _counter_action("done", "done", "The current ticket is finished; the counter is idle.")
 

@@ -97,6 +97,44 @@ def test_done_transfer_keeps_place(http: httpx.Client, admin: dict[str, str]) ->
     http.post("/counters/3/done", headers=admin)
 
 
+def test_serve(http: httpx.Client, server: ServerProcess, admin: dict[str, str]) -> None:
+    """Extension: `serve` marks the called visitor as arrived; idempotent; 409 with no current ticket."""
+    staff2 = bearer(server.token("staff", "2"))
+    drain(http, admin, "2")
+    before = http.get("/state").json()["seq"]
+    assert_error(http.post("/counters/2/serve", headers=staff2), 409, "no_current_ticket")
+    assert http.get("/state").json()["seq"] == before
+    # roles: kiosk and display may not; staff of another counter may not (before the 409/404)
+    for who in (bearer(server.token("kiosk", name="kiosk-serve")), bearer(server.token("display"))):
+        assert_error(http.post("/counters/2/serve", headers=who), 403, "forbidden")
+    assert_error(http.post("/counters/3/serve", headers=staff2), 403, "wrong_counter")
+    assert_error(http.post("/counters/99/serve", headers=staff2), 403, "wrong_counter")
+    assert_error(http.post("/counters/99/serve", headers=admin), 404, "unknown_counter")
+    issued = http.post("/tickets", json={"department": "bygg"}, headers=admin).json()
+    called = http.post("/counters/2/next", headers=staff2).json()["ticket"]
+    assert called["id"] == issued["id"] and called["status"] == "called"
+    seq = http.get("/state").json()["seq"]
+    r = http.post("/counters/2/serve", headers=staff2)
+    assert r.status_code == 200, r.text
+    serving = r.json()["ticket"]
+    assert serving["id"] == issued["id"] and serving["number"] == issued["number"]
+    assert serving["status"] == "serving" and serving["counter"] == "2"
+    assert serving["called_at"] == called["called_at"] and serving["ahead"] == 0
+    assert http.get("/state").json()["seq"] == seq + 1  # one ticket.serving event
+    snap = http.get("/state").json()
+    counter2 = next(c for c in snap["counters"] if c["id"] == "2")
+    assert counter2["ticket"]["id"] == issued["id"] and counter2["ticket"]["status"] == "serving"
+    assert http.get(f"/tickets/{issued['id']}").json()["status"] == "serving"
+    # already serving: the same answer, nothing changes, no event
+    again = http.post("/counters/2/serve", headers=admin)
+    assert again.status_code == 200 and again.json()["ticket"] == serving
+    assert http.get("/state").json()["seq"] == seq + 1
+    # a serving ticket is recalled, finished and called past like a called one
+    assert http.post("/counters/2/recall", headers=staff2).json()["ticket"]["status"] == "serving"
+    assert http.post("/counters/2/done", headers=staff2).json()["ticket"]["status"] == "done"
+    assert_error(http.post("/counters/2/serve", headers=staff2), 409, "no_current_ticket")
+
+
 def test_pause_and_open(http: httpx.Client, admin: dict[str, str]) -> None:
     r = http.post("/counters/3/pause", headers=admin)
     assert (
@@ -133,6 +171,7 @@ def test_queue_full(http: httpx.Client, admin: dict[str, str]) -> None:
         ("POST", "/tickets", {"department": "nav"}),
         ("POST", "/counters/1/next", None),
         ("POST", "/counters/1/recall", None),
+        ("POST", "/counters/1/serve", None),
         ("POST", "/counters/1/no-show", None),
         ("POST", "/counters/1/done", None),
         ("POST", "/counters/1/transfer", {"department": "bygg"}),
@@ -171,7 +210,7 @@ def test_roles(http: httpx.Client, server: ServerProcess, admin: dict[str, str])
     assert_error(http.post("/site/close", headers=staff2), 403, "forbidden")
     assert_error(http.get("/devices", headers=staff2), 403, "forbidden")
     # staff bound to counter 2 acting on counter 3: 403 before anything else
-    for action in ("next", "recall", "no-show", "done", "pause", "open"):
+    for action in ("next", "recall", "serve", "no-show", "done", "pause", "open"):
         assert_error(http.post(f"/counters/3/{action}", headers=staff2), 403, "wrong_counter")
     assert_error(
         http.post("/counters/3/transfer", json={"department": "nav"}, headers=staff2), 403, "wrong_counter"

@@ -63,6 +63,32 @@ async def test_snapshot_then_events_in_seq_order(server: ServerProcess, admin: d
         assert start <= snaps[1]["seq"]
 
 
+async def test_serve_sends_ticket_serving_once(server: ServerProcess, admin: dict[str, str]) -> None:
+    staff4 = {"Authorization": f"Bearer {server.token('staff', '4')}"}
+    async with (
+        httpx.AsyncClient(base_url=server.url, headers=staff4) as http,
+        httpx.AsyncClient(base_url=server.url, headers=admin) as admin_http,
+    ):
+        while (await http.post("/counters/4/next")).json()["ticket"] is not None:
+            pass  # counter 4 (department tiny) idle and its queue empty
+        issued = (await admin_http.post("/tickets", json={"department": "tiny"})).json()
+        assert (await http.post("/counters/4/next")).json()["ticket"]["id"] == issued["id"]
+        async with connect(server.ws_url) as ws:
+            seq = (await recv_json(ws))["seq"]
+            assert (await http.post("/counters/4/serve")).json()["ticket"]["status"] == "serving"
+            event = await recv_json(ws)
+            assert event["type"] == "ticket.serving" and event["seq"] == seq + 1
+            assert event["counter"] == "4"
+            assert event["ticket"]["id"] == issued["id"] and event["ticket"]["status"] == "serving"
+            assert event["ticket"]["number"] == issued["number"]
+            # serving again changes nothing: the next event on the socket is the done that follows
+            assert (await http.post("/counters/4/serve")).status_code == 200
+            assert (await http.post("/counters/4/done")).json()["ticket"]["status"] == "done"
+            event = await recv_json(ws)
+            assert event["type"] == "ticket.done" and event["seq"] == seq + 2
+            assert event["ticket"]["id"] == issued["id"] and event["counter"] == "4"
+
+
 @pytest.fixture(scope="module")
 def small_queue_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     tmp: Path = tmp_path_factory.mktemp("slow")
