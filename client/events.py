@@ -20,7 +20,20 @@ WebSocket at ``/api/v1/events`` (PROTOCOL.md), so they live here once and not in
 
 The server address is either fixed or asked of a *resolver* before each attempt, so mDNS
 rediscovery (a service restarted on another port or host) plugs in without the stream knowing
-about zeroconf. This module must not import Kivy: it is shared by headless code.
+about zeroconf. The backoff wait does not have to run out before a *new* address is tried:
+
+* after a failed attempt the resolver is asked again (within the backoff delay) and an address
+  other than the one that just failed is tried at once (once: if that fails too, the stream waits);
+* :meth:`EventStream.wake` (the board calls it when mDNS hears the service's record added or
+  changed) ends the current backoff wait, or abandons a connection attempt still in progress, and
+  tries the freshly resolved address now. A crashed service sends no mDNS goodbye, so its dead
+  address stays in the table until its restart announces the new one: that announcement is the
+  moment to connect, not the next backoff step.
+
+After a wake the backoff starts again at its first step: a service just announced may still be
+binding its port when the first attempt arrives.
+
+This module must not import Kivy: it is shared by headless code.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
 log = logging.getLogger(__name__)
+FIRST = asyncio.FIRST_COMPLETED
 
 EVENTS_PATH = "/api/v1/events"
 STREAM_DOWN = "stream.down"  # local message type: never sent by the server
@@ -95,6 +109,7 @@ class EventStream:
         self.connects = 0  # successful connections so far (a snapshot was received)
         self.down_since: float | None = time.monotonic()
         self._closed = asyncio.Event()
+        self._woken = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._resync = False
 
@@ -122,6 +137,16 @@ class EventStream:
         if self._ws is not None:
             await self._ws.close()
 
+    def wake(self) -> None:
+        """Try the service now: end a backoff wait or an attempt in progress, and re-resolve.
+
+        For a consumer that learnt the service's address may have changed (an mDNS record added
+        or updated). Does nothing to a live connection: a healthy link is not dropped on hearsay
+        (a dead one is noticed by ping within about 1.4 s).
+        """
+        if not self.connected:
+            self._woken.set()
+
     def __aiter__(self) -> AsyncIterator[Message]:
         return self._run()
 
@@ -139,14 +164,22 @@ class EventStream:
     async def _run(self) -> AsyncIterator[Message]:
         delays: Iterator[float] = backoff_delays(self.first_backoff, self.max_backoff)
         announced_down = False
+        base: str | None = None  # an address resolved during the last wait, to try next
+        jumped = False  # the attempt just made went to such an address, skipping the wait
         while not self._closed.is_set():
             reason = "stopped"
-            base = await self._resolve()
+            if self._woken.is_set():
+                # the service was just heard of (again), maybe still binding: retry it quickly
+                delays = backoff_delays(self.first_backoff, self.max_backoff)
+                self._woken.clear()
             if base is None:
+                base = await self._resolve()
+            tried, base = base, None
+            if tried is None:
                 reason = "service not found"
             else:
                 try:
-                    async for message in self._session(events_url(base)):
+                    async for message in self._session(events_url(tried)):
                         if message["type"] == "snapshot":
                             delays = backoff_delays(self.first_backoff, self.max_backoff)
                             announced_down = False
@@ -155,6 +188,9 @@ class EventStream:
                 except _Gap as gap:
                     log.info("event stream: %s; taking a fresh snapshot", gap)
                     self._resync = True
+                except _Woken:
+                    log.info("event stream: woken while connecting to %s; trying again", tried)
+                    continue  # an attempt abandoned for a fresher address: no "down", no wait
                 except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
                     reason = _describe(exc)
                 finally:
@@ -169,14 +205,53 @@ class EventStream:
                 log.info("event stream down (%s); reconnecting", reason)
                 announced_down = True
                 yield self._down(reason)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closed.wait(), next(delays))
+            base = await self._wait(next(delays), None if jumped else tried)
+            jumped = base is not None  # at most one skipped wait in a row: two dead addresses
+            # named in turn must not make a busy loop
         self.connected = False
 
-    async def _session(self, url: str) -> AsyncIterator[Message]:
-        """One connection: yield its snapshot then its in-order events; raise on a gap."""
-        self.url = url
-        async with connect(
+    async def _wait(self, delay: float, tried: str | None) -> str | None:
+        """The backoff wait after a failure; an address to try at once, or None (resolve again).
+
+        Spent asking the resolver again (a service restarted elsewhere: try its new address now,
+        not after the wait) and then sleeping, cut short by :meth:`close` or :meth:`wake`.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        if tried is not None and not isinstance(self._server, str):
+            fresh: str | None = None
+            with contextlib.suppress(TimeoutError):
+                fresh = await asyncio.wait_for(self._resolve(), delay)
+            if fresh is not None and fresh != tried:
+                log.info("event stream: the service is now at %s", fresh)
+                return fresh
+        waits = [loop.create_task(self._closed.wait()), loop.create_task(self._woken.wait())]
+        try:
+            await asyncio.wait(waits, timeout=max(0.0, deadline - loop.time()), return_when=FIRST)
+        finally:
+            for task in waits:
+                task.cancel()
+        return None
+
+    async def _open(self, url: str) -> ClientConnection:
+        """Connect, unless :meth:`wake` or :meth:`close` comes first (then raise :class:`_Woken`)."""
+        loop = asyncio.get_running_loop()
+        opening = loop.create_task(self._connect(url))
+        waits = [loop.create_task(self._closed.wait()), loop.create_task(self._woken.wait())]
+        try:
+            await asyncio.wait([opening, *waits], return_when=FIRST)
+        finally:
+            for task in waits:
+                task.cancel()
+        if not opening.done():
+            opening.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await opening
+            raise _Woken
+        return opening.result()
+
+    async def _connect(self, url: str) -> ClientConnection:
+        return await connect(
             url,
             open_timeout=self.open_timeout,
             ping_interval=self.ping_interval,
@@ -184,7 +259,12 @@ class EventStream:
             close_timeout=0.2,  # a dead peer never answers the close: do not wait on it
             proxy=None,
             max_size=8 * 1024 * 1024,
-        ) as ws:
+        )
+
+    async def _session(self, url: str) -> AsyncIterator[Message]:
+        """One connection: yield its snapshot then its in-order events; raise on a gap."""
+        self.url = url
+        async with await self._open(url) as ws:
             self._ws = ws
             if self._closed.is_set():
                 return
@@ -220,6 +300,10 @@ class EventStream:
 
 class _Gap(Exception):
     """Events were lost on this connection; the cure is a fresh snapshot."""
+
+
+class _Woken(Exception):
+    """A connection attempt was abandoned because :meth:`EventStream.wake` (or close) came first."""
 
 
 def _describe(exc: BaseException) -> str:

@@ -322,6 +322,18 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
 
         raise ConfigError("<board>", "server", "no --server address and mDNS is off: nothing to connect to")
     app.stream = EventStream(server)
+    if browser is not None:
+        stream = app.stream
+
+        def heard(device: Any, present: bool) -> None:
+            # The service's record was added or changed (a restart, maybe on a new port; after a
+            # crash no goodbye came, so the stream may still be retrying the dead address): try
+            # the new address now rather than at the next backoff step.
+            if present and not stream.connected:
+                log.info("board: heard the service at %s; connecting", device.base_url)
+                stream.wake()
+
+        browser.on_change = heard
 
     async def consume() -> None:
         async for message in app.stream:

@@ -194,18 +194,148 @@ async def test_a_seq_gap_forces_a_fresh_snapshot(reader_factory: Any) -> None:
         await reader.close()
 
 
+class CountingStream(EventStream):
+    """An EventStream that notes when each connection attempt starts (and to which URL)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.attempts: list[tuple[float, str]] = []
+
+    async def _connect(self, url: str) -> Any:
+        self.attempts.append((time.monotonic(), url))
+        return await super()._connect(url)
+
+
 async def test_nothing_listening_reports_down_once_and_keeps_trying(reader_factory: Any) -> None:
     port = free_port()
-    attempts: list[float] = []
 
     async def resolver() -> str:
-        attempts.append(time.monotonic())
         return f"http://127.0.0.1:{port}"
 
-    reader = reader_factory(EventStream(resolver, max_backoff=0.4))
+    stream = CountingStream(resolver, max_backoff=0.4)
+    reader = reader_factory(stream)
     await reader.wait_for(lambda m: m["type"] == STREAM_DOWN)
-    while len(attempts) < 6:
+    while len(stream.attempts) < 6:
         await asyncio.sleep(0.1)
-    gaps = [b - a for a, b in itertools.pairwise(attempts)]
-    assert max(gaps) < 0.4 + 0.3 and gaps[-1] >= 0.35  # doubling up to the cap, then the cap
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(stream.attempts)]
+    assert gaps[0] >= 0.09 and max(gaps) < 0.4 + 0.3 and gaps[-1] >= 0.35  # doubling, then the cap
+    assert sum(m["type"] == STREAM_DOWN for m in reader.messages) == 1
+
+
+def snapshot_server(seq: int = 7) -> Any:
+    """A WebSocket handler that sends one snapshot and then keeps the connection open."""
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "snapshot", "seq": seq, "state": {"seq": seq, "calls": []}}))
+        await ws.wait_closed()
+
+    return handler
+
+
+async def test_wake_after_a_crash_connects_to_the_new_port_at_once(
+    tmp_path: Path, reader_factory: Any
+) -> None:
+    """The board's crash case: SIGKILL (no mDNS goodbye), a restart on a new port, then mDNS hears
+    the new record and wakes the stream, which must connect now rather than at its next backoff."""
+    first = ServerProcess(write_site(tmp_path / "site.toml"), tmp_path / "ledger.db")
+    first.start()
+    target = {"url": first.url}
+
+    async def resolver() -> str:  # what the board's mDNS table says right now
+        return target["url"]
+
+    backoff = 3.0  # long on purpose: connecting within it can only be the wake
+    stream = CountingStream(resolver, first_backoff=backoff, max_backoff=backoff)
+    reader = reader_factory(stream)
+    second: ServerProcess | None = None
+    try:
+        await reader.wait_for(lambda m: m["type"] == "snapshot")
+        first.stop(signal.SIGKILL)
+        await reader.wait_for(lambda m: m["type"] == STREAM_DOWN, timeout=5)
+        second = ServerProcess(first.config, first.db)  # same ledger, a new port
+        assert second.port != first.port
+        await asyncio.to_thread(second.start)
+        await asyncio.sleep(0.05)
+        # still waiting out its backoff on the dead address (the resolver still names it)
+        assert not stream.connected and all(
+            url.endswith(f":{first.port}/api/v1/events") for _, url in stream.attempts
+        )
+        count = len(reader.messages)
+        target["url"] = second.url  # the new record arrives...
+        woken = time.monotonic()
+        stream.wake()  # ...and the board's browser callback wakes the stream
+        snap = await reader.wait_for(lambda m: m["type"] == "snapshot", start=count, timeout=backoff)
+        took = snap["_t"] - woken
+        print(f"\nwake → snapshot from the new port: {took * 1000:.1f} ms (backoff {backoff} s)")
+        assert took < 0.5, took
+        assert stream.url == second.ws_url and stream.connected and stream.connects == 2
+        assert snap["state"]["site"]["id"] == "testsite"
+    finally:
+        if second is not None:
+            second.stop()
+
+
+async def test_a_refused_attempt_re_resolves_before_waiting(reader_factory: Any) -> None:
+    dead, live = free_port(), free_port()
+    answers = iter([f"http://127.0.0.1:{dead}"])
+
+    async def resolver() -> str:  # the old address once, then the new one
+        return next(answers, f"http://127.0.0.1:{live}")
+
+    async with serve(snapshot_server(), "127.0.0.1", live):
+        stream = CountingStream(resolver, first_backoff=5.0, max_backoff=5.0)
+        reader = reader_factory(stream)
+        start = time.monotonic()
+        snap = await reader.wait_for(lambda m: m["type"] == "snapshot", timeout=3)
+        assert snap["_t"] - start < 0.5  # not after the 5 s backoff
+        assert [m["type"] for m in reader.messages] == [STREAM_DOWN, "snapshot"]
+        assert [url.split(":")[-1] for _, url in stream.attempts] == [
+            f"{dead}/api/v1/events",
+            f"{live}/api/v1/events",
+        ]
+        await reader.close()
+
+
+async def test_wake_abandons_a_hanging_attempt_and_leaves_a_live_link_alone(reader_factory: Any) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts, never answers the handshake: a host that is going away
+        writer.close()
+
+    hang = await asyncio.start_server(silent, "127.0.0.1", 0)
+    hang_port = hang.sockets[0].getsockname()[1]
+    live = free_port()
+    target = {"url": f"http://127.0.0.1:{hang_port}"}
+
+    async def resolver() -> str:
+        return target["url"]
+
+    async with hang, serve(snapshot_server(), "127.0.0.1", live):
+        stream = CountingStream(resolver, open_timeout=10.0)
+        reader = reader_factory(stream)
+        while not stream.attempts:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # the handshake is hanging
+        target["url"] = f"http://127.0.0.1:{live}"
+        woken = time.monotonic()
+        stream.wake()
+        snap = await reader.wait_for(lambda m: m["type"] == "snapshot", timeout=3)
+        assert snap["_t"] - woken < 0.5
+        assert [m["type"] for m in reader.messages] == ["snapshot"]  # abandoned, not "down"
+        stream.wake()  # connected: nothing to do
+        await asyncio.sleep(0.2)
+        assert stream.connected and stream.connects == 1 and len(stream.attempts) == 2
+        await reader.close()
+
+
+async def test_two_dead_addresses_in_turn_do_not_make_a_busy_loop(reader_factory: Any) -> None:
+    ports = itertools.cycle([free_port(), free_port()])
+
+    async def resolver() -> str:  # a confused table: a different dead address every time
+        return f"http://127.0.0.1:{next(ports)}"
+
+    stream = CountingStream(resolver, max_backoff=0.4)
+    reader = reader_factory(stream)
+    await asyncio.sleep(1.5)
+    # one skipped wait per backoff step at most: 0.1+0.2+0.4+0.4 → about 5 steps, 10 attempts
+    assert 4 <= len(stream.attempts) <= 12, len(stream.attempts)
     assert sum(m["type"] == STREAM_DOWN for m in reader.messages) == 1
