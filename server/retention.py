@@ -1,6 +1,7 @@
-"""Folding closed service days into anonymous hourly aggregates, and deleting old ticket rows.
+"""Folding closed service days into anonymous hourly aggregates, and deleting old ticket rows
+and events.
 
-Two steps, both per service day and each in its own ``BEGIN IMMEDIATE`` transaction (the
+Three steps, all per service day and each day in its own ``BEGIN IMMEDIATE`` transaction (the
 ledger's writer and the server keep working between days; a crash loses at most one day's work
 and leaves nothing half done):
 
@@ -8,7 +9,17 @@ and leaves nothing half done):
    ``hourly_stats`` rows (see :mod:`server.stats`) and recorded in ``stats_days``. From then on
    reports read that day from the aggregates, which is what makes a one-month report fast.
 2. *delete*: ticket rows of folded days older than ``days`` (default 90) are deleted. What is
-   left of them is the anonymous aggregate: counts, sorted samples and language counts.
+   left of them is the anonymous aggregate: counts, sorted samples and language counts. The
+   events up to the end of that day go in the same transaction (they carry ticket ids and
+   numbers too).
+3. *trim events*: events older than the same ``days`` that step 2 did not reach (days without
+   ticket rows, days deleted before events were trimmed) go, one service day per transaction.
+
+Events are never deleted from the cut-off on, and the latest event always stays: ``events.seq``
+is the table's rowid (no AUTOINCREMENT), so SQLite gives a new event ``MAX(seq) + 1`` and an
+empty table would start again at 1. Keeping the newest row keeps ``seq`` rising across trims and
+restarts. Deletion follows ``seq``: everything below the first event at or after a day's end,
+which is exactly the events before it even if the clock once stepped back.
 
 A fold of a day that is already folded does nothing, so the command can run every night, twice,
 or after a month of downtime. Live tickets (waiting, called, serving) of an old day are never
@@ -22,9 +33,14 @@ import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+from server.hours import day_start, service_day
+from server.ledger_reads import db_time
 from server.stats import StatsError, aggregate_rows, ensure_schema, pack
+
+T = TypeVar("T")
 
 DEFAULT_DAYS = 90
 LIVE_SQL = "status IN ('waiting', 'called', 'serving')"
@@ -32,17 +48,19 @@ LIVE_SQL = "status IN ('waiting', 'called', 'serving')"
 
 @dataclass
 class FoldResult:
-    """What one run did: days aggregated, days whose rows were deleted, rows deleted."""
+    """What one run did: days aggregated, days whose rows were deleted, ticket rows and events deleted."""
 
     folded: list[str] = field(default_factory=list)
     deleted_days: list[str] = field(default_factory=list)
     deleted_rows: int = 0
+    deleted_events: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "folded": self.folded,
             "deleted_days": self.deleted_days,
             "deleted_rows": self.deleted_rows,
+            "deleted_events": self.deleted_events,
         }
 
 
@@ -50,27 +68,54 @@ def _now_utc() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _immediate(conn: sqlite3.Connection, work: Callable[[], None]) -> None:
+def _immediate(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     conn.execute("BEGIN IMMEDIATE")
     try:
-        work()
+        value = work()
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return value
 
 
-def fold_day(conn: sqlite3.Connection, settings: Any, day: str, delete: bool, now: dt.datetime) -> int:
-    """Aggregate one service day (and delete its closed rows if ``delete``); returns rows deleted.
+def _day_end(day: str | dt.date, tz: Any) -> str:
+    """The stored (UTC text) form of the instant the service day ``day`` ends."""
+    date = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return db_time(day_start(date + dt.timedelta(days=1), tz))
+
+
+def _delete_events_before(conn: sqlite3.Connection, end: str) -> int:
+    """Inside a transaction: delete the events before the instant ``end`` (stored UTC text),
+    never the latest event; returns how many.
+
+    Goes by ``seq``: every event below the first one at or after ``end``. Events are appended in
+    time order, so that is every event before ``end``; if the clock ever stepped back, an older
+    straggler after that first event stays (a later run takes it) and nothing newer goes. The
+    scan stops at that first event, so it reads only the rows it deletes.
+    """
+    row = conn.execute("SELECT seq FROM events WHERE at >= ? ORDER BY seq LIMIT 1", (end,)).fetchone()
+    if row is None:  # every event is older: all go but the latest, which keeps seq rising
+        row = conn.execute("SELECT MAX(seq) FROM events").fetchone()
+        if row[0] is None:
+            return 0
+    return int(conn.execute("DELETE FROM events WHERE seq < ?", (row[0],)).rowcount)
+
+
+def fold_day(
+    conn: sqlite3.Connection, settings: Any, day: str, delete: bool, now: dt.datetime
+) -> tuple[int, int]:
+    """Aggregate one service day (and, if ``delete``, delete its closed rows and the events up to
+    its end); returns (ticket rows deleted, events deleted).
 
     The day's rows are read inside the same transaction that writes the aggregates, so no ticket
     can change between the two.
     """
-    deleted = 0
+    deleted = events = 0
 
     def work() -> None:
-        nonlocal deleted
+        nonlocal deleted, events
         if conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone():
             return  # another process folded it first
         rows = conn.execute(
@@ -110,33 +155,55 @@ def fold_day(conn: sqlite3.Connection, settings: Any, day: str, delete: bool, no
             deleted = conn.execute(
                 f"DELETE FROM tickets WHERE service_day = ? AND NOT ({LIVE_SQL})", (day,)
             ).rowcount
+            events = _delete_events_before(conn, _day_end(day, tz))
         conn.execute(
             "INSERT INTO stats_days (service_day, folded_at, tickets, raw_deleted_at) VALUES (?, ?, ?, ?)",
             (day, stamp, len(rows), stamp if delete else None),
         )
 
     _immediate(conn, work)
-    return deleted
+    return deleted, events
 
 
-def delete_day(conn: sqlite3.Connection, day: str, now: dt.datetime) -> int:
-    """Delete the closed ticket rows of an already folded day; returns rows deleted."""
-    deleted = 0
+def delete_day(conn: sqlite3.Connection, settings: Any, day: str, now: dt.datetime) -> tuple[int, int]:
+    """Delete the closed ticket rows of an already folded day and the events up to its end;
+    returns (ticket rows deleted, events deleted)."""
+    deleted = events = 0
 
     def work() -> None:
-        nonlocal deleted
+        nonlocal deleted, events
         if not conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone():
             return  # never delete what is not folded
         deleted = conn.execute(
             f"DELETE FROM tickets WHERE service_day = ? AND NOT ({LIVE_SQL})", (day,)
         ).rowcount
+        events = _delete_events_before(conn, _day_end(day, settings.site.tz))
         conn.execute(
             "UPDATE stats_days SET raw_deleted_at = ? WHERE service_day = ?",
             (now.isoformat(timespec="seconds"), day),
         )
 
     _immediate(conn, work)
-    return deleted
+    return deleted, events
+
+
+def trim_events(conn: sqlite3.Connection, settings: Any, cutoff: dt.date) -> int:
+    """Delete the events of service days before ``cutoff``, one day per transaction, keeping the
+    latest event; returns how many went. Days are taken from the oldest event left, so empty
+    days cost nothing."""
+    tz = settings.site.tz
+    total = 0
+    day: dt.date | None = None
+    while True:
+        oldest = conn.execute("SELECT seq, at FROM events ORDER BY seq LIMIT 1").fetchone()
+        latest = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0]
+        if oldest is None or oldest[0] == latest:
+            return total  # nothing, or only the latest event, which stays
+        first = service_day(dt.datetime.fromisoformat(oldest[1]), tz)
+        day = first if day is None else max(first, day + dt.timedelta(days=1))
+        if day >= cutoff:
+            return total
+        total += _immediate(conn, partial(_delete_events_before, conn, _day_end(day, tz)))
 
 
 def fold(
@@ -145,11 +212,12 @@ def fold(
     days: int = DEFAULT_DAYS,
     now: dt.datetime | None = None,
 ) -> FoldResult:
-    """Fold every closed service day, and delete ticket rows older than ``days`` days.
+    """Fold every closed service day, and delete ticket rows and events older than ``days`` days.
 
     "Older than N days": service days before ``today - N`` (today in the site's time zone), so
-    with N = 90 the rows of the last 90 days and of today stay. ``days = 0`` deletes every
-    closed day's rows (today's are never folded: the day is not over).
+    with N = 90 the rows and events of the last 90 days and of today stay. ``days = 0`` deletes
+    every closed day's rows and events (today's are never folded: the day is not over). The
+    latest event always stays (see the module docstring).
     """
     if days < 0:
         raise StatsError(f"bad --days {days}: must be 0 or more")
@@ -168,7 +236,9 @@ def fold(
     ]
     for day in todo:
         delete = day < cutoff
-        result.deleted_rows += fold_day(conn, settings, day, delete, now)
+        rows, events = fold_day(conn, settings, day, delete, now)
+        result.deleted_rows += rows
+        result.deleted_events += events
         result.folded.append(day)
         if delete:
             result.deleted_days.append(day)
@@ -181,6 +251,9 @@ def fold(
         )
     ]
     for day in stale:
-        result.deleted_rows += delete_day(conn, day, now)
+        rows, events = delete_day(conn, settings, day, now)
+        result.deleted_rows += rows
+        result.deleted_events += events
         result.deleted_days.append(day)
+    result.deleted_events += trim_events(conn, settings, dt.date.fromisoformat(cutoff))
     return result

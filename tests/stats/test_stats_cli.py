@@ -145,15 +145,23 @@ def test_fold(ledger: Path) -> None:
     before = run(
         "--db", str(ledger), "--from", "2026-03-01", "--to", "2026-03-31", "--by", "hour", "--format", "json"
     )
+    with sqlite3.connect(ledger) as conn:
+        for hhmm in ("09:00", "09:10", "10:00"):
+            conn.execute(
+                "INSERT INTO events (type, at, data) VALUES ('ticket.issued', ?, '{}')",
+                (at(f"2026-03-02 {hhmm}"),),
+            )
     p = run("fold", "--db", str(ledger), "--days", "0")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == {
         "folded": ["2026-03-02", "2026-03-03"],
         "deleted_days": ["2026-03-02", "2026-03-03"],
         "deleted_rows": 3,
+        "deleted_events": 2,  # the latest event stays, so seq keeps rising
     }
     with sqlite3.connect(ledger) as conn:
         assert conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+        assert conn.execute("SELECT seq FROM events").fetchall() == [(3,)]
     after = run(
         "--db", str(ledger), "--from", "2026-03-01", "--to", "2026-03-31", "--by", "hour", "--format", "json"
     )
