@@ -65,7 +65,8 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db.table("tickets").create_index(["department", "status", "order_at", "order_seq"], "tickets_queue")
     db.execute("CREATE INDEX tickets_done ON tickets(department, service_day, done_at) WHERE status = 'done'")
 
-    # seq is the rowid: inserting NULL gives max(seq)+1, rollbacks leave no gap, nothing deletes.
+    # seq is the rowid: inserting NULL gives max(seq)+1, rollbacks leave no gap; retention deletes
+    # old events but always keeps the latest, so seq never repeats.
     db.table("events").create(
         {"seq": int, "type": str, "at": str, "data": str}, pk="seq", not_null=["type", "at"]
     )

@@ -45,12 +45,15 @@ def register(subparsers: Any) -> None:
     sub = p.add_subparsers(dest="stats_command", metavar="fold")
     f = sub.add_parser(
         "fold",
-        help="fold closed days into hourly aggregates; delete ticket rows older than --days",
+        help="fold closed days into hourly aggregates; delete ticket rows and events older than --days",
         description="Aggregates every closed service day not yet folded, then deletes the ticket rows "
-        "of days older than --days (one transaction per day). Safe to run again.",
+        "and events of days older than --days (one transaction per day; the latest event is always kept "
+        "so numbering of events goes on). Safe to run again.",
     )
     add_site_options(f)
-    f.add_argument("--days", default="90", metavar="N", help="keep ticket rows this many days (default 90)")
+    f.add_argument(
+        "--days", default="90", metavar="N", help="keep ticket rows and events this many days (default 90)"
+    )
     f.set_defaults(func=run_fold)
 
 
