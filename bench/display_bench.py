@@ -1,6 +1,8 @@
-"""Board benchmark: event-to-frame time, idle CPU and draws, RSS, rediscovery after a restart.
+"""Board benchmark: event-to-frame time, idle CPU and draws, RSS and its split, rediscovery after a restart.
 
     .venv/bin/python bench/display_bench.py [--calls 20] [--idle 20] [--size 1920x1080]
+
+    .venv/bin/python bench/display_bench.py --tracemalloc     # also the Python heap
 
 Runs a real site service (``main.py server``, mDNS on 127.0.0.1 only) and, in this process, the
 real board (Kivy offscreen, finding the service by mDNS, announcing into a recording player).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -27,11 +30,65 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
 
 
-def rss_mb() -> float:
+def memory_status() -> dict[str, float]:
+    """VmRSS and its split (RssAnon, RssFile, RssShmem) from /proc/self/status, in MB."""
+    wanted = ("VmRSS", "RssAnon", "RssFile", "RssShmem")
+    found: dict[str, float] = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        key, _, value = line.partition(":")
+        if key in wanted:
+            found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+def rss_by_mapping(top: int = 6) -> list[tuple[str, float]]:
+    """Resident MB per mapped file (anonymous mappings together), largest first (/proc/self/smaps)."""
+    totals: dict[str, int] = {}
+    name = "[anonymous]"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if parts and "-" in parts[0] and not parts[0].endswith(":"):
+            name = parts[5] if len(parts) > 5 else "[anonymous]"
+        elif parts and parts[0] == "Rss:":
+            totals[name] = totals.get(name, 0) + int(parts[1])
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return [(Path(k).name if k.startswith("/") else k, v / 1024) for k, v in ranked]
+
+
+def malloc_in_use_mb() -> float:
+    """Bytes glibc malloc has handed out and not got back (mallinfo2: arenas + mmapped chunks)."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                    "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]  # fmt: skip
+
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return float("nan")
+    mallinfo2.restype = MallInfo2
+    info = mallinfo2()
+    return float(info.uordblks + info.hblkhd) / 2**20
+
+
+def _short(path: str) -> str:
+    """A source path as its package under the repo or the standard library ("stdlib:asyncio")."""
+    if path.startswith(str(ROOT)):
+        return Path(path).relative_to(ROOT).parts[0]
+    if "/lib/python3" in path:
+        return "stdlib:" + path.split("/lib/python3", 1)[1].split("/")[1].removesuffix(".py")
+    return path
+
+
+def memory_figures(figures: dict[str, str], stage: str) -> None:
+    status = memory_status()
+    figures[f"{stage}: VmRSS (MB)"] = f"{status.get('VmRSS', float('nan')):.0f}"
+    split = ", ".join(
+        f"{k.removeprefix('Rss')} {status.get(k, float('nan')):.0f}"
+        for k in ("RssAnon", "RssFile", "RssShmem")
+    )
+    figures[f"{stage}: split (MB)"] = split
 
 
 def main() -> int:
@@ -40,12 +97,22 @@ def main() -> int:
     p.add_argument("--idle", type=float, default=20.0)
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--maxfps", type=int, default=30)
+    p.add_argument("--multisamples", type=int, default=0, help="Kivy MSAA samples (the board uses 0)")
+    p.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also report the Python heap (tracemalloc: slower, and its own bookkeeping adds to RSS)",
+    )
     args = p.parse_args()
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
     width, height = (int(v) for v in args.size.split("x"))
 
     from display.app import BoardApp, BoardOptions, configure_window, run_board
 
-    configure_window(width, height, maxfps=args.maxfps)
+    configure_window(width, height, maxfps=args.maxfps, multisamples=args.multisamples)
     import httpx
 
     from display.announce import RecordingPlayer
@@ -61,8 +128,10 @@ def main() -> int:
         lang="nb", site_id="testsite", mdns=True, mdns_interfaces=("127.0.0.1",), board_id="bench-board",
         voice_languages=("nb",), site_language="nb", cache_dir=tmp / "wav",
     )  # fmt: skip
-    app = BoardApp(options, player=RecordingPlayer())
     figures: dict[str, str] = {}
+    memory_figures(figures, "before Kivy's window (Python and the board's libraries)")
+    app = BoardApp(options, player=RecordingPlayer())  # imports kivy.core.window: the GL context
+    memory_figures(figures, "with the window, before the loop runs")
 
     async def until(predicate: object, timeout: float = 20.0) -> float:
         start = time.perf_counter()
@@ -100,31 +169,59 @@ def main() -> int:
         cpu_pct = (time.process_time() - cpu) / (time.perf_counter() - wall) * 100
         figures["idle CPU (% of one core)"] = f"{cpu_pct:.2f}"
         figures[f"frames drawn in {args.idle:.0f} s idle"] = str(app.frames - frames)
-        figures["RSS (MB)"] = f"{rss_mb():.0f}"
-        # rediscovery: the service restarts on another port; only mDNS can tell the board where
-        server.stop()
-        await until(lambda: not app.state.connected, 5)
-        server.port = free_port()
-        connects = app.stream.connects
-        server.start()
-        up = time.perf_counter()
-        await until(lambda: app.stream.connects > connects and app.state.connected, 20)
-        figures["rediscovery after restart on a new port (s)"] = f"{time.perf_counter() - up:.2f}"
-        server.stop()
-        await until(lambda: not app.state.connected, 5)
-        connects = app.stream.connects
-        server.start()
-        up = time.perf_counter()
-        await until(lambda: app.stream.connects > connects and app.state.connected, 20)
-        figures["reconnect after restart on the same port (s)"] = f"{time.perf_counter() - up:.2f}"
+        memory_figures(figures, "idle board")
+        figures["idle board: glibc malloc in use (MB)"] = f"{malloc_in_use_mb():.0f}"
+        if args.tracemalloc:
+            import tracemalloc
+
+            current, peak = tracemalloc.get_traced_memory()
+            figures["idle board: Python heap now / peak (MB, tracemalloc)"] = (
+                f"{current / 2**20:.1f} / {peak / 2**20:.1f}"
+            )
+            by_package: dict[str, int] = {}
+            for stat in tracemalloc.take_snapshot().statistics("filename"):
+                path = stat.traceback[0].filename
+                package = path.split("site-packages/")[-1] if "site-packages/" in path else path
+                key = package.split("/")[0] if "site-packages/" in path else _short(path)
+                by_package[key] = by_package.get(key, 0) + stat.size
+            for key, size in sorted(by_package.items(), key=lambda kv: -kv[1])[:8]:
+                figures[f"  Python heap allocated in {key} (MB)"] = f"{size / 2**20:.1f}"
+        for name, mb in rss_by_mapping():
+            figures[f"  resident in {name} (MB)"] = f"{mb:.0f}"
+        # rediscovery: the service restarts on another port; only mDNS can tell the board where.
+        # A graceful stop (SIGTERM: mDNS goodbye) and a crash (SIGKILL: the dead port stays in
+        # the board's table until the restart's announcement replaces it); then the same port.
+        for sig, label, new_port in (
+            (signal.SIGTERM, "a stop + restart on a new port", True),
+            (signal.SIGKILL, "a crash + restart on a new port", True),
+            (signal.SIGTERM, "a stop + restart on the same port", False),
+        ):
+            server.stop(sig)
+            await until(lambda: not app.state.connected, 5)
+            await asyncio.sleep(1.0)  # the stream is well into its backoff
+            if new_port:
+                server.port = free_port()
+            connects = app.stream.connects
+
+            def start() -> float:
+                server.start()  # returns once /health answers (polled every 50 ms)
+                return time.perf_counter()
+
+            starting = asyncio.ensure_future(asyncio.to_thread(start))
+            await until(lambda c=connects: app.stream.connects > c and app.state.connected, 30)  # type: ignore[misc]
+            connected = time.perf_counter()
+            healthy = await starting
+            figures[f"rediscovery after {label} (s)"] = f"{connected - healthy:+.3f}"
 
     try:
         asyncio.run(run_board(app, [drive]))
     finally:
         server.stop()
-    print(f"board benchmark, {args.size}, maxfps {args.maxfps}, {args.calls} calls")
+    print(
+        f"board benchmark, {args.size}, maxfps {args.maxfps}, multisamples {args.multisamples}, {args.calls} calls"
+    )
     for key, value in figures.items():
-        print(f"  {key:48s} {value}")
+        print(f"  {key:60s} {value}")
     return 0
 
 

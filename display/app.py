@@ -86,12 +86,21 @@ class BoardOptions:
 
 
 def configure_window(
-    width: int, height: int, *, fullscreen: bool = False, rotation: int = 0, maxfps: int = 30
+    width: int,
+    height: int,
+    *,
+    fullscreen: bool = False,
+    rotation: int = 0,
+    maxfps: int = 30,
+    multisamples: int = 0,
 ) -> None:
     """Set Kivy's window up before it exists (Kivy reads Config when the window is made).
 
     ``maxfps`` 30: the board changes a few times a minute, and a frame within 33 ms of an event
     is "the next frame" to anyone in the room, while the Pi spends half the wake-ups idling.
+    ``multisamples`` 0 (Kivy's default is 2): MSAA only smooths the panels' rounded corners (text
+    is antialiased in its own textures), and at 1920x1080 its buffers cost ~60 MB of RSS with a
+    software renderer (docs/benchmarks/display.md).
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kivy.config import Config
@@ -101,6 +110,7 @@ def configure_window(
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "rotation", str(rotation))
     Config.set("graphics", "maxfps", str(maxfps))
+    Config.set("graphics", "multisamples", str(multisamples))
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("kivy", "exit_on_escape", "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")

@@ -1,7 +1,8 @@
 """client/events.py against the real site service (a real process, a real WebSocket).
 
-Gaps cannot be produced on demand by the real service, so one test serves a gap from a small
-WebSocket server of its own on 127.0.0.1; everything else talks to ``python main.py server``.
+Gaps, hanging handshakes and a resolver that changes its answer cannot be produced on demand by
+the real service, so those tests serve a small WebSocket (or silent TCP) server of their own on
+127.0.0.1; everything else, the crash-and-wake case included, talks to ``python main.py server``.
 """
 
 from __future__ import annotations
