@@ -31,7 +31,7 @@ COMMAND_MODULES = (
     "printer.cli",
     "kiosk.cli",
     "display.cli",
-    "server.stats_cli",
+    "server.stats.cli",
     "server.demo",
 )
 

@@ -286,7 +286,7 @@ async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float,
     commit), the writer as it was before.
     """
     from config import load_settings
-    from server import runner as runner_mod
+    from server.api import runner as runner_mod
 
     commits: list[int] = []
     saved = runner_mod.BATCH_MAX

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
-from server import schema  # noqa: E402
-from server.retention import fold, fold_day  # noqa: E402
+from server.ledger import schema  # noqa: E402
 from server.stats import aggregate_rows, ensure_schema, pack, report  # noqa: E402
+from server.stats.retention import fold, fold_day  # noqa: E402
 
 UTC = dt.UTC
 ROUTES = (("nav", ("1", "2")), ("bolig", ("2", "4")), ("byggesak", ("3", "4")), ("tolk", ("4",)))

@@ -65,12 +65,12 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from server.app import create_app
-    from server.hub import DEFAULT_MAX_QUEUE
+    from server.api.app import create_app
+    from server.api.hub import DEFAULT_MAX_QUEUE
 
     mdns = None
     if not args.no_mdns:
-        from server.mdns import ServerMdns
+        from server.api.mdns import ServerMdns
 
         interfaces = args.mdns_interface
         addresses = None
@@ -160,13 +160,13 @@ def _register_token(subparsers: Any) -> None:
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     settings = settings_from_args(args)
-    from server.schema import connect
+    from server.ledger.schema import connect
 
     return settings, connect(db_path_from_args(args))
 
 
 def run_token(args: argparse.Namespace) -> int:
-    from server import auth
+    from server.api import auth
 
     settings, conn = _open(args)
     try:
@@ -215,7 +215,7 @@ def _register_user(subparsers: Any) -> None:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    from server import auth
+    from server.api import auth
 
     settings, conn = _open(args)
     try:

@@ -1,6 +1,6 @@
 """Desk, technician and phone pages, served by the site service itself.
 
-``install(app)`` adds them to the FastAPI app made by ``server.app.create_app``: plain
+``install(app)`` adds them to the FastAPI app made by ``server.api.app.create_app``: plain
 Starlette routes kept out of ``/openapi.json`` (they are pages, not the wire API), the static
 scripts and styles (plain JS modules, no build step), and the session machinery (a per-site
 signing secret beside the ledger). Pages:

@@ -1,6 +1,6 @@
 """Lets a signed-in admin's browser *read* admin API resources with its session cookie.
 
-The report page (``server/web_reports``) polls ``GET /api/v1/stats`` from the browser, which
+The report page (``server/stats/web``) polls ``GET /api/v1/stats`` from the browser, which
 holds a session cookie, not a bearer token. This authenticator, added to the API's
 ``auth.extra`` hooks, turns a valid session into the user's principal — but only for safe
 methods (GET, HEAD). A POST to ``/api/v1`` still needs a bearer token, so no cookie can be
@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.types import Scope
 
-from server.auth import Principal
+from server.api.auth import Principal
 from server.web.session import COOKIE
 
 SAFE_METHODS = ("GET", "HEAD")

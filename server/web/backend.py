@@ -2,7 +2,7 @@
 
 The pages act through exactly the ledger operations the HTTP API uses (run on the server's
 single writer thread, so events reach the boards the same way), and read staff users and
-tokens through ``server.auth`` on connections of their own. Keeping every such call in this
+tokens through ``server.api.auth`` on connections of their own. Keeping every such call in this
 module means the pages' code never learns how the server wires its parts together.
 """
 
@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 
 from config.model import Settings
-from server import auth, schema
+from server.api import auth
+from server.ledger import schema
 
 T = TypeVar("T")
 
@@ -39,7 +40,7 @@ class Backend:
 
     @property
     def runner(self) -> Any:
-        """The server's :class:`server.runner.LedgerRunner` (the single writer thread)."""
+        """The server's :class:`server.api.runner.LedgerRunner` (the single writer thread)."""
         return self._state.runner
 
     def db_path(self) -> Path:
@@ -57,7 +58,7 @@ class Backend:
         return result
 
     async def write_accounts(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn(conn, *args)`` from ``server.auth`` on the writer thread's account connection."""
+        """``fn(conn, *args)`` from ``server.api.auth`` on the writer thread's account connection."""
         result: T = await self.runner.run_conn(lambda conn: fn(conn, *args, **kwargs))
         return result
 
@@ -79,7 +80,7 @@ class Backend:
         return conn
 
     async def accounts(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Read: ``fn(conn, *args)`` from ``server.auth`` in a worker thread (never the writer:
+        """Read: ``fn(conn, *args)`` from ``server.api.auth`` in a worker thread (never the writer:
         an argon2 verification there would hold up every call for its length)."""
         return await asyncio.to_thread(lambda: fn(self._conn(), *args, **kwargs))
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from common.i18n import Translate, translator
-from server.auth import UserInfo
+from server.api.auth import UserInfo
 from server.web.backend import backend
 from server.web.render import choose_language
 from server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok

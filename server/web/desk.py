@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from common.errors import LedgerError
 from common.i18n import Translate
-from server.auth import UserInfo
+from server.api.auth import UserInfo
 from server.web.backend import backend
 from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
 from server.web.guard import Answer

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from common.errors import ConfigError, LedgerError
-from server import auth
+from server.api import auth
 from server.web.backend import backend
 from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
 from server.web.desk import printer_state

@@ -193,7 +193,8 @@ class Service:
 
 def make_token(db: Path, role: str) -> str:
     """A token made on the service's ledger file while it runs (PROTOCOL.md: works at once)."""
-    from server import auth, schema
+    from server.api import auth
+    from server.ledger import schema
 
     conn = schema.connect(db)
     try:

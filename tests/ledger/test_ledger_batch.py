@@ -22,8 +22,8 @@ import pytest
 from ledgerfixtures import Clock, example, raw, seqs
 
 from common.errors import Conflict, NotFound
+from server.api.runner import LedgerRunner
 from server.ledger import BatchAborted, Event, Ledger
-from server.runner import LedgerRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 

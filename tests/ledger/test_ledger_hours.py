@@ -12,8 +12,8 @@ from ledgerfixtures import OSLO, Clock, at, example, with_site_hours
 
 from common.errors import Conflict
 from config.model import Interval, OpeningHours
-from server.hours import SiteHours
 from server.ledger import Ledger
+from server.ledger.hours import SiteHours
 
 UTC = dt.UTC
 MON, THU, FRI, SAT = (

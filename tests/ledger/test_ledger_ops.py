@@ -12,7 +12,7 @@ from ledgerfixtures import MONDAY, Clock, at, example, raw, seqs, with_max
 
 from common.errors import Conflict, LedgerError, NotFound
 from server.ledger import InvalidArgument, Ledger, LedgerReader
-from server.models import Event
+from server.ledger.models import Event
 
 
 def test_issue_numbers_per_department_zero_padded(ledger: Ledger) -> None:

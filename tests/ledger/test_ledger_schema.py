@@ -8,8 +8,7 @@ from pathlib import Path
 
 from ledgerfixtures import example, raw
 
-from server import schema
-from server.ledger import Ledger
+from server.ledger import Ledger, schema
 
 TABLES = {
     "tickets",

@@ -23,9 +23,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
 
 from common.errors import Conflict
-from server.hours import SiteHours
 from server.ledger import Ledger, LedgerReader
-from server.models import LIVE, STATUSES, Event
+from server.ledger.hours import SiteHours
+from server.ledger.models import LIVE, STATUSES, Event
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), nav=9, bolig=9)
 DEPS = ("nav", "bolig", "byggesak", "tolk")

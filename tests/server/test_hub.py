@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.hub import Hub
+from server.api.hub import Hub
 
 
 def _events(first: int, count: int) -> list[dict[str, object]]:

@@ -147,7 +147,8 @@ def test_token_cli_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_user_cli_and_verify(tmp_path: Path) -> None:
-    from server import auth, schema
+    from server.api import auth
+    from server.ledger import schema
 
     cfg, db = str(write_site(tmp_path / "site.toml")), tmp_path / "l.db"
     r = run_cli(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server import schema
+from server.ledger import schema
 from server.stats import ensure_schema
 
 

@@ -1,6 +1,6 @@
 """Hand-made ledgers for the statistics tests.
 
-Rows are written straight into a real SQLite ledger file (made by ``server.schema.connect``, so
+Rows are written straight into a real SQLite ledger file (made by ``server.ledger.schema.connect``, so
 the columns are the ledger's own) with times given as site-local wall clock, which keeps each
 test's known answer readable: "issued 09:00, called 09:05" is a 300 s wait.
 """

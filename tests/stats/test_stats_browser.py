@@ -22,7 +22,8 @@ import httpx
 import pytest
 from statsfixtures import add
 
-from server import auth, schema
+from server.api import auth
+from server.ledger import schema
 from server.stats import ensure_schema
 from tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
 

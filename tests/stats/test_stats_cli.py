@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from statsfixtures import add, at
 
-from server import schema
+from server.ledger import schema
 from server.stats import ensure_schema
 
 ROOT = Path(__file__).resolve().parents[2]

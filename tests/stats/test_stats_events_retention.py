@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 from statsfixtures import add, at
 
 from config.model import Settings
-from server import schema
-from server.ledger import Event, Ledger, LedgerReader
-from server.retention import fold
+from server.ledger import Event, Ledger, LedgerReader, schema
 from server.stats import ensure_schema
+from server.stats.retention import fold
 
 OSLO = ZoneInfo("Europe/Oslo")
 

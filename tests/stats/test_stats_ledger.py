@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from config.model import Settings
 from server.ledger import Ledger
-from server.retention import fold
 from server.stats import ensure_schema, report
+from server.stats.retention import fold
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -47,7 +47,7 @@ def test_real_ledger_day(tmp_path: Path, example_settings: Settings) -> None:
     ledger.done("4")
     ledger.close()
 
-    from server import schema
+    from server.ledger import schema
 
     conn = schema.connect(tmp_path / "l.db")
     ensure_schema(conn)

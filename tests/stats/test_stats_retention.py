@@ -10,8 +10,8 @@ from typing import Any
 from statsfixtures import add, at
 
 from config.model import Settings
-from server.retention import fold
 from server.stats import report
+from server.stats.retention import fold
 
 D = dt.date.fromisoformat
 SHAPES = [
@@ -120,7 +120,7 @@ def test_live_tickets_of_an_old_day_are_not_deleted(
 
 def test_fold_is_one_transaction_per_day(tmp_path: Path, example_settings: Settings) -> None:
     """A day that fails to fold leaves no aggregates and no deleted rows for that day."""
-    from server import schema
+    from server.ledger import schema
     from server.stats import ensure_schema
 
     conn = schema.connect(tmp_path / "l.db")

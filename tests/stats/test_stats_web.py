@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 from statsfixtures import add, at
 
 from config.model import Settings
-from server import auth, schema
+from server.api import auth
+from server.ledger import schema
 from server.stats import ensure_schema, report
 
 
@@ -31,12 +32,12 @@ def site(tmp_path: Path, example_settings: Settings) -> Iterator[dict[str, Any]]
     auth.create_user(conn, "boss", "a long enough password", role="admin")
     auth.create_user(conn, "clerk", "a long enough password", role="staff")
     conn.close()
-    from server.app import create_app
-    from server.web_reports import install
+    from server.api.app import create_app
+    from server.stats.web import install
 
     app = create_app(example_settings, path)
     if not any(getattr(r, "path", "") == "/reports" for r in app.routes):
-        install(app)  # until server/app.py mounts it (requested in /tmp/requests/server.md)
+        install(app)  # until server/api/app.py mounts it (requested in /tmp/requests/server.md)
     with TestClient(app) as client:
         yield {"client": client, "admin": admin, "staff": staff, "path": path, "settings": example_settings}
 

@@ -3,7 +3,7 @@
 Owns: ``set_site_open`` (the manual override for the rest of the service day), ``tick`` (events
 when the opening hours, not an operation, opened or closed something), the open flags it compares,
 and the devices table (``report_device``, ``identify``). Each is one transaction of
-:mod:`server.ledger_tx`; :class:`server.ledger.Ledger` inherits them unchanged.
+:mod:`server.ledger.tx`; :class:`server.ledger.Ledger` inherits them unchanged.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from common.errors import NotFound
 from config.model import Settings
-from server.ledger_reads import InvalidArgument, db_time
-from server.ledger_tx import Clock, Transactions, Tx
-from server.models import Event
+from server.ledger.models import Event
+from server.ledger.reads import InvalidArgument, db_time
+from server.ledger.tx import Clock, Transactions, Tx
 
 DEVICE_ROLES = ("kiosk", "board", "display", "server", "desk", "printer", "feedback")
 MAX_ID_LEN = 64

@@ -191,7 +191,7 @@ class LedgerRunner:
 
         def job(_ledger: Ledger) -> T:
             if self._aux is None:
-                from server.schema import connect
+                from server.ledger.schema import connect
 
                 self._aux = connect(self.db_path)
             return fn(self._aux)

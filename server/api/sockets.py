@@ -2,7 +2,7 @@
 
 Order of work (why no event is lost or repeated): subscribe to the hub, *then* take the snapshot
 in the writer thread, send it, then forward buffered events skipping ``seq <= snapshot seq``
-(see server/hub.py). Two tasks per client: the pump sends, the listener notices the client
+(see server/api/hub.py). Two tasks per client: the pump sends, the listener notices the client
 leaving. If the hub drops the client (buffer full) the pump is cancelled even when stuck in a
 send on a full socket, and the socket is closed with 1013; the client reconnects to a fresh
 snapshot. On shutdown uvicorn closes every socket with 1012 ("service restart").
@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription, encode
+from server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription, encode
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

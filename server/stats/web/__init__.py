@@ -1,6 +1,6 @@
 """The managers' report page and the statistics API.
 
-``install(app)`` adds, to the FastAPI app of ``server.app`` (after ``app.state.settings`` and
+``install(app)`` adds, to the FastAPI app of ``server.api.app`` (after ``app.state.settings`` and
 ``app.state.runner`` exist, like ``server.web.install``):
 
     GET /reports         HTML for a signed-in admin (the desk pages' session): heat map of visits
@@ -29,9 +29,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.staticfiles import StaticFiles
 
 from common.i18n import language_name, translator
-from server import auth, schema
-from server.stats import BY, SPLITS, StatsError, check, collect, combine, parse_day
-from server.web_reports import charts
+from server.api import auth
+from server.ledger import schema
+from server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, parse_day
+from server.stats.web import charts
 
 HERE = Path(__file__).resolve().parent
 _env = Environment(
@@ -49,7 +50,7 @@ CSP = (
 
 def install(app: Any) -> None:
     app.add_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
-    from server.app import _errors
+    from server.api.app import _errors
 
     app.add_api_route(
         "/api/v1/stats",
@@ -65,7 +66,7 @@ def install(app: Any) -> None:
     app.mount("/static/reports", StaticFiles(directory=str(HERE / "static")), name="reports-static")
     service = getattr(app.state, "auth", None)
     if service is not None and hasattr(service, "extra"):
-        # server/app.py's AuthMiddleware guards /api/v1/stats (admin); the page polls it with
+        # server/api/app.py's AuthMiddleware guards /api/v1/stats (admin); the page polls it with
         # the desk pages' session cookie, so an admin session counts there (and only there).
         service.extra.append(_session_principal)
 
@@ -93,7 +94,7 @@ def _settings(request: Request) -> Any:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    from server.stats import ensure_schema
+    from server.stats.figures import ensure_schema
 
     conn = schema.connect(path)
     ensure_schema(conn)

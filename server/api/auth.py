@@ -10,7 +10,7 @@ Staff users (issue 7's sign-in pages) have people-chosen passwords, so they get 
 (argon2-cffi's defaults) and a dummy verification for unknown names (the answer takes as long
 whether or not the user exists).
 
-Every function takes a ``sqlite3.Connection`` opened with :func:`server.schema.connect`; writers
+Every function takes a ``sqlite3.Connection`` opened with :func:`server.ledger.schema.connect`; writers
 use ``BEGIN IMMEDIATE`` so the ``token`` command can add a token while the server runs, and the
 server looks tokens up per request (no cache) so a revoke takes effect on the next request.
 """

@@ -3,7 +3,7 @@
 Everything goes through one intermediate shape, :class:`HourAgg`: the tickets of one local hour
 (by original issue time), one origin department, one final department and one final counter.
 A report over live ticket rows first builds HourAggs from those rows; a report over folded days
-reads the HourAggs that :mod:`server.retention` stored. Both paths then run the same combining
+reads the HourAggs that :mod:`server.stats.retention` stored. Both paths then run the same combining
 code, so a report gives the same figures before and after folding *by construction*, and the
 tests check it anyway.
 

@@ -1,8 +1,8 @@
 """The site service's HTTP + WebSocket API (PROTOCOL.md, plus the extensions in docs/API.md).
 
 ``create_app(settings, db_path, ...)`` builds a FastAPI app whose lifespan opens the ledger in its
-writer thread (server/runner.py), fans events out through the hub (server/hub.py) and, if given,
-advertises over mDNS (server/mdns.py). What other parts (server/web/) may use is on ``app.state``.
+writer thread (server/api/runner.py), fans events out through the hub (server/api/hub.py) and, if given,
+advertises over mDNS (server/api/mdns.py). What other parts (server/web/) may use is on ``app.state``.
 
 Authentication is an ASGI middleware, not a route dependency: FastAPI decodes a JSON body before
 it runs any dependency, so a dependency could only answer 401 *after* a malformed body had already
@@ -32,15 +32,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from common.errors import LedgerError
-from server import api_models as m
-from server import auth as auth_mod
-from server.hub import DEFAULT_MAX_QUEUE, Hub
-from server.runner import LedgerRunner
-from server.sockets import serve_events
+from server.api import auth as auth_mod
+from server.api import models as m
+from server.api.hub import DEFAULT_MAX_QUEUE, Hub
+from server.api.runner import LedgerRunner
+from server.api.sockets import serve_events
 
 if TYPE_CHECKING:
     from config.model import Settings
-    from server.mdns import ServerMdns
+    from server.api.mdns import ServerMdns
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -146,7 +146,7 @@ RULES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
     ("POST", re.compile(rf"^{API}/devices/[^/]+/status/?$"), frozenset({"kiosk", "display", "admin"})),
     ("POST", re.compile(rf"^{API}/devices/[^/]+/identify/?$"), frozenset({"admin"})),
     ("GET", re.compile(rf"^{API}/devices/?$"), frozenset({"admin"})),
-    ("GET", re.compile(rf"^{API}/stats/?$"), frozenset({"admin"})),  # server/web_reports.py
+    ("GET", re.compile(rf"^{API}/stats/?$"), frozenset({"admin"})),  # server/stats/web/
 )
 
 Authenticator = Callable[[Scope], Awaitable["auth_mod.Principal | None"]]
@@ -167,7 +167,7 @@ class AuthService:
         self._used: dict[int, str] = {}
 
     def open(self) -> None:
-        from server.schema import connect
+        from server.ledger.schema import connect
 
         self._conn = connect(self.db_path, readonly=True, check_same_thread=False)
 
@@ -295,7 +295,7 @@ def create_app(
     - ``settings``: the site (config.load_settings); ``db_path``: the ledger's SQLite file.
     - ``clock``: ``() -> aware datetime`` for the ledger (tests move time); None: the real clock.
     - ``client_queue``: events buffered per WebSocket client before it is dropped (code 1013).
-    - ``mdns``: a :class:`server.mdns.ServerMdns` started/stopped with the app; None: no mDNS.
+    - ``mdns``: a :class:`server.api.mdns.ServerMdns` started/stopped with the app; None: no mDNS.
 
     ``app.state`` then holds: ``settings``, ``db_path``, ``runner`` (``await runner.call("next",
     "2")`` or ``runner.call(bound_method, *args)``; every ledger call goes through it), ``hub``,
@@ -361,7 +361,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(AuthMiddleware, service=service)
 
-    from server.routes import router
+    from server.api.routes import router
 
     app.include_router(router, prefix=API)
 
@@ -397,7 +397,7 @@ def _declare_bearer(app: FastAPI) -> None:
 
 # Parts that add pages or endpoints to the app, each with ``install(app)``: the desk, technician
 # and phone pages (issue 7) and the statistics report (issue 8).
-WEB_MODULES = ("server.web", "server.web_reports")
+WEB_MODULES = ("server.web", "server.stats.web")
 
 
 def _install_web(app: FastAPI, name: str) -> None:

@@ -1,6 +1,6 @@
 """The HTTP endpoints of PROTOCOL.md and this project's extensions (docs/API.md).
 
-Authentication already happened in ``server.app.AuthMiddleware``; handlers read the principal from
+Authentication already happened in ``server.api.app.AuthMiddleware``; handlers read the principal from
 ``request.state.principal``. Every ledger call goes through the writer thread (``runner.call``).
 Answers are returned as ``JSONResponse`` built from the ledger's own ``to_json()``: the declared
 ``response_model`` documents the shape in /openapi.json (and the fuzz test checks the two agree)
@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from server import api_models as m
-from server.app import _errors, error_response, retry_after
+from server.api import models as m
+from server.api.app import _errors, error_response, retry_after
 
 router = APIRouter()
 

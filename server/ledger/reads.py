@@ -18,10 +18,10 @@ from typing import Any
 
 from common.errors import LedgerError, NotFound
 from config.model import Department, Settings
-from server import schema
-from server.estimate import estimate_wait_s, mean_service_s
-from server.hours import SiteHours, day_start, service_day
-from server.models import CounterState, Event, Ticket, iso
+from server.ledger import schema
+from server.ledger.estimate import estimate_wait_s, mean_service_s
+from server.ledger.hours import SiteHours, day_start, service_day
+from server.ledger.models import CounterState, Event, Ticket, iso
 
 CALLS_SHOWN = 12  # snapshot "calls": at least 10 by the protocol
 

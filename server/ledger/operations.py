@@ -5,11 +5,11 @@ This module owns the ticket operations: issuing and numbering (``issue``), the c
 ``open_counter``), voiding at a new service day and on a technician's reset, and the reads that
 roll the day over first. The rest of :class:`Ledger` is inherited from:
 
-- :mod:`server.ledger_tx`: the transaction machinery (one ``BEGIN IMMEDIATE`` per operation,
+- :mod:`server.ledger.tx`: the transaction machinery (one ``BEGIN IMMEDIATE`` per operation,
   group commit with ``batch()`` / ``savepoint()``, events and listeners, the roll-over
   transaction) and the threading rule: a ``Ledger`` belongs to ONE thread;
-- :mod:`server.ledger_site`: site override, opening-hour ticks, device reports;
-- :mod:`server.ledger_reads`: the reads, shared with ``LedgerReader`` (read-only, any thread or
+- :mod:`server.ledger.site`: site override, opening-hour ticks, device reports;
+- :mod:`server.ledger.reads`: the reads, shared with ``LedgerReader`` (read-only, any thread or
   process).
 
 Import everything from here (``from server.ledger import Ledger, BatchAborted, InvalidArgument``);
@@ -26,19 +26,19 @@ from typing import Any
 
 from common.errors import Conflict, NotFound
 from config.model import Counter, Department, Settings
-from server.ledger_reads import InvalidArgument, LedgerReader, db_time
-from server.ledger_site import DEVICE_ROLES as DEVICE_ROLES
-from server.ledger_site import MAX_ID_LEN as MAX_ID_LEN
-from server.ledger_site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
-from server.ledger_site import SiteOps
-from server.ledger_tx import BatchAborted, Tx
-from server.ledger_tx import Clock as Clock
-from server.ledger_tx import Listener as Listener
-from server.models import LIVE_SQL, CounterState, Event, Ticket
+from server.ledger.models import LIVE_SQL, CounterState, Event, Ticket
+from server.ledger.reads import InvalidArgument, LedgerReader, db_time
+from server.ledger.site import DEVICE_ROLES as DEVICE_ROLES
+from server.ledger.site import MAX_ID_LEN as MAX_ID_LEN
+from server.ledger.site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
+from server.ledger.site import SiteOps
+from server.ledger.tx import BatchAborted, Tx
+from server.ledger.tx import Clock as Clock
+from server.ledger.tx import Listener as Listener
 
 
 class Ledger(SiteOps):
-    """The site's ticket ledger on one SQLite file (one thread per object: see server/ledger_tx.py)."""
+    """The site's ticket ledger on one SQLite file (one thread per object: see server/ledger/tx.py)."""
 
     # Public methods that may run inside :meth:`batch` (each its own savepoint; reads see the batch).
     BATCH_SAFE = frozenset(

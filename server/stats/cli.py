@@ -65,8 +65,8 @@ def _usage(message: str) -> int:
 def _open(args: argparse.Namespace) -> Any:
     """Settings and a connection to an existing ledger (StatsError if there is none)."""
     from common.cli import DEFAULT_DB, settings_from_args
-    from server import schema
-    from server.stats import StatsError, ensure_schema
+    from server.ledger import schema
+    from server.stats.figures import StatsError, ensure_schema
 
     settings = settings_from_args(args)
     path = Path(args.db) if args.db is not None else DEFAULT_DB
@@ -78,7 +78,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from server.stats import StatsError, check, parse_day, report
+    from server.stats.figures import StatsError, check, parse_day, report
 
     try:
         if not args.start or not args.end:
@@ -117,8 +117,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_fold(args: argparse.Namespace) -> int:
-    from server.retention import fold
-    from server.stats import StatsError
+    from server.stats.figures import StatsError
+    from server.stats.retention import fold
 
     try:
         try:

@@ -14,7 +14,7 @@ rolls everything back, so bad input changes nothing.
 Group commit: inside ``with ledger.batch():`` operations share ONE such transaction (one fsync for
 many tickets); each runs in its own ``SAVEPOINT``, so a refusal still changes nothing while the
 others commit, and listeners get all the batch's events once, in seq order, after its ``COMMIT``.
-The server's writer thread (server/runner.py) batches whatever requests are queued at once.
+The server's writer thread (server/api/runner.py) batches whatever requests are queued at once.
 
 Threading rule: a ``Ledger`` object belongs to ONE thread (the server's writer thread). The
 connection is opened with ``check_same_thread=False`` only so the object can be created on one
@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from config.model import Settings
-from server import schema
-from server.hours import service_day
-from server.ledger_reads import Reads, db_time
-from server.models import Event
+from server.ledger import schema
+from server.ledger.hours import service_day
+from server.ledger.models import Event
+from server.ledger.reads import Reads, db_time
 
 log = logging.getLogger("server.ledger")  # one logger for the whole ledger, as before the split
 

@@ -1,0 +1,64 @@
+"""The ticket ledger: every ticket, counter and event of the site in one SQLite file.
+
+- ``operations.py``: :class:`Ledger`, the ticket operations (issue, next, recall, done, transfer, …);
+- ``tx.py``: transactions, group commit (``batch()``), events and listeners;
+- ``site.py``: site override, opening-hour ticks, device reports;
+- ``reads.py``: the reads shared with :class:`LedgerReader` (read-only, any thread or process);
+- ``schema.py``: connections, pragmas, migrations; ``models.py``: ``Ticket``, ``Event``,
+  ``CounterState``; ``hours.py``: opening hours and service days; ``estimate.py``: wait estimate.
+
+Import the public names from here (``from server.ledger import Ledger, BatchAborted``). They are
+loaded on first use, so a light part such as ``server.ledger.hours`` (the kiosk reads it) does not
+pull in the SQLite machinery. docs/LEDGER.md describes states, numbering, ordering and durability.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.ledger.models import CounterState, Event, Ticket
+    from server.ledger.operations import Ledger
+    from server.ledger.reads import InvalidArgument, LedgerReader
+    from server.ledger.site import DEVICE_ROLES, MAX_ID_LEN, MAX_STATUS_BYTES
+    from server.ledger.tx import BatchAborted, Clock, Listener
+
+_EXPORTS = {
+    "BatchAborted": "tx",
+    "Clock": "tx",
+    "CounterState": "models",
+    "DEVICE_ROLES": "site",
+    "Event": "models",
+    "InvalidArgument": "reads",
+    "Ledger": "operations",
+    "LedgerReader": "reads",
+    "Listener": "tx",
+    "MAX_ID_LEN": "site",
+    "MAX_STATUS_BYTES": "site",
+    "Ticket": "models",
+}
+
+__all__ = [
+    "DEVICE_ROLES",
+    "MAX_ID_LEN",
+    "MAX_STATUS_BYTES",
+    "BatchAborted",
+    "Clock",
+    "CounterState",
+    "Event",
+    "InvalidArgument",
+    "Ledger",
+    "LedgerReader",
+    "Listener",
+    "Ticket",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
