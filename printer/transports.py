@@ -175,5 +175,38 @@ def open_transport(settings: PrinterSettings) -> Transport:
             f"printers.{settings.id}.type",
             f"{settings.type!r} is not a printer type (use {', '.join(_KINDS)})",
         )
+    _check_option_names(settings)
     transport: Transport = cls.from_settings(settings)
     return transport
+
+
+# Option keys each printer type reads, and those every type accepts (read by the layout and by
+# TicketPrinter). A misspelt key is refused rather than silently ignored: "baudrat = 19200" would
+# otherwise print garbage at the default 9600 baud in front of a queue of people.
+COMMON_OPTIONS = frozenset({"codepage", "raster_qr", "require_status", "write_timeout", "logo_file"})
+TYPE_OPTIONS: dict[str, frozenset[str]] = {
+    "serial": frozenset({"port", "baudrate", "flow", "rtscts", "xonxoff"}),
+    "network": frozenset({"host", "port"}),
+    "usb": frozenset({"vendor_id", "product_id", "in_ep", "out_ep", "timeout_ms"}),
+    "file": frozenset({"directory"}),
+    "dummy": frozenset({"status"}),
+}
+
+
+def _check_option_names(settings: PrinterSettings) -> None:
+    import difflib
+
+    known = COMMON_OPTIONS | TYPE_OPTIONS.get(settings.type, frozenset())
+    for key in settings.options:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = (
+                f" (did you mean {close[0]!r}?)"
+                if close
+                else f" (a {settings.type} printer takes {', '.join(sorted(known))})"
+            )
+            raise ConfigError(
+                "site file",
+                f"printers.{settings.id}.options.{key}",
+                f"unknown option for a {settings.type} printer{hint}",
+            )

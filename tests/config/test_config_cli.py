@@ -54,6 +54,12 @@ def test_check_asks_the_printer_part_about_the_printer_profile(tmp_path: Path) -
     assert done.stderr.count("\n") == 1
 
 
+def test_the_technicians_example_file_passes_check(tmp_path: Path) -> None:
+    done = run("check", str(ROOT / "examples" / "site.toml"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(": OK — site eksempel, 3 departments, 2 counters\n")
+
+
 def test_check_missing_file(tmp_path: Path) -> None:
     done = run("check", "nowhere.toml", cwd=tmp_path)
     assert done.returncode == 2

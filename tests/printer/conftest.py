@@ -14,8 +14,6 @@ if str(HERE) not in sys.path:
 
 from fakeprinter import PtyFakePrinter, TcpFakePrinter  # noqa: E402
 
-from config.model import PrinterSettings  # noqa: E402
-
 
 @pytest.fixture
 def pty_printer() -> Iterator[PtyFakePrinter]:
@@ -34,13 +32,3 @@ def tcp_printer() -> Iterator[TcpFakePrinter]:
         yield fake
     finally:
         fake.stop()
-
-
-def serial_settings(port: str, **options: object) -> PrinterSettings:
-    return PrinterSettings(
-        id="kiosk-1",
-        type="serial",
-        options={"port": port, "baudrate": 19200, **options},
-        profile="TM-T20II",
-        logo="nv",
-    )

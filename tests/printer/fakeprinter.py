@@ -36,6 +36,8 @@ import time
 import tty
 from pathlib import Path
 
+from config.model import PrinterSettings
+
 XON = b"\x11"
 XOFF = b"\x13"
 
@@ -380,3 +382,14 @@ class TcpFakePrinter:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def serial_settings(port: str, **options: object) -> PrinterSettings:
+    """Printer settings for a serial printer on ``port`` (the pty the fake printer answers on)."""
+    return PrinterSettings(
+        id="kiosk-1",
+        type="serial",
+        options={"port": port, "baudrate": 19200, **options},
+        profile="TM-T20II",
+        logo="nv",
+    )

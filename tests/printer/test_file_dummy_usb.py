@@ -88,6 +88,28 @@ def test_unknown_type_is_a_config_error() -> None:
         open_transport(PrinterSettings(id="x", type="bluetooth"))
 
 
+def test_a_misspelt_option_is_refused_with_the_key_and_a_suggestion() -> None:
+    settings = PrinterSettings(
+        id="kiosk-1", type="serial", options={"port": "/dev/ttyUSB0", "baudrat": 19200}
+    )
+    with pytest.raises(ConfigError) as caught:
+        open_transport(settings)
+    assert caught.value.key == "printers.kiosk-1.options.baudrat"
+    assert caught.value.problem == "unknown option for a serial printer (did you mean 'baudrate'?)"
+
+
+def test_every_documented_option_of_each_type_is_accepted(tmp_path: Path) -> None:
+    options: dict[str, dict[str, object]] = {
+        "serial": {"port": "/dev/ttyUSB0", "baudrate": 9600, "flow": "rtscts", "codepage": "cp865"},
+        "network": {"host": "127.0.0.1", "port": 9100, "require_status": False},
+        "usb": {"vendor_id": 0x04B8, "product_id": 0x0E15, "in_ep": 0x82, "out_ep": 1, "timeout_ms": 500},
+        "file": {"directory": str(tmp_path), "raster_qr": True, "write_timeout": 2.0},
+        "dummy": {"status": "ok"},
+    }
+    for kind, opts in options.items():
+        open_transport(PrinterSettings(id="p", type=kind, options=opts))  # touches no device
+
+
 def test_usb_parameters_map_to_python_escpos() -> None:
     assert usb_parameters({"vendor_id": "0x04b8", "product_id": 0x0E15}) == {
         "idVendor": 0x04B8,

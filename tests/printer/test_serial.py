@@ -6,8 +6,7 @@ import dataclasses
 import time
 
 import pytest
-from conftest import serial_settings
-from fakeprinter import PtyFakePrinter
+from fakeprinter import PtyFakePrinter, serial_settings
 
 from common.errors import ConfigError
 from printer.errors import CoverOpen, PaperOut, PrinterFault, PrinterNotFound, PrinterOffline, PrinterTimeout
