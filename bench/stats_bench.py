@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import statistics
 import sys
@@ -35,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
 from server.ledger import schema  # noqa: E402
-from server.stats import aggregate_rows, ensure_schema, pack, report  # noqa: E402
-from server.stats.retention import fold, fold_day  # noqa: E402
+from server.stats import ensure_schema, report  # noqa: E402
+from server.stats.retention import HOURLY_INSERT, fold, fold_day, hourly_rows  # noqa: E402
 
 UTC = dt.UTC
 ROUTES = (("nav", ("1", "2")), ("bolig", ("2", "4")), ("byggesak", ("3", "4")), ("tolk", ("4",)))
@@ -97,35 +96,12 @@ def day_rows(
 INSERT = """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
     service_day, issued_at, order_at, order_seq, counter, called_at, first_called_at, done_at, transfers)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-AGG_INSERT = """INSERT INTO hourly_stats (hour_utc, hour_local, service_day, origin, department, counter,
-    issued, called, served, no_show, void, transfers, waits, services, langs)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 
 def as_agg_columns(rows: list[tuple[object, ...]], tz: Any) -> list[tuple[Any, ...]]:
-    """Raw rows of one day → the fold's hourly_stats tuples (by the fold's own code)."""
+    """Raw rows of one day → the fold's hourly_stats rows (by the fold's own code)."""
     picked = [(r[9], r[5], r[4], r[13], r[6], r[7], r[11], r[15], r[14], r[16], r[17]) for r in rows]
-    out: list[tuple[Any, ...]] = []
-    for a in aggregate_rows(picked, tz):  # type: ignore[arg-type]
-        out.append(
-            (
-                a.hour_utc,
-                a.service_day,
-                a.origin,
-                a.department,
-                a.counter,
-                a.issued,
-                a.called,
-                a.served,
-                a.no_show,
-                a.void,
-                a.transfers,
-                pack(a.waits),
-                pack(a.services),
-                json.dumps(a.langs, sort_keys=True),
-            )
-        )
-    return out
+    return hourly_rows(picked, tz)
 
 
 def build(path: Path, years: int, per_day: int, raw_days: int, today: dt.date) -> None:
@@ -148,11 +124,11 @@ def build(path: Path, years: int, per_day: int, raw_days: int, today: dt.date) -
     n_days = 0
     while day < raw_from:
         batch = []
-        for hour_utc, _sd, *rest in template[day.weekday()]:
-            local = hour_utc.astimezone(tz)
+        for _hour_utc, hour_local, _sd, *rest in template[day.weekday()]:
+            local = dt.datetime.fromisoformat(hour_local)
             start = dt.datetime.combine(day, local.time(), tzinfo=tz).astimezone(UTC)
             batch.append((start.isoformat(), start.astimezone(tz).isoformat(), day.isoformat(), *rest))
-        conn.executemany(AGG_INSERT, batch)
+        conn.executemany(HOURLY_INSERT, batch)
         conn.execute(
             "INSERT INTO stats_days VALUES (?, ?, ?, ?)",
             (day.isoformat(), "bench", per_day, "bench"),

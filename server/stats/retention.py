@@ -103,6 +103,37 @@ def _delete_events_before(conn: sqlite3.Connection, end: str) -> int:
     return int(conn.execute("DELETE FROM events WHERE seq < ?", (row[0],)).rowcount)
 
 
+HOURLY_INSERT = (
+    "INSERT INTO hourly_stats (hour_utc, hour_local, service_day, origin, department, "
+    "counter, issued, called, served, no_show, void, transfers, waits, services, langs) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def hourly_rows(rows: Any, tz: Any) -> list[tuple[Any, ...]]:
+    """One day's ticket rows (the fold's SELECT) → ``hourly_stats`` rows in HOURLY_INSERT's order."""
+    return [
+        (
+            a.hour_utc.isoformat(),
+            a.hour_utc.astimezone(tz).isoformat(),
+            a.service_day,
+            a.origin,
+            a.department,
+            a.counter,
+            a.issued,
+            a.called,
+            a.served,
+            a.no_show,
+            a.void,
+            a.transfers,
+            pack(a.waits),
+            pack(a.services),
+            json.dumps(a.langs, sort_keys=True),
+        )
+        for a in aggregate_rows(rows, tz)
+    ]
+
+
 def fold_day(
     conn: sqlite3.Connection, settings: Any, day: str, delete: bool, now: dt.datetime
 ) -> tuple[int, int]:
@@ -125,31 +156,7 @@ def fold_day(
             (day,),
         ).fetchall()
         tz = settings.site.tz
-        conn.executemany(
-            "INSERT INTO hourly_stats (hour_utc, hour_local, service_day, origin, department, "
-            "counter, issued, called, served, no_show, void, transfers, waits, services, langs) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    a.hour_utc.isoformat(),
-                    a.hour_utc.astimezone(tz).isoformat(),
-                    a.service_day,
-                    a.origin,
-                    a.department,
-                    a.counter,
-                    a.issued,
-                    a.called,
-                    a.served,
-                    a.no_show,
-                    a.void,
-                    a.transfers,
-                    pack(a.waits),
-                    pack(a.services),
-                    json.dumps(a.langs, sort_keys=True),
-                )
-                for a in aggregate_rows(rows, tz)
-            ],
-        )
+        conn.executemany(HOURLY_INSERT, hourly_rows(rows, tz))
         stamp = now.isoformat(timespec="seconds")
         if delete:
             deleted = conn.execute(
