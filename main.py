@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -26,13 +27,13 @@ os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 # Each module exposes register(subparsers) and imports its heavy dependencies lazily.
 COMMAND_MODULES = (
-    "server.cli",
-    "config.cli",
-    "printer.cli",
-    "kiosk.cli",
-    "display.cli",
-    "server.stats.cli",
-    "server.demo",
+    "nummerlapp.server.cli",
+    "nummerlapp.config.cli",
+    "nummerlapp.printer.cli",
+    "nummerlapp.kiosk.cli",
+    "nummerlapp.display.cli",
+    "nummerlapp.server.stats.cli",
+    "nummerlapp.server.demo",
 )
 
 
@@ -46,18 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real missing dependency, not a part not built yet
-                raise
-            continue
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from common.errors import ConfigError, NummerlappError
+    from nummerlapp.common.errors import ConfigError, NummerlappError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -81,5 +76,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
+def _checkout_package() -> None:
+    """``python main.py`` from a checkout: this folder is the ``nummerlapp`` package.
+
+    Installed (``pip install .``, or the editable install ``./dev`` makes) the name resolves on its
+    own; run from a bare checkout, the folder holding this file is bound to the name first, so
+    both ways import the same modules under the same one name.
+    """
+    if "nummerlapp" in sys.modules:
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        "nummerlapp", os.path.join(here, "__init__.py"), submodule_search_locations=[here]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["nummerlapp"] = package
+    spec.loader.exec_module(package)
+
+
 if __name__ == "__main__":
+    _checkout_package()
     sys.exit(main())

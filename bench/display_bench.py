@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -110,13 +109,13 @@ def main() -> int:
         tracemalloc.start()
     width, height = (int(v) for v in args.size.split("x"))
 
-    from display.app import BoardApp, BoardOptions, configure_window, run_board
+    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
 
     configure_window(width, height, maxfps=args.maxfps, multisamples=args.multisamples)
     import httpx
 
-    from display.announce import RecordingPlayer
-    from tests.server.serverproc import ServerProcess, free_port, write_site
+    from nummerlapp.display.announce import RecordingPlayer
+    from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site
 
     tmp = Path(tempfile.mkdtemp(prefix="board-bench-"))
     server = ServerProcess(

@@ -23,11 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tests.kiosk.ptyprinter import PtyPair  # noqa: E402
-from tests.kiosk.test_render import SCRIPT, site_file  # noqa: E402
-from tests.server.serverproc import ServerProcess  # noqa: E402
+from nummerlapp.tests.kiosk.ptyprinter import PtyPair  # noqa: E402
+from nummerlapp.tests.kiosk.test_render import SCRIPT, site_file  # noqa: E402
+from nummerlapp.tests.server.serverproc import ServerProcess  # noqa: E402
 
 
 def main() -> None:

@@ -19,16 +19,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from config import load_settings
-from server.ledger import Ledger
+from nummerlapp.config import load_settings
+from nummerlapp.server.ledger import Ledger
 
 OPEN_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))  # a Monday, open
 T0 = time.perf_counter()

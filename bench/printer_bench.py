@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "printer"))
 
 BAUDS = (9600, 19200, 115200)
@@ -36,9 +35,9 @@ def wire_ms(n: int, baud: int) -> float:
 def byte_table() -> list[str]:
     from PIL import Image, ImageDraw
 
-    from config.model import PrinterSettings
-    from printer.layout import render
-    from printer.sample import sample_view
+    from nummerlapp.config.model import PrinterSettings
+    from nummerlapp.printer.layout import render
+    from nummerlapp.printer.sample import sample_view
 
     rows = [
         "| paper | profile | lang | logo | bytes | 9600 baud | 19200 baud | 115200 baud |",
@@ -68,8 +67,8 @@ def first_byte_times(tickets: int) -> dict[str, float]:
     from conftest import serial_settings
     from fakeprinter import PtyFakePrinter
 
-    from printer.sample import sample_view
-    from printer.service import TicketPrinter
+    from nummerlapp.printer.sample import sample_view
+    from nummerlapp.printer.service import TicketPrinter
 
     results: dict[str, float] = {}
     with PtyFakePrinter() as fake:
@@ -135,9 +134,9 @@ def import_time() -> float:
 
 
 def render_time(n: int = 200) -> float:
-    from config.model import PrinterSettings
-    from printer.layout import render
-    from printer.sample import sample_view
+    from nummerlapp.config.model import PrinterSettings
+    from nummerlapp.printer.layout import render
+    from nummerlapp.printer.sample import sample_view
 
     ps = PrinterSettings(id="b", type="dummy", profile="TM-T20II", logo="nv")
     view = sample_view("nb")

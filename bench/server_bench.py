@@ -27,7 +27,6 @@ import base64
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import deque
@@ -38,9 +37,8 @@ import httpx
 from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from tests.server.serverproc import SITE_TOML, ServerProcess  # noqa: E402
+from nummerlapp.tests.server.serverproc import SITE_TOML, ServerProcess  # noqa: E402
 
 BIG_SITE = SITE_TOML.replace("max_number = 999", "max_number = 9999").replace(
     "max_number = 3", "max_number = 9999"
@@ -285,8 +283,8 @@ async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float,
     Returns (issues/s, tickets per commit). ``batch_max=1`` is one transaction per issue (no group
     commit), the writer as it was before.
     """
-    from config import load_settings
-    from server.api import runner as runner_mod
+    from nummerlapp.config import load_settings
+    from nummerlapp.server.api import runner as runner_mod
 
     commits: list[int] = []
     saved = runner_mod.BATCH_MAX

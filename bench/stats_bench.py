@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from config import load_settings  # noqa: E402
-from server.ledger import schema  # noqa: E402
-from server.stats import ensure_schema, report  # noqa: E402
-from server.stats.retention import HOURLY_INSERT, fold, fold_day, hourly_rows  # noqa: E402
+from nummerlapp.config import load_settings  # noqa: E402
+from nummerlapp.server.ledger import schema  # noqa: E402
+from nummerlapp.server.stats import ensure_schema, report  # noqa: E402
+from nummerlapp.server.stats.retention import HOURLY_INSERT, fold, fold_day, hourly_rows  # noqa: E402
 
 UTC = dt.UTC
 ROUTES = (("nav", ("1", "2")), ("bolig", ("2", "4")), ("byggesak", ("3", "4")), ("tolk", ("4",)))

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from common.errors import Conflict, Forbidden, LedgerError, NotFound, ServiceUnavailable
+from nummerlapp.common.errors import Conflict, Forbidden, LedgerError, NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

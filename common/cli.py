@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from config.model import Settings
+    from nummerlapp.config.model import Settings
 
 DEFAULT_DB = Path("var") / "nummerlapp.db"
 DEFAULT_PORT = 8420
@@ -36,7 +36,7 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    from config import load_settings
+    from nummerlapp.config import load_settings
 
     return load_settings(args.config)
 

@@ -1,6 +1,6 @@
 """The site file: its typed model, loading and validation, and the embedded example site.
 
-    from config import load_settings
+    from nummerlapp.config import load_settings
     settings = load_settings(None)          # the embedded example site
     settings = load_settings(Path("site.toml"))
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.model import (
+from nummerlapp.config.model import (
     BoardSettings,
     Counter,
     Department,
@@ -48,7 +48,7 @@ def load_settings(path: Path | None = None) -> Settings:
 
     Raises ``common.errors.ConfigError`` naming the file, the key and the problem.
     """
-    from config.loader import load_settings as _load
+    from nummerlapp.config.loader import load_settings as _load
 
     return _load(path)
 

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common.errors import ConfigError
+from nummerlapp.common.errors import ConfigError
 
 if TYPE_CHECKING:
-    from config.model import Settings
+    from nummerlapp.config.model import Settings
 
 PIN = re.compile(r"\d{4,12}")
 
@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from config.loader import load_settings
+    from nummerlapp.config.loader import load_settings
 
     settings = load_settings(args.file)
     check_printers(settings, str(args.file))
@@ -85,8 +85,8 @@ def check_printers(settings: Settings, file: str) -> None:
     `config check` asks that code too, so a technician learns of a wrong option before the kiosk
     starts. No device is touched.
     """
-    from printer.layout import printer_profile
-    from printer.transports import open_transport
+    from nummerlapp.printer.layout import printer_profile
+    from nummerlapp.printer.transports import open_transport
 
     for ps in settings.printers:
         try:
@@ -97,7 +97,7 @@ def check_printers(settings: Settings, file: str) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from config.loader import load_settings
+    from nummerlapp.config.loader import load_settings
 
     settings = load_settings(args.config)
     print(json.dumps(settings.to_dict(), ensure_ascii=False, indent=2))
@@ -115,7 +115,7 @@ def read_pin(from_stdin: bool) -> str:
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
-    from config import hash_pin
+    from nummerlapp.config import hash_pin
 
     pin = read_pin(args.stdin)
     if not PIN.fullmatch(pin):

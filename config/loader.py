@@ -23,8 +23,8 @@ from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common.errors import ConfigError
-from config.model import (
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import (
     WEEKDAYS,
     BoardSettings,
     Counter,

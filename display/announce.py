@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from common.errors import NummerlappError
-from common.i18n import translator
-from display.state import Call
+from nummerlapp.common.errors import NummerlappError
+from nummerlapp.common.i18n import translator
+from nummerlapp.display.state import Call
 
 log = logging.getLogger(__name__)
 

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from client.events import EventStream
-from display.announce import Announcer, KivyPlayer, Player, SpeechCache
-from display.state import BoardState, new_calls, reduce
-from display.view import board_text
+from nummerlapp.client.events import EventStream
+from nummerlapp.display.announce import Announcer, KivyPlayer, Player, SpeechCache
+from nummerlapp.display.state import BoardState, new_calls, reduce
+from nummerlapp.display.view import board_text
 
 if TYPE_CHECKING:
-    from config.model import Settings
+    from nummerlapp.config.model import Settings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class BoardOptions:
     def from_settings(
         cls, settings: Settings, lang: str | None = None, zone_id: str | None = None, **overrides: Any
     ) -> BoardOptions:
-        from common.errors import ConfigError
+        from nummerlapp.common.errors import ConfigError
 
         site = settings.site
         lang = lang or site.default_language
@@ -121,7 +121,7 @@ def _make_app_class() -> type:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from display.widgets import BoardScreen
+    from nummerlapp.display.widgets import BoardScreen
 
     class BoardApp(App):  # type: ignore[misc]
         """The Kivy app. ``feed(message)`` is the only way state changes."""
@@ -230,7 +230,7 @@ def _make_app_class() -> type:
         def _identify(self) -> None:
             if self.screen is None:
                 return
-            from common.i18n import translator
+            from nummerlapp.common.i18n import translator
 
             name = self.options.board_name or self.options.board_id
             self.screen.identify(
@@ -311,7 +311,7 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
         from zeroconf import IPVersion
         from zeroconf.asyncio import AsyncZeroconf
 
-        from common.discovery import Advertiser, Browser, _zc_interfaces
+        from nummerlapp.common.discovery import Advertiser, Browser, _zc_interfaces
 
         interfaces = list(options.mdns_interfaces) if options.mdns_interfaces else None
         aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)  # type: ignore[arg-type]
@@ -328,7 +328,7 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
             advertiser = None
     server: Any = await _resolver(options, browser) if browser is not None else options.server_url
     if not server:
-        from common.errors import ConfigError
+        from nummerlapp.common.errors import ConfigError
 
         raise ConfigError("<board>", "server", "no --server address and mDNS is off: nothing to connect to")
     app.stream = EventStream(server)

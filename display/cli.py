@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from common.errors import ConfigError
+from nummerlapp.common.errors import ConfigError
 
 
 def register(subparsers: Any) -> None:
@@ -65,7 +65,7 @@ def run_display(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from config import load_settings
+    from nummerlapp.config import load_settings
 
     logging.getLogger("websockets").setLevel(logging.INFO)  # -v: not every keepalive ping
 
@@ -92,7 +92,7 @@ def run_display(args: argparse.Namespace) -> int:
     if args.mute:
         overrides["announce"] = False
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from display.app import BoardApp, BoardOptions, configure_window, run_board
+    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
 
     options = BoardOptions.from_settings(settings, lang=lang, zone_id=args.zone, **overrides)
     if not options.mdns and not options.server_url:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from common.i18n import translator
-from display.state import BoardState
+from nummerlapp.common.i18n import translator
+from nummerlapp.display.state import BoardState
 
 PREVIOUS_SHOWN = 5
 

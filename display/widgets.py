@@ -24,7 +24,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from display.view import BoardText, DepartmentText
+from nummerlapp.display.view import BoardText, DepartmentText
 
 NAVY = (0x0A / 255, 0x1A / 255, 0x2F / 255, 1)
 PANEL = (0x13 / 255, 0x29 / 255, 0x4B / 255, 1)

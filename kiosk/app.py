@@ -25,12 +25,12 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from common.i18n import translator
-from kiosk import theme, words
-from kiosk.flow import KioskFlow, Screen
-from kiosk.screens import BUILDERS, Ctx
-from kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
-from kiosk.widgets import Text, paint
+from nummerlapp.common.i18n import translator
+from nummerlapp.kiosk import theme, words
+from nummerlapp.kiosk.flow import KioskFlow, Screen
+from nummerlapp.kiosk.screens import BUILDERS, Ctx
+from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
+from nummerlapp.kiosk.widgets import Text, paint
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from common.errors import ConfigError
+from nummerlapp.common.errors import ConfigError
 
 PORTRAIT = (1080, 1920)
 LANDSCAPE = (1280, 800)
@@ -75,8 +75,8 @@ def read_token(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from common.cli import settings_from_args
-    from kiosk.runner import KioskOptions, main
+    from nummerlapp.common.cli import settings_from_args
+    from nummerlapp.kiosk.runner import KioskOptions, main
 
     settings = settings_from_args(args)
     if args.lang and args.lang not in settings.site.languages:

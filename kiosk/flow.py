@@ -36,11 +36,25 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from client.api import ApiUnavailable, RateLimited, Ticket, Unauthorized
-from common.errors import Conflict, Forbidden, LedgerError, NotFound, PrinterError, ServiceUnavailable
-from config.model import Settings
-from kiosk.hours import Closure, explain_closed
-from kiosk.ports import ApiPort, DepartmentView, DeviceInfo, PrinterPort, PrinterState, state_from_error
+from nummerlapp.client.api import ApiUnavailable, RateLimited, Ticket, Unauthorized
+from nummerlapp.common.errors import (
+    Conflict,
+    Forbidden,
+    LedgerError,
+    NotFound,
+    PrinterError,
+    ServiceUnavailable,
+)
+from nummerlapp.config.model import Settings
+from nummerlapp.kiosk.hours import Closure, explain_closed
+from nummerlapp.kiosk.ports import (
+    ApiPort,
+    DepartmentView,
+    DeviceInfo,
+    PrinterPort,
+    PrinterState,
+    state_from_error,
+)
 
 log = logging.getLogger(__name__)
 

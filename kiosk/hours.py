@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from config.model import Settings
-from server.ledger.hours import SiteHours, span_at
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger.hours import SiteHours, span_at
 
 
 class ClosedReason(StrEnum):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from client.api import Ticket
-from kiosk.hours import Closure
+from nummerlapp.client.api import Ticket
+from nummerlapp.kiosk.hours import Closure
 
 # printer states in which no ticket can be printed (``unknown`` may print: many printers never answer)
 FAULT_STATES = frozenset({"paper_end", "cover_open", "offline"})

@@ -15,9 +15,9 @@ import logging
 import threading
 from typing import Any
 
-from client.api import Ticket
-from config.model import PrinterSettings, Settings
-from kiosk.ports import PrinterState
+from nummerlapp.client.api import Ticket
+from nummerlapp.config.model import PrinterSettings, Settings
+from nummerlapp.kiosk.ports import PrinterState
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class KioskPrinter:
         self.settings = settings
         self.printer_settings = printer_settings
         if backend is None:
-            from printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]
+            from nummerlapp.printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]
 
             # Rendering one sample per language now spares the first visitor of each language a wait.
             backend = TicketPrinter(printer_settings, languages=settings.site.languages)
@@ -50,7 +50,7 @@ class KioskPrinter:
 
     def view(self, ticket: Ticket, lang: str) -> Any:
         """The printer's ``TicketView`` for this ticket, in ``lang``."""
-        from printer.layout import TicketView
+        from nummerlapp.printer.layout import TicketView
 
         site = self.settings.site
         dep = self.settings.department(ticket.department)
@@ -111,6 +111,6 @@ class NoPrinter:
         log.info("no printer: %s shown on screen only", ticket.number)
 
     def test_print(self) -> None:
-        from common.errors import PrinterError
+        from nummerlapp.common.errors import PrinterError
 
         raise PrinterError("no printer configured for this kiosk")

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import ServiceUnavailable
-from config.model import Settings
+from nummerlapp.common.errors import ServiceUnavailable
+from nummerlapp.config.model import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def resolve_server(settings: Settings, opts: KioskOptions) -> str:
     if opts.server:
         return opts.server.rstrip("/").removesuffix("/api/v1")
     if opts.mdns:
-        from common.discovery import find_server
+        from nummerlapp.common.discovery import find_server
 
         found = await find_server(settings.site.id, opts.mdns_interfaces, opts.discover_timeout_s)
         if found is not None:
@@ -63,7 +63,7 @@ async def resolve_server(settings: Settings, opts: KioskOptions) -> str:
 
 
 def make_printer(settings: Settings, printer_id: str | None) -> Any:
-    from kiosk.printing import KioskPrinter, NoPrinter
+    from nummerlapp.kiosk.printing import KioskPrinter, NoPrinter
 
     wanted = printer_id or settings.kiosk.printer
     printer_settings = settings.printer(wanted)
@@ -93,11 +93,11 @@ def pin_checker(settings: Settings) -> Any:
 
 
 async def run_kiosk(settings: Settings, opts: KioskOptions) -> None:
-    from client.api import ApiClient
-    from kiosk.app import KioskApp, run_app
-    from kiosk.flow import KioskFlow
-    from kiosk.ports import DeviceInfo
-    from kiosk.technician import LogTail
+    from nummerlapp.client.api import ApiClient
+    from nummerlapp.kiosk.app import KioskApp, run_app
+    from nummerlapp.kiosk.flow import KioskFlow
+    from nummerlapp.kiosk.ports import DeviceInfo
+    from nummerlapp.kiosk.technician import LogTail
 
     tail = LogTail()
     logging.getLogger().addHandler(tail)
@@ -126,7 +126,7 @@ async def run_kiosk(settings: Settings, opts: KioskOptions) -> None:
 
 async def _advertise(settings: Settings, opts: KioskOptions, device_id: str) -> Any:
     """``role=kiosk`` on mDNS so the technician's tools list this kiosk. Failure is not fatal."""
-    from common.discovery import Advertiser
+    from nummerlapp.common.discovery import Advertiser
 
     advertiser = Advertiser(
         "kiosk", settings.site.id, 9, device_id=device_id, interfaces=opts.mdns_interfaces
@@ -142,7 +142,7 @@ async def _advertise(settings: Settings, opts: KioskOptions, device_id: str) -> 
 
 
 def main(settings: Settings, opts: KioskOptions, fullscreen: bool = False) -> int:
-    from kiosk.window import configure_window
+    from nummerlapp.kiosk.window import configure_window
 
     configure_window(*opts.size, fullscreen=fullscreen)
     asyncio.run(run_kiosk(settings, opts))

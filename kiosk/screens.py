@@ -22,12 +22,12 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from common.i18n import Translate, language_name
-from kiosk import theme, words
-from kiosk.flow import AskReason, KioskFlow, Screen
-from kiosk.hours import ClosedReason
-from kiosk.ports import DepartmentView
-from kiosk.widgets import DepartmentCard, DownArrow, PillButton, Step, Text
+from nummerlapp.common.i18n import Translate, language_name
+from nummerlapp.kiosk import theme, words
+from nummerlapp.kiosk.flow import AskReason, KioskFlow, Screen
+from nummerlapp.kiosk.hours import ClosedReason
+from nummerlapp.kiosk.ports import DepartmentView
+from nummerlapp.kiosk.widgets import DepartmentCard, DownArrow, PillButton, Step, Text
 
 
 @dataclass

@@ -17,10 +17,10 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from kiosk import theme
-from kiosk.flow import Screen
-from kiosk.screens import Ctx
-from kiosk.widgets import PillButton, Text, paint
+from nummerlapp.kiosk import theme
+from nummerlapp.kiosk.flow import Screen
+from nummerlapp.kiosk.screens import Ctx
+from nummerlapp.kiosk.widgets import PillButton, Text, paint
 
 HOLD_S = 3.0
 CORNER_UNITS = 12  # the hidden corner is this many units square

@@ -15,8 +15,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk import theme
-from kiosk.theme import Rgb
+from nummerlapp.kiosk import theme
+from nummerlapp.kiosk.theme import Rgb
 
 
 def paint(widget: Widget, rgb: Rgb, radius: float = 0, border: Rgb | None = None, width: float = 3) -> Color:

@@ -12,10 +12,10 @@ import datetime as dt
 
 from babel.dates import format_skeleton, format_time
 
-from common.i18n import Translate
-from kiosk.flow import AskReason
-from kiosk.hours import ClosedReason, Closure
-from kiosk.ports import PrinterState
+from nummerlapp.common.i18n import Translate
+from nummerlapp.kiosk.flow import AskReason
+from nummerlapp.kiosk.hours import ClosedReason, Closure
+from nummerlapp.kiosk.ports import PrinterState
 
 
 def clock(now: dt.datetime) -> str:

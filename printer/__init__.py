@@ -1,6 +1,6 @@
 """The ticket printer: layout to ESC/POS, a PNG preview, connections, status.
 
-    from printer import TicketPrinter, TicketView
+    from nummerlapp.printer import TicketPrinter, TicketView
     printer = TicketPrinter(settings.printer())          # PrinterSettings from the site file
     result = printer.print_ticket(TicketView(...))        # blocking; run it in a thread
     printer.status()                                      # PrinterStatus, never "ok" on silence
@@ -15,29 +15,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
-    from printer.layout import TicketView, layout, render, to_escpos
-    from printer.preview import render_png
-    from printer.service import PrintResult, TicketPrinter
-    from printer.status import PrinterStatus
-    from printer.transports import Transport, open_transport
+    from nummerlapp.printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
+    from nummerlapp.printer.layout import TicketView, layout, render, to_escpos
+    from nummerlapp.printer.preview import render_png
+    from nummerlapp.printer.service import PrintResult, TicketPrinter
+    from nummerlapp.printer.status import PrinterStatus
+    from nummerlapp.printer.transports import Transport, open_transport
 
 _WHERE = {
-    "CoverOpen": "printer.errors",
-    "PaperOut": "printer.errors",
-    "PrinterNotFound": "printer.errors",
-    "PrinterOffline": "printer.errors",
-    "PrinterTimeout": "printer.errors",
-    "TicketView": "printer.layout",
-    "layout": "printer.layout",
-    "render": "printer.layout",
-    "to_escpos": "printer.layout",
-    "render_png": "printer.preview",
-    "PrintResult": "printer.service",
-    "TicketPrinter": "printer.service",
-    "PrinterStatus": "printer.status",
-    "Transport": "printer.transports",
-    "open_transport": "printer.transports",
+    "CoverOpen": "nummerlapp.printer.errors",
+    "PaperOut": "nummerlapp.printer.errors",
+    "PrinterNotFound": "nummerlapp.printer.errors",
+    "PrinterOffline": "nummerlapp.printer.errors",
+    "PrinterTimeout": "nummerlapp.printer.errors",
+    "TicketView": "nummerlapp.printer.layout",
+    "layout": "nummerlapp.printer.layout",
+    "render": "nummerlapp.printer.layout",
+    "to_escpos": "nummerlapp.printer.layout",
+    "render_png": "nummerlapp.printer.preview",
+    "PrintResult": "nummerlapp.printer.service",
+    "TicketPrinter": "nummerlapp.printer.service",
+    "PrinterStatus": "nummerlapp.printer.status",
+    "Transport": "nummerlapp.printer.transports",
+    "open_transport": "nummerlapp.printer.transports",
 }
 
 __all__ = [

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common.cli import add_site_options, settings_from_args
-from common.errors import ConfigError
+from nummerlapp.common.cli import add_site_options, settings_from_args
+from nummerlapp.common.errors import ConfigError
 
 if TYPE_CHECKING:
-    from config.model import PrinterSettings, Settings
+    from nummerlapp.config.model import PrinterSettings, Settings
 
 PAPER_MM = {576: 80, 512: 80, 384: 58}
 
@@ -68,7 +68,7 @@ def _printer_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _pick(settings: Settings, printer_id: str | None, required: bool = True) -> PrinterSettings:
-    from config.model import PrinterSettings
+    from nummerlapp.config.model import PrinterSettings
 
     chosen = settings.printer(printer_id)
     if chosen is not None:
@@ -91,9 +91,9 @@ def _lang(settings: Settings, lang: str | None) -> str:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from printer.layout import layout, to_escpos
-    from printer.preview import render_png
-    from printer.sample import sample_view
+    from nummerlapp.printer.layout import layout, to_escpos
+    from nummerlapp.printer.preview import render_png
+    from nummerlapp.printer.sample import sample_view
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer, required=False)
@@ -113,8 +113,8 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from printer.sample import test_page
-    from printer.service import TicketPrinter
+    from nummerlapp.printer.sample import test_page
+    from nummerlapp.printer.service import TicketPrinter
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)
@@ -130,9 +130,9 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _logo(args: argparse.Namespace) -> int:
-    from printer.layout import NV_KEY
-    from printer.logo import load_logo, nv_store_commands
-    from printer.service import TicketPrinter
+    from nummerlapp.printer.layout import NV_KEY
+    from nummerlapp.printer.logo import load_logo, nv_store_commands
+    from nummerlapp.printer.service import TicketPrinter
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)
@@ -157,7 +157,7 @@ def _logo(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from printer.service import TicketPrinter
+    from nummerlapp.printer.service import TicketPrinter
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)

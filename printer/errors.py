@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from common.errors import PrinterError
+from nummerlapp.common.errors import PrinterError
 
 if TYPE_CHECKING:
-    from printer.status import PrinterStatus
+    from nummerlapp.printer.status import PrinterStatus
 
 __all__ = [
     "CoverOpen",

@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
 from escpos.printer import Dummy
 
-from common.errors import ConfigError
-from common.i18n import translator
-from config.model import PrinterSettings
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.common.i18n import translator
+from nummerlapp.config.model import PrinterSettings
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -335,7 +335,7 @@ def raster_command(img: Image.Image) -> bytes:
 
     Not python-escpos' ``image()``: that one prints a warning to stdout for profiles without a
     known paper width and re-pads the image; ours is already padded and centred."""
-    from printer.logo import raster_rows
+    from nummerlapp.printer.logo import raster_rows
 
     if img.width % 8:
         raise ValueError(f"raster width must be a multiple of 8, got {img.width}")
@@ -345,7 +345,7 @@ def raster_command(img: Image.Image) -> bytes:
 
 def _nv_print(settings: PrinterSettings, key: str) -> bytes:
     """Print the NV logo: ``GS ( L`` fn 69 where the profile has graphics, else legacy ``FS p``."""
-    from printer.logo import nv_print_command
+    from nummerlapp.printer.logo import nv_print_command
 
     return nv_print_command(settings, key)
 
@@ -391,7 +391,7 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
             if op.mode == "nv":
                 p._raw(_nv_print(settings, op.key))
             elif op.image:
-                from printer.logo import load_logo
+                from nummerlapp.printer.logo import load_logo
 
                 p._raw(raster_command(load_logo(op.image, settings.dots)))
         elif isinstance(op, Cut):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from config.model import PrinterSettings
+from nummerlapp.config.model import PrinterSettings
 
 MAX_LOGO_HEIGHT = 240  # dots; ~30 mm at 203 dpi — a logo, not a poster
 
@@ -52,7 +52,7 @@ def load_logo(path: str | Path, dots: int, max_height: int = MAX_LOGO_HEIGHT) ->
 
 
 def _uses_graphics(settings: PrinterSettings) -> bool:
-    from printer.layout import printer_profile
+    from nummerlapp.printer.layout import printer_profile
 
     return bool(printer_profile(settings).supports("graphics"))
 

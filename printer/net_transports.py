@@ -14,12 +14,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer import status as st
-from printer.errors import PrinterNotFound, PrinterOffline, PrinterTimeout
-from printer.status import PrinterStatus
-from printer.transport_base import Job, opt, query_timeout, remaining
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer import status as st
+from nummerlapp.printer.errors import PrinterNotFound, PrinterOffline, PrinterTimeout
+from nummerlapp.printer.status import PrinterStatus
+from nummerlapp.printer.transport_base import Job, opt, query_timeout, remaining
 
 
 class NetworkTransport:

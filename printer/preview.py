@@ -18,8 +18,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from config.model import PrinterSettings
-from printer.layout import (
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import (
     FONT_H,
     FONT_W,
     Cut,
@@ -73,7 +73,7 @@ def _qr_strip(op: QrCode, dots: int) -> Image.Image:
 
 
 def _logo_strip(op: Logo, dots: int, logo_image: str | Path | None) -> Image.Image:
-    from printer.logo import load_logo
+    from nummerlapp.printer.logo import load_logo
 
     source = op.image if op.mode == "raster" else logo_image
     if source is not None and Path(source).is_file():

@@ -10,12 +10,22 @@ import datetime as dt
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from common.i18n import translator
-from config.model import PrinterSettings
-from printer.layout import Cut, Feed, Line, Logo, Op, QrCode, TicketView, number_magnification, qr_module
+from nummerlapp.common.i18n import translator
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import (
+    Cut,
+    Feed,
+    Line,
+    Logo,
+    Op,
+    QrCode,
+    TicketView,
+    number_magnification,
+    qr_module,
+)
 
 if TYPE_CHECKING:
-    from config.model import Settings
+    from nummerlapp.config.model import Settings
 
 SAMPLE_ISSUED = dt.datetime(2026, 11, 23, 9, 14, 3, tzinfo=ZoneInfo("Europe/Oslo"))
 SAMPLE_ID = "t_8f3c2a9d41b7e6c05a1f09d2"

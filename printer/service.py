@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.model import PrinterSettings
-from printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
-from printer.layout import Op, TicketView, layout, to_escpos
-from printer.status import PrinterStatus
-from printer.transports import Job, Transport, open_transport
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
+from nummerlapp.printer.layout import Op, TicketView, layout, to_escpos
+from nummerlapp.printer.status import PrinterStatus
+from nummerlapp.printer.transports import Job, Transport, open_transport
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class TicketPrinter:
         profile's code page tables (10-30 ms); doing it here keeps that out of the visitor's
         wait, so the request-to-first-byte time stays in single milliseconds.
         """
-        from printer.sample import sample_view
+        from nummerlapp.printer.sample import sample_view
 
         for lang in languages:
             to_escpos(layout(sample_view(lang), self.settings), self.settings)

@@ -12,13 +12,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer import status as st
-from printer.status import PrinterStatus
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer import status as st
+from nummerlapp.printer.status import PrinterStatus
 
 if TYPE_CHECKING:
-    from printer.layout import Op
+    from nummerlapp.printer.layout import Op
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer.errors import PrinterOffline
-from printer.net_transports import NetworkTransport, UsbTransport, usb_parameters
-from printer.serial_transport import SerialTransport
-from printer.status import PrinterStatus
-from printer.transport_base import Job, Transport, opt
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.errors import PrinterOffline
+from nummerlapp.printer.net_transports import NetworkTransport, UsbTransport, usb_parameters
+from nummerlapp.printer.serial_transport import SerialTransport
+from nummerlapp.printer.status import PrinterStatus
+from nummerlapp.printer.transport_base import Job, Transport, opt
 
 __all__ = [
     "DummyTransport",
@@ -102,7 +102,7 @@ class FileTransport:
         except OSError as exc:
             raise PrinterOffline(f"cannot write to {self.directory}: {exc}") from exc
         if job is not None and job.ops:
-            from printer.preview import render_png
+            from nummerlapp.printer.preview import render_png
 
             logo = self.directory / "logo.png"
             render_png(

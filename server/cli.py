@@ -20,8 +20,8 @@ import json
 import sys
 from typing import Any
 
-from common.cli import DEFAULT_PORT, add_site_options, db_path_from_args, settings_from_args
-from common.errors import ServiceUnavailable
+from nummerlapp.common.cli import DEFAULT_PORT, add_site_options, db_path_from_args, settings_from_args
+from nummerlapp.common.errors import ServiceUnavailable
 
 TOKEN_ROLES = ("kiosk", "display", "staff", "admin")
 
@@ -65,12 +65,12 @@ def run_server(args: argparse.Namespace) -> int:
         return 2
     import uvicorn
 
-    from server.api.app import create_app
-    from server.api.hub import DEFAULT_MAX_QUEUE
+    from nummerlapp.server.api.app import create_app
+    from nummerlapp.server.api.hub import DEFAULT_MAX_QUEUE
 
     mdns = None
     if not args.no_mdns:
-        from server.api.mdns import ServerMdns
+        from nummerlapp.server.api.mdns import ServerMdns
 
         interfaces = args.mdns_interface
         addresses = None
@@ -160,13 +160,13 @@ def _register_token(subparsers: Any) -> None:
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     settings = settings_from_args(args)
-    from server.ledger.schema import connect
+    from nummerlapp.server.ledger.schema import connect
 
     return settings, connect(db_path_from_args(args))
 
 
 def run_token(args: argparse.Namespace) -> int:
-    from server.api import auth
+    from nummerlapp.server.api import auth
 
     settings, conn = _open(args)
     try:
@@ -215,7 +215,7 @@ def _register_user(subparsers: Any) -> None:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    from server.api import auth
+    from nummerlapp.server.api import auth
 
     settings, conn = _open(args)
     try:

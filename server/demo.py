@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.cli import DEFAULT_PORT
+from nummerlapp.common.cli import DEFAULT_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -88,7 +88,7 @@ def _cli(args: list[str], stdin: str | None = None) -> str:
         check=False,
     )
     if done.returncode != 0:
-        from common.errors import NummerlappError
+        from nummerlapp.common.errors import NummerlappError
 
         raise NummerlappError(f"demo: `main.py {' '.join(args[:2])}` failed: {done.stderr.strip()}")
     return done.stdout.strip()
@@ -97,7 +97,7 @@ def _cli(args: list[str], stdin: str | None = None) -> str:
 def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
     import httpx
 
-    from common.errors import ServiceUnavailable
+    from nummerlapp.common.errors import ServiceUnavailable
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -115,7 +115,7 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout_s: float =
 def run(args: argparse.Namespace) -> int:
     import httpx
 
-    from common.cli import settings_from_args
+    from nummerlapp.common.cli import settings_from_args
 
     settings = settings_from_args(args)  # a broken site file stops here with one line, exit 2
     data: Path = args.data

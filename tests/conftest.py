@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 # Kivy: no screen, no argument parsing, its own home so no user config leaks in.
 os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -32,6 +29,6 @@ def free_port() -> int:
 
 @pytest.fixture
 def example_settings():  # type: ignore[no-untyped-def]
-    from config import load_settings
+    from nummerlapp.config import load_settings
 
     return load_settings(None)

@@ -31,16 +31,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from common.errors import LedgerError
-from server.api import auth as auth_mod
-from server.api import models as m
-from server.api.hub import DEFAULT_MAX_QUEUE, Hub
-from server.api.runner import LedgerRunner
-from server.api.sockets import serve_events
+from nummerlapp.common.errors import LedgerError
+from nummerlapp.server.api import auth as auth_mod
+from nummerlapp.server.api import models as m
+from nummerlapp.server.api.hub import DEFAULT_MAX_QUEUE, Hub
+from nummerlapp.server.api.runner import LedgerRunner
+from nummerlapp.server.api.sockets import serve_events
 
 if TYPE_CHECKING:
-    from config.model import Settings
-    from server.api.mdns import ServerMdns
+    from nummerlapp.config.model import Settings
+    from nummerlapp.server.api.mdns import ServerMdns
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -167,7 +167,7 @@ class AuthService:
         self._used: dict[int, str] = {}
 
     def open(self) -> None:
-        from server.ledger.schema import connect
+        from nummerlapp.server.ledger.schema import connect
 
         self._conn = connect(self.db_path, readonly=True, check_same_thread=False)
 
@@ -361,7 +361,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(AuthMiddleware, service=service)
 
-    from server.api.routes import router
+    from nummerlapp.server.api.routes import router
 
     app.include_router(router, prefix=API)
 
@@ -397,7 +397,7 @@ def _declare_bearer(app: FastAPI) -> None:
 
 # Parts that add pages or endpoints to the app, each with ``install(app)``: the desk, technician
 # and phone pages (issue 7) and the statistics report (issue 8).
-WEB_MODULES = ("server.web", "server.stats.web")
+WEB_MODULES = ("nummerlapp.server.web", "nummerlapp.server.stats.web")
 
 
 def _install_web(app: FastAPI, name: str) -> None:

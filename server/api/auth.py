@@ -27,10 +27,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from common.errors import Conflict, LedgerError, NotFound
+from nummerlapp.common.errors import Conflict, LedgerError, NotFound
 
 if TYPE_CHECKING:
-    from config.model import Settings
+    from nummerlapp.config.model import Settings
 
 ROLES = ("kiosk", "display", "staff", "admin")
 USER_ROLES = ("staff", "admin")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from common.discovery import Advertiser, Browser, Device, Interfaces, _zc_interfaces
+from nummerlapp.common.discovery import Advertiser, Browser, Device, Interfaces, _zc_interfaces
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from server.api import models as m
-from server.api.app import _errors, error_response, retry_after
+from nummerlapp.server.api import models as m
+from nummerlapp.server.api.app import _errors, error_response, retry_after
 
 router = APIRouter()
 

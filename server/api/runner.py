@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from config.model import Settings
-    from server.ledger import Ledger
+    from nummerlapp.config.model import Settings
+    from nummerlapp.server.ledger import Ledger
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -103,7 +103,7 @@ class LedgerRunner:
         self._thread = None
 
     def _main(self) -> None:
-        from server.ledger import Ledger
+        from nummerlapp.server.ledger import Ledger
 
         try:
             ledger = Ledger(self.db_path, self.settings, clock=self.clock)
@@ -169,7 +169,7 @@ class LedgerRunner:
         ``method`` may also be a callable (for example the bound ``runner.ledger.next``): it is
         called with the arguments in the writer thread.
         """
-        from server.ledger import Ledger
+        from nummerlapp.server.ledger import Ledger
 
         if callable(method):
             fn = method
@@ -191,7 +191,7 @@ class LedgerRunner:
 
         def job(_ledger: Ledger) -> T:
             if self._aux is None:
-                from server.ledger.schema import connect
+                from nummerlapp.server.ledger.schema import connect
 
                 self._aux = connect(self.db_path)
             return fn(self._aux)
@@ -211,7 +211,7 @@ def _run_alone(ledger: Ledger, job: _Job) -> None:
 
 def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
     """Several ledger jobs in one transaction, each in a savepoint; answers only after the commit."""
-    from server.ledger import BatchAborted
+    from nummerlapp.server.ledger import BatchAborted
 
     outcomes: list[tuple[Any, BaseException | None]] = []
     try:

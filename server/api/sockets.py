@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription, encode
+from nummerlapp.server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription, encode
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -18,11 +18,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from server.ledger.models import CounterState, Event, Ticket
-    from server.ledger.operations import Ledger
-    from server.ledger.reads import InvalidArgument, LedgerReader
-    from server.ledger.site import DEVICE_ROLES, MAX_ID_LEN, MAX_STATUS_BYTES
-    from server.ledger.tx import BatchAborted, Clock, Listener
+    from nummerlapp.server.ledger.models import CounterState, Event, Ticket
+    from nummerlapp.server.ledger.operations import Ledger
+    from nummerlapp.server.ledger.reads import InvalidArgument, LedgerReader
+    from nummerlapp.server.ledger.site import DEVICE_ROLES, MAX_ID_LEN, MAX_STATUS_BYTES
+    from nummerlapp.server.ledger.tx import BatchAborted, Clock, Listener
 
 _EXPORTS = {
     "BatchAborted": "tx",

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from config.model import OpeningHours, Settings
+from nummerlapp.config.model import OpeningHours, Settings
 
 UTC = dt.UTC
 SEARCH_DAYS = 400  # how far ahead to look for a next opening (a long summer closure fits)

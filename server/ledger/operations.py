@@ -24,17 +24,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from common.errors import Conflict, NotFound
-from config.model import Counter, Department, Settings
-from server.ledger.models import LIVE_SQL, CounterState, Event, Ticket
-from server.ledger.reads import InvalidArgument, LedgerReader, db_time
-from server.ledger.site import DEVICE_ROLES as DEVICE_ROLES
-from server.ledger.site import MAX_ID_LEN as MAX_ID_LEN
-from server.ledger.site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
-from server.ledger.site import SiteOps
-from server.ledger.tx import BatchAborted, Tx
-from server.ledger.tx import Clock as Clock
-from server.ledger.tx import Listener as Listener
+from nummerlapp.common.errors import Conflict, NotFound
+from nummerlapp.config.model import Counter, Department, Settings
+from nummerlapp.server.ledger.models import LIVE_SQL, CounterState, Event, Ticket
+from nummerlapp.server.ledger.reads import InvalidArgument, LedgerReader, db_time
+from nummerlapp.server.ledger.site import DEVICE_ROLES as DEVICE_ROLES
+from nummerlapp.server.ledger.site import MAX_ID_LEN as MAX_ID_LEN
+from nummerlapp.server.ledger.site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
+from nummerlapp.server.ledger.site import SiteOps
+from nummerlapp.server.ledger.tx import BatchAborted, Tx
+from nummerlapp.server.ledger.tx import Clock as Clock
+from nummerlapp.server.ledger.tx import Listener as Listener
 
 
 class Ledger(SiteOps):

@@ -16,12 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from common.errors import LedgerError, NotFound
-from config.model import Department, Settings
-from server.ledger import schema
-from server.ledger.estimate import estimate_wait_s, mean_service_s
-from server.ledger.hours import SiteHours, day_start, service_day
-from server.ledger.models import CounterState, Event, Ticket, iso
+from nummerlapp.common.errors import LedgerError, NotFound
+from nummerlapp.config.model import Department, Settings
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.ledger.estimate import estimate_wait_s, mean_service_s
+from nummerlapp.server.ledger.hours import SiteHours, day_start, service_day
+from nummerlapp.server.ledger.models import CounterState, Event, Ticket, iso
 
 CALLS_SHOWN = 12  # snapshot "calls": at least 10 by the protocol
 

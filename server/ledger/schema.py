@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from server.ledger.models import LIVE_SQL
+from nummerlapp.server.ledger.models import LIVE_SQL
 
 BUSY_TIMEOUT_MS = 10_000  # other processes (token CLI, a second server by mistake) wait, not fail
 # Checkpoint the WAL into the main file every this many pages (16 MB) instead of the default 1000:

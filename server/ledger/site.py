@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common.errors import NotFound
-from config.model import Settings
-from server.ledger.models import Event
-from server.ledger.reads import InvalidArgument, db_time
-from server.ledger.tx import Clock, Transactions, Tx
+from nummerlapp.common.errors import NotFound
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger.models import Event
+from nummerlapp.server.ledger.reads import InvalidArgument, db_time
+from nummerlapp.server.ledger.tx import Clock, Transactions, Tx
 
 DEVICE_ROLES = ("kiosk", "board", "display", "server", "desk", "printer", "feedback")
 MAX_ID_LEN = 64

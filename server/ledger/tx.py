@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.model import Settings
-from server.ledger import schema
-from server.ledger.hours import service_day
-from server.ledger.models import Event
-from server.ledger.reads import Reads, db_time
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.ledger.hours import service_day
+from nummerlapp.server.ledger.models import Event
+from nummerlapp.server.ledger.reads import Reads, db_time
 
 log = logging.getLogger("server.ledger")  # one logger for the whole ledger, as before the split
 

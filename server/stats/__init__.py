@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from server.stats.figures import (
+    from nummerlapp.server.stats.figures import (
         BY,
         SPLITS,
         STATS_SCHEMA,

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common.cli import add_site_options
+from nummerlapp.common.cli import add_site_options
 
 FORMATS = ("csv", "json", "table")
 
@@ -64,9 +64,9 @@ def _usage(message: str) -> int:
 
 def _open(args: argparse.Namespace) -> Any:
     """Settings and a connection to an existing ledger (StatsError if there is none)."""
-    from common.cli import DEFAULT_DB, settings_from_args
-    from server.ledger import schema
-    from server.stats.figures import StatsError, ensure_schema
+    from nummerlapp.common.cli import DEFAULT_DB, settings_from_args
+    from nummerlapp.server.ledger import schema
+    from nummerlapp.server.stats.figures import StatsError, ensure_schema
 
     settings = settings_from_args(args)
     path = Path(args.db) if args.db is not None else DEFAULT_DB
@@ -78,7 +78,7 @@ def _open(args: argparse.Namespace) -> Any:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from server.stats.figures import StatsError, check, parse_day, report
+    from nummerlapp.server.stats.figures import StatsError, check, parse_day, report
 
     try:
         if not args.start or not args.end:
@@ -88,7 +88,7 @@ def run_report(args: argparse.Namespace) -> int:
         if args.format not in FORMATS:
             raise StatsError(f"bad --format {args.format!r}: expected csv, json or table")
         split = args.per or ("counter" if args.counter else "department")
-        from common.cli import settings_from_args
+        from nummerlapp.common.cli import settings_from_args
 
         check(settings_from_args(args), start, end, args.by, split, args.department, args.counter)
         settings, conn = _open(args)
@@ -117,8 +117,8 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_fold(args: argparse.Namespace) -> int:
-    from server.stats.figures import StatsError
-    from server.stats.retention import fold
+    from nummerlapp.server.stats.figures import StatsError
+    from nummerlapp.server.stats.retention import fold
 
     try:
         try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from common.errors import NummerlappError
+from nummerlapp.common.errors import NummerlappError
 
 UTC = dt.UTC
 BY = ("hour", "day", "week", "month")

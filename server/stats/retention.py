@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from server.ledger.hours import day_start, service_day
-from server.ledger.reads import db_time
-from server.stats.figures import StatsError, aggregate_rows, ensure_schema, pack
+from nummerlapp.server.ledger.hours import day_start, service_day
+from nummerlapp.server.ledger.reads import db_time
+from nummerlapp.server.stats.figures import StatsError, aggregate_rows, ensure_schema, pack
 
 T = TypeVar("T")
 

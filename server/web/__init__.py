@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from server.web import desk, phone, tech
-from server.web.apiauth import session_authenticator
-from server.web.backend import Backend
-from server.web.guard import FailureLimiter, ReplayCache
-from server.web.render import STATIC
-from server.web.session import DEFAULT_MAX_AGE_S, SessionCodec, load_or_make_secret
+from nummerlapp.server.web import desk, phone, tech
+from nummerlapp.server.web.apiauth import session_authenticator
+from nummerlapp.server.web.backend import Backend
+from nummerlapp.server.web.guard import FailureLimiter, ReplayCache
+from nummerlapp.server.web.render import STATIC
+from nummerlapp.server.web.session import DEFAULT_MAX_AGE_S, SessionCodec, load_or_make_secret
 
 SESSION_ENV = "NUMMERLAPP_WEB_SESSION_S"  # session lifetime override (seconds), e.g. for a kiosk-like desk
 

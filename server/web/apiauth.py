@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.types import Scope
 
-from server.api.auth import Principal
-from server.web.session import COOKIE
+from nummerlapp.server.api.auth import Principal
+from nummerlapp.server.web.session import COOKIE
 
 SAFE_METHODS = ("GET", "HEAD")
 

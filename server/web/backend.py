@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from config.model import Settings
-from server.api import auth
-from server.ledger import schema
+from nummerlapp.config.model import Settings
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
 
 T = TypeVar("T")
 

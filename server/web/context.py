@@ -16,11 +16,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from common.i18n import Translate, translator
-from server.api.auth import UserInfo
-from server.web.backend import backend
-from server.web.render import choose_language
-from server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok
+from nummerlapp.common.i18n import Translate, translator
+from nummerlapp.server.api.auth import UserInfo
+from nummerlapp.server.web.backend import backend
+from nummerlapp.server.web.render import choose_language
+from nummerlapp.server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok
 
 MAX_JSON_BYTES = 4096
 

@@ -18,15 +18,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from common.errors import LedgerError
-from common.i18n import Translate
-from server.api.auth import UserInfo
-from server.web.backend import backend
-from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
-from server.web.guard import Answer
-from server.web.render import department_label, render
-from server.web.session import CSRF_FIELD, Session, csrf_ok
-from server.web.strings import desk_strings, ledger_message
+from nummerlapp.common.errors import LedgerError
+from nummerlapp.common.i18n import Translate
+from nummerlapp.server.api.auth import UserInfo
+from nummerlapp.server.web.backend import backend
+from nummerlapp.server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from nummerlapp.server.web.guard import Answer
+from nummerlapp.server.web.render import department_label, render
+from nummerlapp.server.web.session import CSRF_FIELD, Session, csrf_ok
+from nummerlapp.server.web.strings import desk_strings, ledger_message
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from common.errors import NotFound
-from common.i18n import translator
-from server.web.backend import backend
-from server.web.render import choose_language, render
+from nummerlapp.common.errors import NotFound
+from nummerlapp.common.i18n import translator
+from nummerlapp.server.web.backend import backend
+from nummerlapp.server.web.render import choose_language, render
 
 
 def phone_strings(_: Any) -> dict[str, str]:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from common.i18n import language_name, translator
+from nummerlapp.common.i18n import language_name, translator
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"

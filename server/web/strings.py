@@ -7,7 +7,7 @@ sentence a desk worker reads is chosen here, at the UI edge, in their language.
 
 from __future__ import annotations
 
-from common.i18n import Translate
+from nummerlapp.common.i18n import Translate
 
 
 def desk_strings(_: Translate) -> dict[str, str]:

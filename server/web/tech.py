@@ -15,13 +15,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from common.errors import ConfigError, LedgerError
-from server.api import auth
-from server.web.backend import backend
-from server.web.context import Ctx, context, error, read_json, redirect, require_user_json
-from server.web.desk import printer_state
-from server.web.render import render
-from server.web.strings import ledger_message
+from nummerlapp.common.errors import ConfigError, LedgerError
+from nummerlapp.server.api import auth
+from nummerlapp.server.web.backend import backend
+from nummerlapp.server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from nummerlapp.server.web.desk import printer_state
+from nummerlapp.server.web.render import render
+from nummerlapp.server.web.strings import ledger_message
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 def site_file_report(settings: Any) -> dict[str, Any]:
     """The site file in force, and whether the file on disk *now* still validates (a
     technician may have edited it since the start; the service reads it only at start)."""
-    from config import load_settings
-    from config.loader import EMBEDDED, EMBEDDED_LABEL
+    from nummerlapp.config import load_settings
+    from nummerlapp.config.loader import EMBEDDED, EMBEDDED_LABEL
 
     source = settings.source
     path = EMBEDDED if source == EMBEDDED_LABEL else Path(source)

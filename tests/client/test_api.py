@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from client.api import ApiClient, ApiUnavailable, BadRequest, RateLimited, Ticket, Unauthorized
-from common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
-from tests.server.serverproc import ServerProcess, free_port, write_site
+from nummerlapp.client.api import ApiClient, ApiUnavailable, BadRequest, RateLimited, Ticket, Unauthorized
+from nummerlapp.common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
+from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from client.events import STREAM_DOWN, EventStream, backoff_delays, events_url
-from tests.server.serverproc import ServerProcess, free_port, run_cli, write_site
+from nummerlapp.client.events import STREAM_DOWN, EventStream, backoff_delays, events_url
+from nummerlapp.tests.server.serverproc import ServerProcess, free_port, run_cli, write_site
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -132,8 +132,8 @@ async def test_reconnects_after_a_restart_with_a_fresh_snapshot_and_no_missed_ca
     assert down["_t"] - stopped < 2.0  # the board can show "reconnecting" within 2 s
     assert not reader.stream.connected
     # while the service is down a desk's call reaches the ledger (here: the ledger itself)
-    from config import load_settings
-    from server.ledger import Ledger
+    from nummerlapp.config import load_settings
+    from nummerlapp.server.ledger import Ledger
 
     ledger = Ledger(server.db, load_settings(server.config))
     ledger.issue("nav")

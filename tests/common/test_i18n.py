@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from common import i18n
+from nummerlapp.common import i18n
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.loader import EMBEDDED
+from nummerlapp.config.loader import EMBEDDED
 
 EXAMPLE_TEXT = EMBEDDED.read_text(encoding="utf-8")
 

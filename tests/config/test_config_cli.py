@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sitefixtures import EXAMPLE_TEXT
 
-from config import load_settings, verify_pin
+from nummerlapp.config import load_settings, verify_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sitefixtures import EXAMPLE_TEXT, variant
 
-from common.errors import ConfigError
-from config.loader import load_settings
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.loader import load_settings
 
 HASH_LINE = 'technician_pin_hash = "'
 

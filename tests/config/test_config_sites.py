@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sitefixtures import EXAMPLE_TEXT
 
-from common.errors import ConfigError
-from config import Settings, load_settings, verify_pin
-from config.loader import EMBEDDED_LABEL
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config import Settings, load_settings, verify_pin
+from nummerlapp.config.loader import EMBEDDED_LABEL
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ Network namespaces on a bridge (tests/discovery/netns.py; needs root, as the tes
   it must find the service by mDNS on its own), rendered offscreen by Kivy;
 - host 2 is the desk: an HTTP client across the bridge that issues tickets and presses next.
 
-The board process is this file run as a script (``python -m tests.discovery.test_board_netns board``):
+The board process is this file run as a script (``python -m nummerlapp.tests.discovery.test_board_netns board``):
 it starts the board through the ``display`` command line and adds one observer task that writes what
 the board's labels say (and a screenshot) to a JSON-lines status file each time they change, and
 every message the board consumed with its time. The test believes those, never a log line, and
@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.discovery.netns import Lan
+from nummerlapp.tests.discovery.netns import Lan
 
 pytestmark = [pytest.mark.netns, pytest.mark.render, pytest.mark.timeout(120)]
 
@@ -53,7 +53,7 @@ class Desk:
     def __init__(self, lan: Lan, host: int) -> None:
         self.proc = lan.popen(
             host,
-            [sys.executable, "-m", "tests.discovery.test_board_netns", "desk"],
+            [sys.executable, "-m", "nummerlapp.tests.discovery.test_board_netns", "desk"],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -104,7 +104,7 @@ class Board:
         self.proc = lan.popen(
             host,
             [
-                sys.executable, "-m", "tests.discovery.test_board_netns", "board",
+                sys.executable, "-m", "nummerlapp.tests.discovery.test_board_netns", "board",
                 str(workdir), "display", "--config", str(site), "--mdns-interface", lan.address(host),
                 "--id", "board-netns", "--name", "Venterom netns", "--mute", "--size", "1920x1080",
                 "--cache", str(workdir / "wav"),
@@ -193,8 +193,8 @@ class Service:
 
 def make_token(db: Path, role: str) -> str:
     """A token made on the service's ledger file while it runs (PROTOCOL.md: works at once)."""
-    from server.api import auth
-    from server.ledger import schema
+    from nummerlapp.server.api import auth
+    from nummerlapp.server.ledger import schema
 
     conn = schema.connect(db)
     try:
@@ -240,7 +240,7 @@ def lan() -> Iterator[Lan]:
 
 
 def test_board_finds_the_service_shows_calls_and_rediscovers_it(lan: Lan, tmp_path: Path) -> None:
-    from tests.server.serverproc import write_site
+    from nummerlapp.tests.server.serverproc import write_site
 
     began = time.monotonic()
     site = write_site(tmp_path / "site.toml")
@@ -349,10 +349,10 @@ def desk_main() -> int:
 
 def board_main(workdir: Path, argv: list[str]) -> int:
     """Run ``main.py display ARGV`` with an observer task beside the board (see :class:`Board`)."""
-    import display.app
-    import main
+    from nummerlapp import main
+    from nummerlapp.display import app as display_app
 
-    original = display.app.run_board
+    original = display_app.run_board
     status: IO[str] = open(workdir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
     shots = 0
 
@@ -389,7 +389,7 @@ def board_main(workdir: Path, argv: list[str]) -> int:
     async def run_board(app: Any, tasks: Any = ()) -> None:
         await original(app, [lambda: observe(app), *tasks])
 
-    display.app.run_board = run_board  # type: ignore[assignment]
+    display_app.run_board = run_board  # type: ignore[assignment]
     try:
         return main.main(argv)
     finally:
@@ -397,5 +397,5 @@ def board_main(workdir: Path, argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    # python -m tests.discovery.test_board_netns desk | board WORKDIR display [display options]
+    # python -m nummerlapp.tests.discovery.test_board_netns desk | board WORKDIR display [display options]
     sys.exit(desk_main() if sys.argv[1] == "desk" else board_main(Path(sys.argv[2]), sys.argv[3:]))

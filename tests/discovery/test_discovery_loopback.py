@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from common.discovery import Advertiser, Browser, find_server
+from nummerlapp.common.discovery import Advertiser, Browser, find_server
 
 pytestmark = pytest.mark.timeout(60)
 LO = ["127.0.0.1"]

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.discovery.netns import Lan, start_avahi
-from tests.server.serverproc import ROOT, write_site
+from nummerlapp.tests.discovery.netns import Lan, start_avahi
+from nummerlapp.tests.server.serverproc import ROOT, write_site
 
 pytestmark = [pytest.mark.netns, pytest.mark.timeout(180)]
 
 FINDER = """
 import asyncio, json, sys, httpx
 sys.path.insert(0, {root!r})
-from common.discovery import find_server
+from nummerlapp.common.discovery import find_server
 async def main():
     found = await find_server({site!r}, [{addr!r}], timeout=20)
     if found is None:

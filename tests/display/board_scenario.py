@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
@@ -173,10 +173,10 @@ async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
 def main() -> int:
     args = parse()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    from display.app import BoardApp, BoardOptions, configure_window, run_board
+    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
 
     configure_window(width, height)
-    from display.announce import RecordingPlayer
+    from nummerlapp.display.announce import RecordingPlayer
 
     options = BoardOptions(
         lang=args.lang,

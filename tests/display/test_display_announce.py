@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from display.announce import (
+from nummerlapp.display.announce import (
     Announcer,
     RecordingPlayer,
     SpeechCache,
@@ -18,7 +18,7 @@ from display.announce import (
     wav_rms,
     write_chime,
 )
-from display.state import Call
+from nummerlapp.display.state import Call
 
 
 def call(number: str, counter: str = "3", recall: bool = False) -> Call:

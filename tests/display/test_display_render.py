@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.server.serverproc import ServerProcess, run_cli, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, write_site
 
 pytestmark = [pytest.mark.render, pytest.mark.timeout(120)]
 SCRIPT = Path(__file__).with_name("board_scenario.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from boardfixtures import called, event, snapshot
 
-from display.state import BoardState, new_calls, reduce, reduce_all
+from nummerlapp.display.state import BoardState, new_calls, reduce, reduce_all
 
 
 def start() -> BoardState:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from config import load_settings
-from tests.e2e.jsonproc import JsonLineProcess
-from tests.server.serverproc import ROOT, SITE_TOML, ServerProcess, run_cli
+from nummerlapp.config import load_settings
+from nummerlapp.tests.e2e.jsonproc import JsonLineProcess
+from nummerlapp.tests.server.serverproc import ROOT, SITE_TOML, ServerProcess, run_cli
 
 KIOSK_SCRIPT = ROOT / "tests" / "kiosk" / "render_script.py"
 BOARD_SCRIPT = ROOT / "tests" / "display" / "board_scenario.py"

@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.appliance import cli, ledger_facts, site_file, start_board, start_kiosk, stats_today
-from tests.e2e.jsonproc import JsonLineProcess
-from tests.kiosk.ptyprinter import FakeThermalPrinter, PtyPair
-from tests.server.serverproc import ServerProcess
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in, wait_live
+from nummerlapp.tests.e2e.appliance import cli, ledger_facts, site_file, start_board, start_kiosk, stats_today
+from nummerlapp.tests.e2e.jsonproc import JsonLineProcess
+from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter, PtyPair
+from nummerlapp.tests.server.serverproc import ServerProcess
+from nummerlapp.tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in, wait_live
 
 pytestmark = [pytest.mark.render, pytest.mark.browser, pytest.mark.timeout(180)]
 

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.serverproc import ROOT, free_port
+from nummerlapp.tests.server.serverproc import ROOT, free_port
 
 pytestmark = [pytest.mark.render, pytest.mark.timeout(120)]
 

@@ -12,9 +12,9 @@ import datetime as dt
 from collections import deque
 from typing import Any
 
-from client.api import Ticket
-from config.model import Settings
-from kiosk.ports import PrinterState
+from nummerlapp.client.api import Ticket
+from nummerlapp.config.model import Settings
+from nummerlapp.kiosk.ports import PrinterState
 
 
 class ManualClock:

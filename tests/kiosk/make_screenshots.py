@@ -15,10 +15,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from tests.kiosk.test_render import run_script  # noqa: E402
-from tests.server.serverproc import ServerProcess  # noqa: E402
+from nummerlapp.tests.kiosk.test_render import run_script  # noqa: E402
+from nummerlapp.tests.server.serverproc import ServerProcess  # noqa: E402
 
 
 def around_the_clock(text: str) -> str:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1") if "KIOSK_DEBUG" not in os.environ else None
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
@@ -38,7 +37,7 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-kivy-"))
 JOB: dict[str, Any] = json.loads(sys.argv[1])
 T0 = time.monotonic()
 
-from kiosk.window import configure_window  # noqa: E402
+from nummerlapp.kiosk.window import configure_window  # noqa: E402
 
 configure_window(*JOB["size"])
 
@@ -46,16 +45,16 @@ import httpx  # noqa: E402
 from kivy.clock import Clock  # noqa: E402
 from kivy.tests.common import UnitTestTouch  # noqa: E402
 
-from client.api import ApiClient  # noqa: E402
-from common.errors import Conflict  # noqa: E402
-from config import load_settings  # noqa: E402
-from kiosk.app import KioskApp, run_app  # noqa: E402
-from kiosk.flow import KioskFlow, Screen  # noqa: E402
-from kiosk.ports import DeviceInfo  # noqa: E402
-from kiosk.printing import KioskPrinter  # noqa: E402
-from kiosk.runner import pin_checker  # noqa: E402
-from kiosk.technician import CORNER_UNITS, LogTail  # noqa: E402
-from tests.kiosk.ptyprinter import FakeThermalPrinter  # noqa: E402
+from nummerlapp.client.api import ApiClient  # noqa: E402
+from nummerlapp.common.errors import Conflict  # noqa: E402
+from nummerlapp.config import load_settings  # noqa: E402
+from nummerlapp.kiosk.app import KioskApp, run_app  # noqa: E402
+from nummerlapp.kiosk.flow import KioskFlow, Screen  # noqa: E402
+from nummerlapp.kiosk.ports import DeviceInfo  # noqa: E402
+from nummerlapp.kiosk.printing import KioskPrinter  # noqa: E402
+from nummerlapp.kiosk.runner import pin_checker  # noqa: E402
+from nummerlapp.kiosk.technician import CORNER_UNITS, LogTail  # noqa: E402
+from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter  # noqa: E402
 
 facts: dict[str, Any] = {"shots": []}
 

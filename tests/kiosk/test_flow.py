@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import argon2
 import pytest
 
-from client.api import ApiUnavailable, RateLimited, ServiceError, Unauthorized
-from common.errors import Conflict
-from config import load_settings
-from kiosk.flow import GRACE_AFTER_HOME_S, AskReason, KioskFlow, Screen
-from kiosk.hours import ClosedReason
-from kiosk.ports import DeviceInfo, PrinterState
-from printer.errors import PaperOut
-from tests.kiosk.flowfakes import FakeApi, FakePrinter, ManualClock, snapshot
+from nummerlapp.client.api import ApiUnavailable, RateLimited, ServiceError, Unauthorized
+from nummerlapp.common.errors import Conflict
+from nummerlapp.config import load_settings
+from nummerlapp.kiosk.flow import GRACE_AFTER_HOME_S, AskReason, KioskFlow, Screen
+from nummerlapp.kiosk.hours import ClosedReason
+from nummerlapp.kiosk.ports import DeviceInfo, PrinterState
+from nummerlapp.printer.errors import PaperOut
+from nummerlapp.tests.kiosk.flowfakes import FakeApi, FakePrinter, ManualClock, snapshot
 
 OSLO = ZoneInfo("Europe/Oslo")
 THURSDAY_10 = dt.datetime(2026, 11, 26, 10, 0, tzinfo=OSLO)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from config import load_settings
-from tests.kiosk.ptyprinter import PtyPair
-from tests.server.serverproc import SITE_TOML, ServerProcess, free_port
+from nummerlapp.config import load_settings
+from nummerlapp.tests.kiosk.ptyprinter import PtyPair
+from nummerlapp.tests.server.serverproc import SITE_TOML, ServerProcess, free_port
 
 pytestmark = pytest.mark.render
 

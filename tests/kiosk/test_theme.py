@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from common.i18n import clear_cache, translator
-from kiosk import theme
+from nummerlapp.common.i18n import clear_cache, translator
+from nummerlapp.kiosk import theme
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from ledgerfixtures import MONDAY, Clock, at, example
 
-from config.model import Settings
-from server.ledger import Ledger
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import Ledger
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from config import load_settings  # noqa: E402
-from server.ledger import Ledger  # noqa: E402
+from nummerlapp.config import load_settings  # noqa: E402
+from nummerlapp.server.ledger import Ledger  # noqa: E402
 
 BASE = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 T0 = time.monotonic()

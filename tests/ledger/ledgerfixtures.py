@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from config import load_settings
-from config.model import Interval, OpeningHours, Settings
+from nummerlapp.config import load_settings
+from nummerlapp.config.model import Interval, OpeningHours, Settings
 
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday in the example site's normal week: open 08:00-15:30, tolk 09:00-14:00.

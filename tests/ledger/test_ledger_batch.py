@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from ledgerfixtures import Clock, example, raw, seqs
 
-from common.errors import Conflict, NotFound
-from server.api.runner import LedgerRunner
-from server.ledger import BatchAborted, Event, Ledger
+from nummerlapp.common.errors import Conflict, NotFound
+from nummerlapp.server.api.runner import LedgerRunner
+from nummerlapp.server.ledger import BatchAborted, Event, Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -260,8 +260,8 @@ WORKER = """
 import dataclasses, datetime as dt, random, sys, time
 from zoneinfo import ZoneInfo
 sys.path.insert(0, sys.argv[2])
-from config import load_settings
-from server.ledger import Ledger
+from nummerlapp.config import load_settings
+from nummerlapp.server.ledger import Ledger
 base = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 t0 = time.monotonic()
 settings = load_settings(None)  # numbers never run out, however far ahead of the reader it gets

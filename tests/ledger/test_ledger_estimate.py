@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ledgerfixtures import Clock
 
-from server.ledger import Ledger
-from server.ledger.estimate import DEFAULT_SERVICE_S, WINDOW, estimate_wait_s
+from nummerlapp.server.ledger import Ledger
+from nummerlapp.server.ledger.estimate import DEFAULT_SERVICE_S, WINDOW, estimate_wait_s
 
 
 def test_formula() -> None:

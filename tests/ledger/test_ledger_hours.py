@@ -10,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from ledgerfixtures import OSLO, Clock, at, example, with_site_hours
 
-from common.errors import Conflict
-from config.model import Interval, OpeningHours
-from server.ledger import Ledger
-from server.ledger.hours import SiteHours
+from nummerlapp.common.errors import Conflict
+from nummerlapp.config.model import Interval, OpeningHours
+from nummerlapp.server.ledger import Ledger
+from nummerlapp.server.ledger.hours import SiteHours
 
 UTC = dt.UTC
 MON, THU, FRI, SAT = (

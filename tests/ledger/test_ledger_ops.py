@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from ledgerfixtures import MONDAY, Clock, at, example, raw, seqs, with_max
 
-from common.errors import Conflict, LedgerError, NotFound
-from server.ledger import InvalidArgument, Ledger, LedgerReader
-from server.ledger.models import Event
+from nummerlapp.common.errors import Conflict, LedgerError, NotFound
+from nummerlapp.server.ledger import InvalidArgument, Ledger, LedgerReader
+from nummerlapp.server.ledger.models import Event
 
 
 def test_issue_numbers_per_department_zero_padded(ledger: Ledger) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ledgerfixtures import Clock, example, raw, seqs
 
-from server.ledger import Ledger
+from nummerlapp.server.ledger import Ledger
 
 WORKER = Path(__file__).with_name("ledger_worker.py")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ledgerfixtures import example, raw
 
-from server.ledger import Ledger, schema
+from nummerlapp.server.ledger import Ledger, schema
 
 TABLES = {
     "tickets",

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
 
-from common.errors import Conflict
-from server.ledger import Ledger, LedgerReader
-from server.ledger.hours import SiteHours
-from server.ledger.models import LIVE, STATUSES, Event
+from nummerlapp.common.errors import Conflict
+from nummerlapp.server.ledger import Ledger, LedgerReader
+from nummerlapp.server.ledger.hours import SiteHours
+from nummerlapp.server.ledger.models import LIVE, STATUSES, Event
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), nav=9, bolig=9)
 DEPS = ("nav", "bolig", "byggesak", "tolk")

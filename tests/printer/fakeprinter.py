@@ -36,7 +36,7 @@ import time
 import tty
 from pathlib import Path
 
-from config.model import PrinterSettings
+from nummerlapp.config.model import PrinterSettings
 
 XON = b"\x11"
 XOFF = b"\x13"

@@ -7,16 +7,13 @@ Regenerate only on purpose, then look at them before committing (hexdump + previ
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 ROOT = HERE.parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from config.model import PrinterSettings  # noqa: E402
+from nummerlapp.config.model import PrinterSettings  # noqa: E402
 
 # 80 mm at 203 dpi (Epson TM-T20II), 80 mm at 180 dpi (TM-T88V), 58 mm (a cheap ZJ-5870: no
 # native QR code, no cutter, so those paths are pinned too).
@@ -32,9 +29,9 @@ def golden_settings(dots: int) -> PrinterSettings:
 
 
 def regenerate() -> None:
-    from printer.layout import layout, to_escpos
-    from printer.preview import render_png
-    from printer.sample import sample_view
+    from nummerlapp.printer.layout import layout, to_escpos
+    from nummerlapp.printer.preview import render_png
+    from nummerlapp.printer.sample import sample_view
 
     GOLDEN.mkdir(exist_ok=True)
     for dots in PROFILES:

@@ -11,13 +11,13 @@ import pytest
 from fakeprinter import PtyFakePrinter
 from PIL import Image, ImageDraw
 
-import main
-from common.errors import ConfigError
-from config import load_settings
-from printer import cli
-from printer.layout import render
-from printer.logo import load_logo, nv_store_commands
-from printer.sample import sample_view
+from nummerlapp import main
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config import load_settings
+from nummerlapp.printer import cli
+from nummerlapp.printer.layout import render
+from nummerlapp.printer.logo import load_logo, nv_store_commands
+from nummerlapp.printer.sample import sample_view
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example_site.toml"
 

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer.errors import PaperOut
-from printer.layout import render
-from printer.sample import sample_view
-from printer.service import TicketPrinter
-from printer.status import PrinterStatus
-from printer.transports import DummyTransport, UsbTransport, open_transport, usb_parameters
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.errors import PaperOut
+from nummerlapp.printer.layout import render
+from nummerlapp.printer.sample import sample_view
+from nummerlapp.printer.service import TicketPrinter
+from nummerlapp.printer.status import PrinterStatus
+from nummerlapp.printer.transports import DummyTransport, UsbTransport, open_transport, usb_parameters
 
 
 def file_settings(directory: Path, dots: int = 576) -> PrinterSettings:
@@ -161,7 +161,7 @@ def test_write_deadline_grows_with_the_wire_time() -> None:
     """At 9600 baud a ticket needs ~0.3 s on the wire: that is no stall, so the deadline grows."""
     import time
 
-    from printer.transports import SerialTransport
+    from nummerlapp.printer.transports import SerialTransport
 
     assert SerialTransport("/dev/null", 9600).wire_s(283) == pytest.approx(0.2948, abs=1e-4)
     assert SerialTransport("/dev/null", 115200).wire_s(11800) == pytest.approx(1.0243, abs=1e-4)

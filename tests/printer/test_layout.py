@@ -10,10 +10,19 @@ from goldens import GOLDEN, LANGS, PROFILES, golden_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer.layout import Line, QrCode, TicketView, choose_codepage, layout, printable, render, to_escpos
-from printer.sample import sample_view
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import (
+    Line,
+    QrCode,
+    TicketView,
+    choose_codepage,
+    layout,
+    printable,
+    render,
+    to_escpos,
+)
+from nummerlapp.printer.sample import sample_view
 
 ESC_INIT = b"\x1b@"
 TZ = dt.timezone(dt.timedelta(hours=1))
@@ -206,7 +215,7 @@ def test_raster_logo_only_when_asked(tmp_path) -> None:  # type: ignore[no-untyp
 def test_legacy_nv_store_is_column_format() -> None:
     from PIL import Image
 
-    from printer.logo import nv_store_commands
+    from nummerlapp.printer.logo import nv_store_commands
 
     img = Image.new("1", (8, 16), 1)
     img.putpixel((0, 0), 0)  # column 0, top dot → first byte's MSB

@@ -9,13 +9,13 @@ import time
 import pytest
 from fakeprinter import TcpFakePrinter
 
-from common.errors import ConfigError
-from config.model import PrinterSettings
-from printer.errors import PaperOut, PrinterNotFound, PrinterTimeout
-from printer.layout import render
-from printer.sample import sample_view
-from printer.service import TicketPrinter
-from printer.transports import NetworkTransport, open_transport
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.errors import PaperOut, PrinterNotFound, PrinterTimeout
+from nummerlapp.printer.layout import render
+from nummerlapp.printer.sample import sample_view
+from nummerlapp.printer.service import TicketPrinter
+from nummerlapp.printer.transports import NetworkTransport, open_transport
 
 CUT = b"\x1dVB\x00"
 

@@ -8,9 +8,9 @@ import pytest
 from escpos_reader import read
 from goldens import LANGS, PROFILES, golden_settings
 
-from config.model import PrinterSettings
-from printer.layout import Cut, Feed, Line, Logo, QrCode, layout, printable, to_escpos
-from printer.sample import sample_view
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import Cut, Feed, Line, Logo, QrCode, layout, printable, to_escpos
+from nummerlapp.printer.sample import sample_view
 
 
 def expected(ops: list, codepage: str) -> list[tuple]:  # type: ignore[type-arg]

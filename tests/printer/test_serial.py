@@ -8,12 +8,19 @@ import time
 import pytest
 from fakeprinter import PtyFakePrinter, serial_settings
 
-from common.errors import ConfigError
-from printer.errors import CoverOpen, PaperOut, PrinterFault, PrinterNotFound, PrinterOffline, PrinterTimeout
-from printer.layout import render
-from printer.sample import sample_view
-from printer.service import TicketPrinter
-from printer.transports import SerialTransport, open_transport
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.printer.errors import (
+    CoverOpen,
+    PaperOut,
+    PrinterFault,
+    PrinterNotFound,
+    PrinterOffline,
+    PrinterTimeout,
+)
+from nummerlapp.printer.layout import render
+from nummerlapp.printer.sample import sample_view
+from nummerlapp.printer.service import TicketPrinter
+from nummerlapp.printer.transports import SerialTransport, open_transport
 
 CUT = b"\x1dVB\x00"
 QUERIES = [1, 2, 4]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from printer.status import PrinterStatus, decode, query
+from nummerlapp.printer.status import PrinterStatus, decode, query
 
 
 @pytest.mark.parametrize(

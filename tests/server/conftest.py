@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.serverproc import ServerProcess, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, write_site
 
 
 @pytest.fixture(scope="module")

@@ -158,8 +158,8 @@ class ServerProcess:
 
     def token(self, role: str, counter: str | None = None, name: str | None = None) -> str:
         """A token made in-process on the same ledger file (the CLI path has its own tests)."""
-        from server.api import auth
-        from server.ledger import schema
+        from nummerlapp.server.api import auth
+        from nummerlapp.server.ledger import schema
 
         conn = schema.connect(self.db)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.api.hub import Hub
+from nummerlapp.server.api.hub import Hub
 
 
 def _events(first: int, count: int) -> list[dict[str, object]]:

@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from tests.server.serverproc import ServerProcess, run_cli
+from nummerlapp.tests.server.serverproc import ServerProcess, run_cli
 
 pytestmark = pytest.mark.timeout(120)
 

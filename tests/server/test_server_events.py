@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server.serverproc import ServerProcess, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, write_site
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation.modes import GenerationMode
 
-from tests.server.serverproc import ServerProcess, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, write_site
 
 EXAMPLES = 30  # per operation and generation mode
 

@@ -14,7 +14,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server.serverproc import ServerProcess, run_cli, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, write_site
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -147,8 +147,8 @@ def test_token_cli_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_user_cli_and_verify(tmp_path: Path) -> None:
-    from server.api import auth
-    from server.ledger import schema
+    from nummerlapp.server.api import auth
+    from nummerlapp.server.ledger import schema
 
     cfg, db = str(write_site(tmp_path / "site.toml")), tmp_path / "l.db"
     r = run_cli(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.ledger import schema
-from server.stats import ensure_schema
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.stats import ensure_schema
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ import httpx
 import pytest
 from statsfixtures import add
 
-from server.api import auth
-from server.ledger import schema
-from server.stats import ensure_schema
-from tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.stats import ensure_schema
+from nummerlapp.tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "--no-mdns",
         ],
         cwd=tmp,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from statsfixtures import add, at
 
-from server.ledger import schema
-from server.stats import ensure_schema
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.stats import ensure_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "stats", *args],
         capture_output=True,

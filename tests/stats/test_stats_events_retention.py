@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from statsfixtures import add, at
 
-from config.model import Settings
-from server.ledger import Event, Ledger, LedgerReader, schema
-from server.stats import ensure_schema
-from server.stats.retention import fold
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import Event, Ledger, LedgerReader, schema
+from nummerlapp.server.stats import ensure_schema
+from nummerlapp.server.stats.retention import fold
 
 OSLO = ZoneInfo("Europe/Oslo")
 

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from statsfixtures import add, at
 
-from config.model import Settings
-from server.stats import StatsError, report
+from nummerlapp.config.model import Settings
+from nummerlapp.server.stats import StatsError, report
 
 D = dt.date.fromisoformat
 

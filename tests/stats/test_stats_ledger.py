@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from config.model import Settings
-from server.ledger import Ledger
-from server.stats import ensure_schema, report
-from server.stats.retention import fold
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import Ledger
+from nummerlapp.server.stats import ensure_schema, report
+from nummerlapp.server.stats.retention import fold
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -47,7 +47,7 @@ def test_real_ledger_day(tmp_path: Path, example_settings: Settings) -> None:
     ledger.done("4")
     ledger.close()
 
-    from server.ledger import schema
+    from nummerlapp.server.ledger import schema
 
     conn = schema.connect(tmp_path / "l.db")
     ensure_schema(conn)

@@ -9,9 +9,9 @@ from typing import Any
 
 from statsfixtures import add, at
 
-from config.model import Settings
-from server.stats import report
-from server.stats.retention import fold
+from nummerlapp.config.model import Settings
+from nummerlapp.server.stats import report
+from nummerlapp.server.stats.retention import fold
 
 D = dt.date.fromisoformat
 SHAPES = [
@@ -120,8 +120,8 @@ def test_live_tickets_of_an_old_day_are_not_deleted(
 
 def test_fold_is_one_transaction_per_day(tmp_path: Path, example_settings: Settings) -> None:
     """A day that fails to fold leaves no aggregates and no deleted rows for that day."""
-    from server.ledger import schema
-    from server.stats import ensure_schema
+    from nummerlapp.server.ledger import schema
+    from nummerlapp.server.stats import ensure_schema
 
     conn = schema.connect(tmp_path / "l.db")
     ensure_schema(conn)

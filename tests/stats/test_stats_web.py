@@ -12,10 +12,10 @@ import pytest
 from starlette.testclient import TestClient
 from statsfixtures import add, at
 
-from config.model import Settings
-from server.api import auth
-from server.ledger import schema
-from server.stats import ensure_schema, report
+from nummerlapp.config.model import Settings
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.stats import ensure_schema, report
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def site(tmp_path: Path, example_settings: Settings) -> Iterator[dict[str, Any]]
     auth.create_user(conn, "boss", "a long enough password", role="admin")
     auth.create_user(conn, "clerk", "a long enough password", role="staff")
     conn.close()
-    from server.api.app import create_app
-    from server.stats.web import install
+    from nummerlapp.server.api.app import create_app
+    from nummerlapp.server.stats.web import install
 
     app = create_app(example_settings, path)
     if not any(getattr(r, "path", "") == "/reports" for r in app.routes):

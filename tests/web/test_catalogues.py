@@ -50,7 +50,7 @@ def test_translations_keep_placeholders(lang: str) -> None:
 
 
 def test_translator_reads_the_catalogue() -> None:
-    from common.i18n import clear_cache, translator
+    from nummerlapp.common.i18n import clear_cache, translator
 
     clear_cache()
     assert translator("web", "nb")("Next") == "Neste"

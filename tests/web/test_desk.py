@@ -12,7 +12,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 
-from tests.web.conftest import IMG, Server, csrf_of, sign_in, wait_live
+from nummerlapp.tests.web.conftest import IMG, Server, csrf_of, sign_in, wait_live
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import IMG, Server, sign_in, wait_live
+from nummerlapp.tests.web.conftest import IMG, Server, sign_in, wait_live
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from server.web.guard import FailureLimiter, ReplayCache
-from server.web.render import parse_accept_language
-from server.web.session import Session, SessionCodec, csrf_ok, load_or_make_secret
+from nummerlapp.server.web.guard import FailureLimiter, ReplayCache
+from nummerlapp.server.web.render import parse_accept_language
+from nummerlapp.server.web.session import Session, SessionCodec, csrf_ok, load_or_make_secret
 
 
 def test_secret_is_made_once_private_and_kept(tmp_path: Path) -> None:

@@ -28,11 +28,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from common.i18n import language_name, translator
-from server.api import auth
-from server.ledger import schema
-from server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, parse_day
-from server.stats.web import charts
+from nummerlapp.common.i18n import language_name, translator
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
+from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, parse_day
+from nummerlapp.server.stats.web import charts
 
 HERE = Path(__file__).resolve().parent
 _env = Environment(
@@ -50,7 +50,7 @@ CSP = (
 
 def install(app: Any) -> None:
     app.add_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
-    from server.api.app import _errors
+    from nummerlapp.server.api.app import _errors
 
     app.add_api_route(
         "/api/v1/stats",
@@ -94,7 +94,7 @@ def _settings(request: Request) -> Any:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    from server.stats.figures import ensure_schema
+    from nummerlapp.server.stats.figures import ensure_schema
 
     conn = schema.connect(path)
     ensure_schema(conn)
@@ -109,7 +109,7 @@ async def _session_user(request: Request) -> Any:
     """The signed-in user of the desk pages' session, if ``server.web`` is installed."""
     if not hasattr(request.app.state, "web_sessions"):
         return None
-    from server.web.context import context
+    from nummerlapp.server.web.context import context
 
     ctx = await context(request)
     return ctx.user
@@ -243,7 +243,7 @@ async def reports_page(request: Request) -> Response:
     user = await _session_user(request)
     lang = request.query_params.get("lang") or ""
     if lang not in settings.site.languages:
-        from server.web.render import choose_language
+        from nummerlapp.server.web.render import choose_language
 
         lang = choose_language(request)
     _ = translator("reports", lang)
