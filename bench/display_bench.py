@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
+import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
@@ -27,6 +32,13 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
+
+import httpx  # noqa: E402
+
+from nummerlapp.bench.common import HOST, Budget, Figures, kivy_env, limit, memory  # noqa: E402
+from nummerlapp.display.announce import RecordingPlayer  # noqa: E402
+from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board  # noqa: E402
+from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site  # noqa: E402
 
 
 def memory_status() -> dict[str, float]:
@@ -56,7 +68,6 @@ def rss_by_mapping(top: int = 6) -> list[tuple[str, float]]:
 
 def malloc_in_use_mb() -> float:
     """Bytes glibc malloc has handed out and not got back (mallinfo2: arenas + mmapped chunks)."""
-    import ctypes
 
     class MallInfo2(ctypes.Structure):
         _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
@@ -90,6 +101,53 @@ def memory_figures(figures: dict[str, str], stage: str) -> None:
     figures[f"{stage}: split (MB)"] = split
 
 
+def collect(
+    figs: Figures, budget: Budget = HOST, runs: int = 1, calls: int = 10, idle: float = 10.0,
+    rediscovery: bool = True, log: Any = print,
+) -> None:  # fmt: skip
+    """``runs`` board processes (this script with ``--json``); with a limited budget the board
+    runs inside it and its service is moved out."""
+
+    e2f = figs.fig("event_to_frame_ms", "board event → frame, median", "ms", "lower", 100.0, abs_margin=5.0)
+    e2f95 = figs.fig("event_to_frame_p95_ms", "board event → frame, p95", "ms", "lower", abs_margin=10.0)
+    h2f = figs.fig("http_next_to_frame_ms", "board: HTTP next → frame, median", "ms", "lower", abs_margin=5.0)
+    cpu = figs.fig("idle_cpu_pct", "board idle CPU (% of one core)", "%", "lower", 3.0, abs_margin=0.5)
+    rss = figs.fig("rss_mb", "board RSS, first screen idle", "MB", "lower", 160.0, abs_margin=5.0)
+    redis = figs.fig("rediscovery_s", "board reconnected after the service restarts (worst of 3 kinds)", "s",
+                     "lower", 2.0, abs_margin=0.3)  # fmt: skip
+    with limit(budget) as lim, tempfile.TemporaryDirectory(prefix="board-bench-") as tmp:
+        for i in range(runs):
+            out = Path(tmp) / f"run{i}.json"
+            cmd = [sys.executable, __file__, "--calls", str(calls), "--idle", str(idle), "--json", str(out)]
+            if lim is not None:
+                cmd += ["--release-to", str(lim.parent / "cgroup.procs")]
+            if not rediscovery:
+                cmd.append("--no-rediscovery")
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=300,
+                env=kivy_env(str(Path(tmp) / f"kivy-{i}")), preexec_fn=lim.preexec() if lim else None,
+            )  # fmt: skip
+            if done.returncode != 0:
+                raise RuntimeError(f"board benchmark failed:\n{done.stderr[-3000:]}")
+            facts = json.loads(out.read_text())
+            e2f.add(statistics.median(facts["event_to_frame_ms"]))
+            lat = sorted(facts["event_to_frame_ms"])
+            e2f95.add(lat[max(0, int(len(lat) * 0.95) - 1)])
+            h2f.add(statistics.median(facts["http_to_frame_ms"]))
+            cpu.add(facts["idle_cpu_pct"])
+            rss.add(facts["memory"]["rss_mb"])
+            if facts.get("rediscovery_s"):
+                redis.add(max(facts["rediscovery_s"]))
+            figs.details.setdefault("memory", []).append(facts["memory"])
+            figs.details.setdefault("memory_after_calls", []).append(facts["memory_after_calls"])
+            log(
+                f"  board run {i + 1} ({budget.name}): event→frame {e2f.runs[-1]:.1f} ms, idle CPU {cpu.runs[-1]:.2f} %, "
+                f"RSS {rss.runs[-1]:.0f} MB"
+            )
+    if not redis.runs:
+        del figs.items[redis.key]
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--calls", type=int, default=20)
@@ -97,6 +155,12 @@ def main() -> int:
     p.add_argument("--size", default="1920x1080")
     p.add_argument("--maxfps", type=int, default=30)
     p.add_argument("--multisamples", type=int, default=0, help="Kivy MSAA samples (the board uses 0)")
+    p.add_argument("--json", type=Path, help="also write the figures as JSON here (python -m bench)")
+    p.add_argument("--no-rediscovery", action="store_true", help="skip the service restarts")
+    p.add_argument(
+        "--release-to",
+        help="a cgroup.procs file: the service process is moved there (out of this process's CPU limit)",
+    )
     p.add_argument(
         "--tracemalloc",
         action="store_true",
@@ -104,30 +168,29 @@ def main() -> int:
     )
     args = p.parse_args()
     if args.tracemalloc:
-        import tracemalloc
-
         tracemalloc.start()
     width, height = (int(v) for v in args.size.split("x"))
 
-    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
-
     configure_window(width, height, maxfps=args.maxfps, multisamples=args.multisamples)
-    import httpx
-
-    from nummerlapp.display.announce import RecordingPlayer
-    from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site
 
     tmp = Path(tempfile.mkdtemp(prefix="board-bench-"))
     server = ServerProcess(
         write_site(tmp / "site.toml"), tmp / "ledger.db", extra=("--mdns-interface", "127.0.0.1")
     )
-    server.start()
+
+    def start_server() -> None:
+        server.start()
+        if args.release_to and server.proc is not None:
+            Path(args.release_to).write_text(str(server.proc.pid))
+
+    start_server()
     token = server.token("admin")
     options = BoardOptions(
         lang="nb", site_id="testsite", mdns=True, mdns_interfaces=("127.0.0.1",), board_id="bench-board",
         voice_languages=("nb",), site_language="nb", cache_dir=tmp / "wav",
     )  # fmt: skip
     figures: dict[str, str] = {}
+    out: dict[str, object] = {}  # --json: numbers, not text
     memory_figures(figures, "before Kivy's window (Python and the board's libraries)")
     app = BoardApp(options, player=RecordingPlayer())  # imports kivy.core.window: the GL context
     memory_figures(figures, "with the window, before the loop runs")
@@ -142,6 +205,11 @@ def main() -> int:
 
     async def drive() -> None:
         await until(lambda: app.state.connected, 30)
+        # The board's first screen drawn and idle: memory measured as the kiosk's is (bench.common.memory).
+        await until(lambda: app.frames >= 1, 30)
+        await asyncio.sleep(2.0)
+        out["memory"] = memory()
+        figures["first screen, idle 2 s: RSS (MB)"] = f"{out['memory']['rss_mb']:.0f}"  # type: ignore[index]
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as http:
             for _ in range(args.calls):
@@ -160,6 +228,8 @@ def main() -> int:
             figures["event-to-frame median (ms)"] = f"{statistics.median(lat) * 1000:.1f}"
             figures["event-to-frame p95 (ms)"] = f"{lat[int(len(lat) * 0.95) - 1] * 1000:.1f}"
             figures["HTTP next → frame median (ms)"] = f"{statistics.median(http_to_frame) * 1000:.1f}"
+            out["event_to_frame_ms"] = [x * 1000 for x in lat]
+            out["http_to_frame_ms"] = [x * 1000 for x in http_to_frame]
         await app.announcer.wait_idle(120)
         app.screen.highlight(False)
         await asyncio.sleep(8)  # highlight over, refresh done: the board is idle now
@@ -168,11 +238,12 @@ def main() -> int:
         cpu_pct = (time.process_time() - cpu) / (time.perf_counter() - wall) * 100
         figures["idle CPU (% of one core)"] = f"{cpu_pct:.2f}"
         figures[f"frames drawn in {args.idle:.0f} s idle"] = str(app.frames - frames)
+        out["idle_cpu_pct"] = cpu_pct
+        out["idle_frames"] = app.frames - frames
+        out["memory_after_calls"] = memory()
         memory_figures(figures, "idle board")
         figures["idle board: glibc malloc in use (MB)"] = f"{malloc_in_use_mb():.0f}"
         if args.tracemalloc:
-            import tracemalloc
-
             current, peak = tracemalloc.get_traced_memory()
             figures["idle board: Python heap now / peak (MB, tracemalloc)"] = (
                 f"{current / 2**20:.1f} / {peak / 2**20:.1f}"
@@ -191,9 +262,13 @@ def main() -> int:
         # A graceful stop (SIGTERM: mDNS goodbye) and a crash (SIGKILL: the dead port stays in
         # the board's table until the restart's announcement replaces it); then the same port.
         for sig, label, new_port in (
-            (signal.SIGTERM, "a stop + restart on a new port", True),
-            (signal.SIGKILL, "a crash + restart on a new port", True),
-            (signal.SIGTERM, "a stop + restart on the same port", False),
+            ()
+            if args.no_rediscovery
+            else (
+                (signal.SIGTERM, "a stop + restart on a new port", True),
+                (signal.SIGKILL, "a crash + restart on a new port", True),
+                (signal.SIGTERM, "a stop + restart on the same port", False),
+            )
         ):
             server.stop(sig)
             await until(lambda: not app.state.connected, 5)
@@ -203,14 +278,17 @@ def main() -> int:
             connects = app.stream.connects
 
             def start() -> float:
-                server.start()  # returns once /health answers (polled every 50 ms)
+                start_server()  # returns once /health answers (polled every 50 ms)
                 return time.perf_counter()
 
             starting = asyncio.ensure_future(asyncio.to_thread(start))
-            await until(lambda c=connects: app.stream.connects > c and app.state.connected, 30)  # type: ignore[misc]
+            await until(lambda c=connects: app.stream.connects > c and app.state.connected, 30)
             connected = time.perf_counter()
             healthy = await starting
             figures[f"rediscovery after {label} (s)"] = f"{connected - healthy:+.3f}"
+            runs = out.setdefault("rediscovery_s", [])
+            assert isinstance(runs, list)
+            runs.append(connected - healthy)
 
     try:
         asyncio.run(run_board(app, [drive]))
@@ -221,8 +299,17 @@ def main() -> int:
     )
     for key, value in figures.items():
         print(f"  {key:60s} {value}")
+    if args.json:
+        args.json.write_text(json.dumps(out))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except BaseException:  # Kivy's logger hides tracebacks: write it where collect() reads it
+        import traceback
+
+        os.write(2, traceback.format_exc().encode())
+        raise SystemExit(1) from None
+    sys.exit(code)

@@ -21,9 +21,11 @@ import datetime as dt
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from nummerlapp.bench.common import Figures
 from nummerlapp.config import load_settings
 from nummerlapp.server.ledger import Ledger
 
@@ -62,12 +64,9 @@ def timed(fn, count: int) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=2700, help="operations per figure (at most 2997)")
-    parser.add_argument("--block", type=int, default=300, help="operations per interleaved block")
-    args = parser.parse_args()
-    blocks = max(1, args.n // args.block)
+def measure(n: int = 2700, block: int = 300) -> dict[str, list[float]]:
+    """Seconds per block of ``block`` operations: raw SQLite, ledger issue, ledger next."""
+    blocks = max(1, n // block)
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
         raw = Raw(Path(tmp) / "raw.db")
         ledger = Ledger(Path(tmp) / "ledger.db", load_settings(None), clock=moving_clock)
@@ -83,13 +82,43 @@ def main() -> None:
 
         times: dict[str, list[float]] = {"raw": [], "issue": [], "next": []}
         for _ in range(blocks):  # issues first (next needs a queue), raw interleaved
-            times["raw"].append(timed(raw.op, args.block))
-            times["issue"].append(timed(issue, args.block))
+            times["raw"].append(timed(raw.op, block))
+            times["issue"].append(timed(issue, block))
         for _ in range(blocks):
-            times["raw"].append(timed(raw.op, args.block))
-            times["next"].append(timed(call_next, args.block))
+            times["raw"].append(timed(raw.op, block))
+            times["next"].append(timed(call_next, block))
         raw.conn.close()
         ledger.close()
+    return times
+
+
+def collect(
+    figs: Figures, runs: int = 3, n: int = 900, block: int = 300, log: Callable[[str], None] = print
+) -> None:
+    """``runs`` fresh ledgers; each run's figure is its rate over all its blocks."""
+    names = {
+        "raw": ("raw_per_s", "raw SQLite FULL-sync single-row commits", None),
+        "issue": ("issues_per_s", "ledger durable issues in-process", 3000.0),
+        "next": ("next_per_s", "ledger durable next (done + call) in-process", None),
+    }
+    for i in range(runs):
+        times = measure(n, block)
+        rates = {k: len(v) * block / sum(v) for k, v in times.items()}
+        for key, (fkey, label, goal) in names.items():
+            figs.fig(fkey, label, "1/s", "higher", goal).add(rates[key])
+        figs.fig("issue_vs_raw", "ledger issues / raw commits (steadier under load)", "ratio", "higher").add(
+            rates["issue"] / rates["raw"]
+        )
+        log(f"  ledger run {i + 1}: " + ", ".join(f"{k} {v:.0f}/s" for k, v in rates.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=2700, help="operations per figure (at most 2997)")
+    parser.add_argument("--block", type=int, default=300, help="operations per interleaved block")
+    args = parser.parse_args()
+    times = measure(args.n, args.block)
+    blocks = max(1, args.n // args.block)
     print(f"{blocks} blocks of {args.block} operations each, interleaved with raw SQLite")
     print(f"{'':34s} {'overall/s':>10s} {'best block/s':>13s}")
     names = {

@@ -16,13 +16,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
+from nummerlapp.bench.common import Figures
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import render
+from nummerlapp.printer.sample import sample_view
+from nummerlapp.printer.service import TicketPrinter
+from nummerlapp.tests.printer.fakeprinter import PtyFakePrinter, serial_settings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "printer"))
 
 BAUDS = (9600, 19200, 115200)
 WIDTHS = {576: ("TM-T20II", 80), 512: ("TM-T88V", 80), 384: ("default", 58)}
@@ -33,12 +43,6 @@ def wire_ms(n: int, baud: int) -> float:
 
 
 def byte_table() -> list[str]:
-    from PIL import Image, ImageDraw
-
-    from nummerlapp.config.model import PrinterSettings
-    from nummerlapp.printer.layout import render
-    from nummerlapp.printer.sample import sample_view
-
     rows = [
         "| paper | profile | lang | logo | bytes | 9600 baud | 19200 baud | 115200 baud |",
         "|---|---|---|---|---:|---:|---:|---:|",
@@ -64,12 +68,6 @@ def byte_table() -> list[str]:
 
 
 def first_byte_times(tickets: int) -> dict[str, float]:
-    from conftest import serial_settings
-    from fakeprinter import PtyFakePrinter
-
-    from nummerlapp.printer.sample import sample_view
-    from nummerlapp.printer.service import TicketPrinter
-
     results: dict[str, float] = {}
     with PtyFakePrinter() as fake:
         core = fake.core
@@ -126,18 +124,13 @@ def first_byte_times(tickets: int) -> dict[str, float]:
 
 def import_time() -> float:
     """Importing the printer (python-escpos, Pillow, Babel) in a fresh interpreter: paid at kiosk start."""
-    import subprocess
 
-    code = "import time; t = time.perf_counter(); import printer.service; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import nummerlapp.printer.service; print(time.perf_counter() - t)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return float(out.stdout.strip()) * 1000
 
 
 def render_time(n: int = 200) -> float:
-    from nummerlapp.config.model import PrinterSettings
-    from nummerlapp.printer.layout import render
-    from nummerlapp.printer.sample import sample_view
-
     ps = PrinterSettings(id="b", type="dummy", profile="TM-T20II", logo="nv")
     view = sample_view("nb")
     render(view, ps)
@@ -145,6 +138,45 @@ def render_time(n: int = 200) -> float:
     for _ in range(n):
         render(view, ps)
     return (time.perf_counter() - t0) / n * 1000
+
+
+def normal_ticket_bytes() -> int:
+    """The normal ticket (nb, 80 mm TM-T20II, NV logo, QR code): the figure with the 300-byte goal."""
+
+    ps = PrinterSettings(id="b", type="dummy", paper_width_mm=80, dots=576, profile="TM-T20II", logo="nv")
+    return len(render(sample_view("nb"), ps))
+
+
+def collect(
+    figs: Figures,
+    runs: int = 3,
+    tickets: int = 30,
+    with_import: bool = True,
+    log: Callable[[str], None] = print,
+) -> None:
+    """``runs`` rounds of: layout time, our time to the first byte on a pty (``tickets`` warm tickets)."""
+    figs.fig("ticket_bytes", "bytes of a normal ticket (NV logo, QR code)", "bytes", "lower", 300).add(
+        normal_ticket_bytes()
+    )
+    figs.details["bytes_table"] = byte_table()
+    render_ms = figs.fig(
+        "layout_ms", "ticket layout + ESC/POS encoding (warm)", "ms", "lower", abs_margin=1.0
+    )
+    first = figs.fig("first_byte_ms", "print_ticket() → first byte on the wire, median (pty)", "ms", "lower", 50,
+                     abs_margin=1.0)  # fmt: skip
+    first95 = figs.fig("first_byte_p95_ms", "print_ticket() → first byte on the wire, p95 (pty)", "ms", "lower",
+                       abs_margin=2.0)  # fmt: skip
+    imp = figs.fig(
+        "import_ms", "import of the printer package in a fresh process", "ms", "lower", abs_margin=30
+    )
+    for i in range(runs):
+        render_ms.add(render_time())
+        times = first_byte_times(tickets)
+        first.add(times["warm: to first byte on the wire, median"])
+        first95.add(times["warm: to first byte on the wire, p95"])
+        if with_import:
+            imp.add(import_time())
+        log(f"  printer run {i + 1}: layout {render_ms.runs[-1]:.2f} ms, first byte {first.runs[-1]:.2f} ms")
 
 
 def main() -> int:

@@ -30,15 +30,21 @@ import statistics
 import tempfile
 import time
 from collections import deque
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvloop
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parent.parent
+from nummerlapp.bench.common import HOST, Budget, Figures, limit
+from nummerlapp.config import load_settings
+from nummerlapp.server.api import runner as runner_mod
+from nummerlapp.server.ledger import Ledger
+from nummerlapp.tests.server.serverproc import SITE_TOML, ServerProcess
 
-from nummerlapp.tests.server.serverproc import SITE_TOML, ServerProcess  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BIG_SITE = SITE_TOML.replace("max_number = 999", "max_number = 9999").replace(
     "max_number = 3", "max_number = 9999"
@@ -253,7 +259,7 @@ async def latency(
             await asyncio.sleep(0)
             sent[0] = time.perf_counter()
             status, r = await http.post("/counters/1/next")
-            assert status == 200 and r["ticket"]["id"] == t["id"], r  # type: ignore[index]
+            assert status == 200 and r["ticket"]["id"] == t["id"], r
             samples += await asyncio.gather(*waiters)
     for ws in conns:
         await ws.close()
@@ -278,13 +284,11 @@ async def throughput(
 
 
 async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float, float]:
-    """The writer thread alone, in-process: ``callers`` tasks awaiting ``runner.call("issue")``.
+    """The writer thread alone, in-process: ``callers`` tasks awaiting ``runner.run(… issue …)``.
 
     Returns (issues/s, tickets per commit). ``batch_max=1`` is one transaction per issue (no group
     commit), the writer as it was before.
     """
-    from nummerlapp.config import load_settings
-    from nummerlapp.server.api import runner as runner_mod
 
     commits: list[int] = []
     saved = runner_mod.BATCH_MAX
@@ -302,7 +306,7 @@ async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float,
 
             async def caller(k: int) -> None:
                 for i in range(per):
-                    await runner.call("issue", deps[(k + i) % 3])
+                    await runner.run(partial(Ledger.issue, department_id=deps[(k + i) % 3]))
 
             start = time.perf_counter()
             await asyncio.gather(*(caller(k) for k in range(callers)))
@@ -315,10 +319,49 @@ async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float,
 
 def run(coro: Any, loop: str) -> Any:
     if loop == "uvloop":
-        import uvloop
-
         return uvloop.run(coro)
     return asyncio.run(coro)
+
+
+def collect(
+    figs: Figures,
+    budget: Budget = HOST,
+    runs: int = 2,
+    sockets: int = 50,
+    calls: int = 100,
+    issues: int = 1600,
+    clients: int = 16,
+    log: Any = print,
+) -> None:
+    """``runs`` fresh servers; with a limited budget the server process runs inside it, the
+    benchmark's clients (standing in for other machines) outside."""
+    p50 = figs.fig(
+        "call_p50_ms", f"next → ticket.called at {sockets} boards, p50", "ms", "lower", abs_margin=0.5
+    )
+    p99 = figs.fig("call_p99_ms", f"next → ticket.called at {sockets} boards, p99", "ms", "lower", 10.0,
+                   abs_margin=1.0)  # fmt: skip
+    rate = figs.fig("issues_per_s", f"durable issues over HTTP, {clients} clients", "1/s", "higher", 1000.0)
+    with limit(budget) as lim:
+        for i in range(runs):
+            with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
+                site = Path(tmp) / "site.toml"
+                site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
+                server = ServerProcess(site, Path(tmp) / "ledger.db")
+                server.start()
+                try:
+                    if lim is not None and server.proc is not None:
+                        lim.confine(server.proc.pid)
+                    admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
+                    ms = [x * 1000 for x in run(latency(server, admin, sockets, calls), "uvloop")]
+                    p50.add(statistics.median(ms))
+                    p99.add(pct(ms, 99))
+                    rate.add(run(throughput(server, admin, issues, clients), "uvloop"))
+                finally:
+                    server.stop()
+            log(
+                f"  server run {i + 1} ({budget.name}): p50 {p50.runs[-1]:.2f} ms, p99 {p99.runs[-1]:.2f} ms, "
+                f"{rate.runs[-1]:.0f} issues/s  (load {os.getloadavg()[0]:.2f})"
+            )
 
 
 def main() -> None:

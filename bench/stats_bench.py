@@ -31,9 +31,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+from nummerlapp.bench.common import Figures  # noqa: E402
 from nummerlapp.config import load_settings  # noqa: E402
 from nummerlapp.server.ledger import schema  # noqa: E402
-from nummerlapp.server.stats import ensure_schema, report  # noqa: E402
+from nummerlapp.server.stats import report  # noqa: E402
 from nummerlapp.server.stats.retention import HOURLY_INSERT, fold, fold_day, hourly_rows  # noqa: E402
 
 UTC = dt.UTC
@@ -108,7 +109,6 @@ def build(path: Path, years: int, per_day: int, raw_days: int, today: dt.date) -
     tz = settings.site.tz
     rng = random.Random(8)
     conn = schema.connect(path)
-    ensure_schema(conn)
     conn.execute("PRAGMA synchronous = OFF")  # building only; the timed parts use the ledger's pragmas
     first = today - dt.timedelta(days=365 * years)
     raw_from = today - dt.timedelta(days=raw_days)
@@ -167,6 +167,67 @@ def timed(fn: object, repeat: int = 5) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
+def collect(
+    figs: Figures,
+    years: int = 3,
+    per_day: int = 10_000,
+    raw_days: int = 34,
+    repeat: int = 5,
+    log: Any = print,
+) -> None:
+    """Build a ledger (``raw_days`` of rows, the rest folded), then time the reports and a fold.
+
+    The runs of these figures are the ``repeat`` repetitions of each query on one ledger (the build
+    takes most of the time); the fold's runs are the nights folded one after another.
+    """
+    settings = load_settings(None)
+    tz = settings.site.tz
+    today = dt.datetime.now(UTC).astimezone(tz).date()
+    with tempfile.TemporaryDirectory(prefix="stats-bench-") as tmp:
+        path = Path(tmp) / "ledger.db"
+        t = time.perf_counter()
+        build(path, years, per_day, raw_days, today)
+        log(f"  stats: built {years} years at {per_day}/day in {time.perf_counter() - t:.0f} s")
+        conn = schema.connect(path)
+
+        def month(end: dt.date, by: str = "day", split: str = "department", days: int = 30) -> None:
+            report(conn, settings, end - dt.timedelta(days=days - 1), end, by, split)
+
+        recent = today - dt.timedelta(days=3)
+        old = today - dt.timedelta(days=min(400, 365 * years - 40))
+        for key, label, fn, goal in (
+            ("month_by_day_ms", "one month, per department by day (folded days)", lambda: month(recent), 200.0),
+            ("month_by_hour_ms", "one month, per counter by hour (folded days)",
+             lambda: month(recent, "hour", "counter"), 200.0),
+            ("old_month_by_day_ms", "one month 400 days back, per department by day", lambda: month(old), 200.0),
+            ("one_day_ms", f"one day from {per_day:,} ticket rows (today's live page)",
+             lambda: report(conn, settings, today - dt.timedelta(days=1), today - dt.timedelta(days=1), "hour"),
+             None),
+        ):  # fmt: skip
+            f = figs.fig(key, label, "ms", "lower", goal, abs_margin=5.0)
+            fn()  # warm the page cache once
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn()
+                f.add((time.perf_counter() - start) * 1000)
+        fold_fig = figs.fig("fold_ms", "nightly fold: aggregate a day + delete a day's rows", "ms", "lower", 1000.0,
+                            abs_margin=20.0)  # fmt: skip
+        for k in (2, 1):
+            night = dt.datetime.combine(today - dt.timedelta(days=k - 1), dt.time(2), tzinfo=tz).astimezone(
+                UTC
+            )
+            start = time.perf_counter()
+            fold(conn, settings, days=raw_days - 2, now=night)
+            fold_fig.add((time.perf_counter() - start) * 1000)
+        conn.close()
+        log(
+            "  stats: "
+            + ", ".join(
+                f"{f.key.split('.')[-1]} {statistics.median(f.runs):.0f}" for f in figs.items.values()
+            )
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--years", type=int, default=3)
@@ -183,7 +244,6 @@ def main() -> int:
         build(path, args.years, args.per_day, args.raw_days, today)
     print(f"ledger {path}: {path.stat().st_size / 1e6:.0f} MB")
     conn = schema.connect(path)
-    ensure_schema(conn)
     tickets = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
     aggs = conn.execute("SELECT COUNT(*) FROM hourly_stats").fetchone()[0]
     print(f"{tickets} ticket rows, {aggs} hourly aggregate rows")

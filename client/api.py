@@ -1,6 +1,8 @@
 """Async HTTP client for the site service (shared/PROTOCOL.md), used by kiosks, boards and tools.
 
-It speaks the wire contract and nothing else: every non-2xx answer becomes an exception from
+It speaks the wire contract and nothing else: answers are read with the protocol module's classes
+(``nummerlapp.common.protocol``; a wrong shape is a ``ProtocolError``, a kind of
+``ServiceUnavailable``), every non-2xx answer becomes an exception from
 ``common.errors`` carrying the protocol's snake_case ``code``, and every transport failure becomes
 ``ServiceUnavailable``. Callers decide what a visitor sees; this module never formats words for
 people, and it must not import Kivy (boards and command-line tools use it too).
@@ -14,16 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, Forbidden, LedgerError, NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 DEFAULT_TIMEOUT_S = 5.0
 
 
@@ -76,41 +78,17 @@ _STATUS_ERRORS: dict[int, type[LedgerError]] = {
 }
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """A ticket as the protocol sends it. ``raw`` keeps fields added by later protocol versions."""
+M = TypeVar("M", bound=P.Wire)
 
-    id: str
-    number: str
-    department: str
-    status: str
-    issued_at: str
-    ahead: int
-    estimated_wait_s: int | None
-    counter: str | None = None
-    called_at: str | None = None
-    lang: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Ticket:
-        try:
-            wait = data.get("estimated_wait_s")
-            return cls(
-                id=str(data["id"]),
-                number=str(data["number"]),
-                department=str(data["department"]),
-                status=str(data.get("status", "waiting")),
-                issued_at=str(data.get("issued_at", "")),
-                ahead=int(data.get("ahead") or 0),
-                estimated_wait_s=None if wait is None else int(wait),
-                counter=None if data.get("counter") is None else str(data["counter"]),
-                called_at=data.get("called_at"),
-                lang=data.get("lang"),
-                raw=dict(data),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ServiceError(f"malformed ticket from the service: {exc!r}") from exc
+def decode(model: type[M], data: object, what: str) -> M:
+    """An answer read with the protocol's class for it; a wrong shape is a :class:`ProtocolError`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ())) or "answer"
+        raise P.ProtocolError(f"malformed answer to {what}: {where}: {err.get('msg', 'invalid')}") from None
 
 
 def error_from_response(response: httpx.Response) -> LedgerError | ServiceError:
@@ -119,16 +97,12 @@ def error_from_response(response: httpx.Response) -> LedgerError | ServiceError:
     message = f"HTTP {response.status_code}"
     details: dict[str, Any] = {}
     try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        err = body["error"]
-        code = str(err.get("code")) if err.get("code") else None
-        message = str(err.get("message") or message)
-        details = {k: v for k, v in err.items() if k not in ("code", "message")}
-    elif isinstance(body, dict) and "detail" in body:  # a framework's own 422 shape
-        message = str(body["detail"])
+        err = P.ErrorBody.model_validate_json(response.content).error
+    except ValidationError:  # not the protocol's body (a proxy's page, a 5xx): the status says it
+        pass
+    else:
+        code, message = err.code, err.message
+        details = {k: v for k, v in err.encode().items() if k not in ("code", "message")}
     if response.status_code >= 500:
         return ServiceError(f"service error {response.status_code}: {message}")
     retry_after = response.headers.get("retry-after")
@@ -183,7 +157,7 @@ class ApiClient:
 
     async def _request(self, method: str, path: str, json: Any = None) -> Any:
         try:
-            response = await self._http.request(method, API_PREFIX + path, json=json)
+            response = await self._http.request(method, P.API_PREFIX + path, json=json)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise ApiUnavailable(f"cannot reach {self.base_url}: {exc}", request_sent=False) from exc
         except httpx.TransportError as exc:  # read/write timeouts, resets, protocol errors
@@ -199,41 +173,41 @@ class ApiClient:
 
     # -- the endpoints --------------------------------------------------------------------------
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self) -> P.Health:
         """``GET /health``: ``{"status", "version", "site"}``. Cheap: use it as a liveness probe."""
-        result: dict[str, Any] = await self._request("GET", "/health")
-        return result
+        return decode(P.Health, await self._request("GET", "/health"), "GET /health")
 
-    async def get_state(self) -> dict[str, Any]:
-        """``GET /state``: the board snapshot exactly as the protocol shapes it."""
-        result: dict[str, Any] = await self._request("GET", "/state")
-        return result
+    async def get_state(self) -> P.Snapshot:
+        """``GET /state``: the board snapshot."""
+        return decode(P.Snapshot, await self._request("GET", "/state"), "GET /state")
 
-    async def issue_ticket(self, department: str, lang: str | None = None) -> Ticket:
+    async def issue_ticket(self, department: str, lang: str | None = None) -> P.IssuedTicket:
         """``POST /tickets``. Raises NotFound, Conflict (closed, ``queue_full``), RateLimited."""
-        body: dict[str, Any] = {"department": department}
-        if lang:
-            body["lang"] = lang
-        return Ticket.from_json(await self._request("POST", "/tickets", json=body))
+        body = P.IssueBody(department=department, lang=lang) if lang else P.IssueBody(department=department)
+        answer = await self._request("POST", "/tickets", json=body.encode())
+        return decode(P.IssuedTicket, answer, "POST /tickets")
 
-    async def get_ticket(self, ticket_id: str) -> Ticket:
+    async def get_ticket(self, ticket_id: str) -> P.Ticket:
         """``GET /tickets/{id}`` with fresh ``ahead`` and ``estimated_wait_s``."""
-        return Ticket.from_json(await self._request("GET", f"/tickets/{ticket_id}"))
+        return decode(P.Ticket, await self._request("GET", f"/tickets/{ticket_id}"), "GET /tickets/{id}")
 
     async def report_device_status(
         self,
         device_id: str,
         *,
-        role: str,
+        role: P.DeviceRole,
         name: str,
         version: str,
-        printer: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
+        printer: P.PrinterReport | None = None,
+    ) -> P.Device:
         """``POST /devices/{id}/status``: the service records it and emits ``device.status``."""
-        body: dict[str, Any] = {"role": role, "name": name, "version": version}
-        if printer is not None:
-            body["printer"] = printer
-        if extra:
-            body.update(extra)
-        await self._request("POST", f"/devices/{device_id}/status", json=body)
+        body = P.DeviceStatusBody(
+            role=role,
+            name=name[:100],
+            version=version[:40],
+            printer=None
+            if printer is None
+            else P.PrinterReportBody(state=printer.state, detail=printer.detail[:200]),
+        )
+        answer = await self._request("POST", f"/devices/{device_id}/status", json=body.encode())
+        return decode(P.DeviceAnswer, answer, "POST /devices/{id}/status").device

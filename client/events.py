@@ -1,8 +1,8 @@
 """The site service's event stream, as an async iterator that never goes quietly stale.
 
     stream = EventStream("http://127.0.0.1:8420")
-    async for message in stream:        # dicts, in order
-        ...                              # {"type": "snapshot", ...}, events, {"type": "stream.down"}
+    async for message in stream:        # in order: the protocol's classes, and StreamDown
+        ...                              # SnapshotMessage, TicketCalled, …, StreamDown(reason)
 
 Every consumer (board, kiosk, end-to-end tests) needs the same three guarantees from the
 WebSocket at ``/api/v1/events`` (PROTOCOL.md), so they live here once and not in each UI:
@@ -13,8 +13,11 @@ WebSocket at ``/api/v1/events`` (PROTOCOL.md), so they live here once and not in
 * **No silent gaps.** ``seq`` rises by exactly 1 per event; an event that skips a number means
   events were lost, so the stream drops the connection at once and reconnects (which yields a fresh
   snapshot). Duplicates (``seq`` not above the last one) are dropped.
+* **The contract's shapes, checked.** Every message is read with the protocol module
+  (``decode_event``): a type this side does not know is skipped (its ``seq`` still counts), a
+  known type with a wrong shape drops the connection like a gap would (it is logged).
 * **Truthful about the link.** When the connection drops (or the first attempt fails) the stream
-  yields one local ``{"type": "stream.down", "reason": ...}`` message, so a board can show its
+  yields one local :class:`StreamDown` message, so a board can show its
   "reconnecting" mark. WebSocket pings every 0.6 s with a 0.6 s timeout (and a 0.2 s close wait) catch a
   dead link (a pulled cable sends no FIN) within about 1.4 s. Reconnects back off 0.1 s, 0.2 s, … capped at 2 s.
 
@@ -44,19 +47,30 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
+from nummerlapp.common import protocol as P
+
 log = logging.getLogger(__name__)
 FIRST = asyncio.FIRST_COMPLETED
 
-EVENTS_PATH = "/api/v1/events"
 STREAM_DOWN = "stream.down"  # local message type: never sent by the server
 
-Message = dict[str, Any]
+
+@dataclass(frozen=True)
+class StreamDown:
+    """Local: the link to the service dropped (or the first attempt failed). Not a wire shape."""
+
+    reason: str
+    type: Literal["stream.down"] = "stream.down"
+
+
+Message = P.Change | P.SnapshotMessage | StreamDown
 Resolver = Callable[[], Awaitable[str | None]]
 
 
@@ -67,8 +81,8 @@ def events_url(base: str) -> str:
     if scheme is None:
         raise ValueError(f"not an http(s) or ws(s) address: {base!r}")
     path = parts.path.rstrip("/")
-    if not path.endswith(EVENTS_PATH):
-        path = path.removesuffix("/api/v1") + EVENTS_PATH
+    if not path.endswith(P.EVENTS_PATH):
+        path = path.removesuffix(P.API_PREFIX) + P.EVENTS_PATH
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
@@ -159,7 +173,7 @@ class EventStream:
         self.connected = False
         if self.down_since is None:
             self.down_since = time.monotonic()
-        return {"type": STREAM_DOWN, "reason": reason}
+        return StreamDown(reason)
 
     async def _run(self) -> AsyncIterator[Message]:
         delays: Iterator[float] = backoff_delays(self.first_backoff, self.max_backoff)
@@ -180,7 +194,7 @@ class EventStream:
             else:
                 try:
                     async for message in self._session(events_url(tried)):
-                        if message["type"] == "snapshot":
+                        if isinstance(message, P.SnapshotMessage):
                             delays = backoff_delays(self.first_backoff, self.max_backoff)
                             announced_down = False
                         yield message
@@ -191,6 +205,9 @@ class EventStream:
                 except _Woken:
                     log.info("event stream: woken while connecting to %s; trying again", tried)
                     continue  # an attempt abandoned for a fresher address: no "down", no wait
+                except P.ProtocolError as exc:
+                    log.warning("event stream: %s; reconnecting", exc)
+                    reason = str(exc)
                 except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
                     reason = _describe(exc)
                 finally:
@@ -271,15 +288,16 @@ class EventStream:
             have_snapshot = False
             async for raw in ws:
                 try:
-                    message = json.loads(raw)
+                    data = json.loads(raw)
                 except ValueError:
                     log.warning("ignoring a message that is not JSON: %.80r", raw)
                     continue
-                if not isinstance(message, dict) or not isinstance(message.get("seq"), int):
+                if not isinstance(data, dict) or not isinstance(data.get("seq"), int):
                     log.warning("ignoring a message without type and seq: %.80r", raw)
                     continue
-                seq: int = message["seq"]
-                if message.get("type") == "snapshot":
+                seq: int = data["seq"]
+                message = P.decode_event(data)  # raises ProtocolError for a known type gone wrong
+                if isinstance(message, P.SnapshotMessage):
                     have_snapshot = True
                     self.last_seq = seq
                     self.connected = True
@@ -295,7 +313,8 @@ class EventStream:
                 if seq != self.last_seq + 1:
                     raise _Gap(f"missed events {self.last_seq + 1}..{seq - 1}")
                 self.last_seq = seq
-                yield message
+                if message is not None:  # None: a type this side does not know (it still counts)
+                    yield message
 
 
 class _Gap(Exception):

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from nummerlapp.config.model import Settings
 
 DEFAULT_DB = Path("var") / "nummerlapp.db"
 DEFAULT_PORT = 8420
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
-    """``--config`` and ``--db``: the same on every command that reads or writes the ledger."""
+    """``--config`` and ``--db``: the same on every command that reads or writes the ledger.
+
+    ``config.settings_from_args`` reads ``--config`` (common imports nothing above it).
+    """
     parser.add_argument(
         "--config",
         type=Path,
@@ -33,12 +32,6 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"ticket ledger (SQLite); default: {DEFAULT_DB} under the working directory",
     )
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    from nummerlapp.config import load_settings
-
-    return load_settings(args.config)
 
 
 def db_path_from_args(args: argparse.Namespace) -> Path:

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
-from zeroconf import BadTypeInNameException, IPVersion, ServiceStateChange, Zeroconf
+from zeroconf import BadTypeInNameException, InterfaceChoice, IPVersion, ServiceStateChange, Zeroconf
+from zeroconf._utils.net import get_all_addresses
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ Interfaces = Sequence[str] | None
 
 def _zc_interfaces(interfaces: Interfaces) -> Any:
     """Translate our ``interfaces`` (None: all) to python-zeroconf's ``InterfacesType``."""
-    from zeroconf import InterfaceChoice
 
     return InterfaceChoice.All if interfaces is None else list(interfaces)
 
@@ -54,7 +54,6 @@ def _local_ipv4(interfaces: Interfaces) -> list[str]:
     """The IPv4 addresses to put in our A record: the chosen ones, or every non-loopback one."""
     if interfaces is not None:
         return [i for i in interfaces if _is_ipv4(i)]
-    from zeroconf._utils.net import get_all_addresses
 
     found = [a for a in get_all_addresses() if not a.startswith("127.")]
     return found or ["127.0.0.1"]
@@ -157,7 +156,7 @@ class Advertiser:
         if self._aiozc is None:
             self._aiozc = AsyncZeroconf(
                 interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
-            )  # type: ignore[arg-type]
+            )
         info = AsyncServiceInfo(
             SERVICE_TYPE,
             self._wanted_name(),
@@ -242,7 +241,7 @@ class Browser:
         if self._aiozc is None:
             self._aiozc = AsyncZeroconf(
                 interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
-            )  # type: ignore[arg-type]
+            )
         self._browser = AsyncServiceBrowser(self._aiozc.zeroconf, SERVICE_TYPE, handlers=[self._on_state])
 
     async def stop(self) -> None:

@@ -11,8 +11,9 @@ loading settings stays fast).
 
 from __future__ import annotations
 
-from pathlib import Path
+import argparse
 
+from nummerlapp.config.loader import load_settings
 from nummerlapp.config.model import (
     BoardSettings,
     Counter,
@@ -39,23 +40,22 @@ __all__ = [
     "Zone",
     "hash_pin",
     "load_settings",
+    "settings_from_args",
     "verify_pin",
 ]
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Load and validate a site file (``None``: the embedded example site).
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The settings a command runs with: the site file of ``--config`` (``common.cli.add_site_options``).
 
     Raises ``common.errors.ConfigError`` naming the file, the key and the problem.
     """
-    from nummerlapp.config.loader import load_settings as _load
-
-    return _load(path)
+    return load_settings(args.config)
 
 
 def hash_pin(pin: str) -> str:
     """The argon2 hash of a technician PIN, for ``[kiosk] technician_pin_hash``."""
-    from argon2 import PasswordHasher
+    from argon2 import PasswordHasher  # noqa: PLC0415  # start-up: argon2 only when a PIN is hashed
 
     return PasswordHasher().hash(pin)
 
@@ -64,8 +64,8 @@ def verify_pin(pin_hash: str, pin: str) -> bool:
     """True when ``pin`` matches ``pin_hash``; False for a wrong PIN or an empty/invalid hash."""
     if not pin_hash:
         return False
-    from argon2 import PasswordHasher
-    from argon2.exceptions import Argon2Error, InvalidHashError
+    from argon2 import PasswordHasher  # noqa: PLC0415  # start-up: argon2 only when a PIN is checked
+    from argon2.exceptions import Argon2Error, InvalidHashError  # noqa: PLC0415  # (as above)
 
     try:
         return PasswordHasher().verify(pin_hash, pin)

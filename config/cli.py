@@ -3,6 +3,10 @@
 ``check`` is what a technician runs after editing the site file, before restarting the service:
 it prints one line either way and exits 2 on a bad file (main.py turns the ConfigError into that
 line), so it also fits a deploy script. Nothing heavy is imported at module level.
+
+``config`` sits at the bottom of the layers and imports no part above it: the parts that read
+options of their own from the site file (the printer) hand their checks to :func:`register`, and
+main.py composes the two.
 """
 
 from __future__ import annotations
@@ -12,19 +16,23 @@ import getpass
 import json
 import re
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nummerlapp.common.errors import ConfigError
-
-if TYPE_CHECKING:
-    from nummerlapp.config.model import Settings
+from nummerlapp.config import hash_pin, load_settings
+from nummerlapp.config.model import Settings
 
 PIN = re.compile(r"\d{4,12}")
 
+SiteCheck = Callable[[Settings], None]
+"""A part's own check of its options in a loaded site file: raises ConfigError, touches no device."""
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``config`` and its subcommands to main.py's parser."""
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], site_checks: Sequence[SiteCheck] = ()
+) -> None:
+    """Add ``config`` and its subcommands to main.py's parser; ``config check`` runs ``site_checks``."""
     parser = subparsers.add_parser(
         "config",
         help="check a site file, show the settings in force, hash a kiosk PIN",
@@ -38,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Validate a site file: prints 'FILE: OK — …' or the one problem found (exit 2).",
     )
     check.add_argument("file", type=Path, metavar="FILE", help="the site file to check")
-    check.set_defaults(func=cmd_check)
+    check.set_defaults(func=cmd_check, site_checks=tuple(site_checks))
 
     show = sub.add_parser(
         "show",
@@ -67,10 +75,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from nummerlapp.config.loader import load_settings
-
     settings = load_settings(args.file)
-    check_printers(settings, str(args.file))
+    run_site_checks(settings, str(args.file), args.site_checks)
     print(
         f"{args.file}: OK — site {settings.site.id}, {len(settings.departments)} departments, "
         f"{len(settings.counters)} counters"
@@ -78,27 +84,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_printers(settings: Settings, file: str) -> None:
-    """Ask the printer part whether each printer's connection options and profile make sense.
+def run_site_checks(settings: Settings, file: str, checks: Sequence[SiteCheck]) -> None:
+    """Ask each part that reads options of its own (the printer) whether they make sense.
 
-    The loader keeps to the file's shape and leaves printer options to the code that uses them;
-    `config check` asks that code too, so a technician learns of a wrong option before the kiosk
-    starts. No device is touched.
+    The loader keeps to the file's shape and leaves such options to the code that uses them;
+    ``config check`` asks that code too, so a technician learns of a wrong option before the
+    kiosk starts. An error names ``file`` (the part knows only the key).
     """
-    from nummerlapp.printer.layout import printer_profile
-    from nummerlapp.printer.transports import open_transport
-
-    for ps in settings.printers:
+    for check in checks:
         try:
-            open_transport(ps)
-            printer_profile(ps)
+            check(settings)
         except ConfigError as exc:
             raise ConfigError(file, exc.key, exc.problem) from None
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from nummerlapp.config.loader import load_settings
-
     settings = load_settings(args.config)
     print(json.dumps(settings.to_dict(), ensure_ascii=False, indent=2))
     return 0
@@ -115,8 +115,6 @@ def read_pin(from_stdin: bool) -> str:
 
 
 def cmd_hash_pin(args: argparse.Namespace) -> int:
-    from nummerlapp.config import hash_pin
-
     pin = read_pin(args.stdin)
     if not PIN.fullmatch(pin):
         raise ConfigError("hash-pin", "", "a technician PIN is 4 to 12 digits; nothing was hashed")

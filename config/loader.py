@@ -14,6 +14,7 @@ say exactly what is wrong.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 import tomllib
@@ -24,6 +25,7 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.common.i18n import available_languages, missing_catalogues
 from nummerlapp.config.model import (
     WEEKDAYS,
     BoardSettings,
@@ -148,8 +150,6 @@ class _Loader:
         """Refuse unknown keys (suggesting the closest known one) and missing required keys."""
         for key in data:
             if key not in known:
-                import difflib
-
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
                 hint = f'; did you mean "{close[0]}"?' if close else f" (known keys: {', '.join(known)})"
                 self.fail(_key(path, key), f"unknown key{hint}")
@@ -405,6 +405,7 @@ class _Loader:
             if languages.index(lang) != i:
                 self.fail(f"site.languages[{i}]", f"{show_value(lang)} is listed twice")
         self.languages = tuple(languages)
+        self.catalogues(languages)
         last_ticket = self.integer(data, path, "last_ticket_min", 0, 0)
         interval = self.number(data, path, "kiosk_interval_s", 2.0)
         if interval < 0:
@@ -423,6 +424,21 @@ class _Loader:
             public_url=self.url(data, path, "public_url"),
             server_url=self.url(data, path, "server_url"),
         )
+
+    def catalogues(self, languages: list[str]) -> None:
+        """Refuse a site language with no translation: visitors would read English (or ids)."""
+
+        for i, lang in enumerate(languages):
+            missing = missing_catalogues(lang)
+            if not missing:
+                continue
+            have = sorted({"en", *(x for x in available_languages() if not missing_catalogues(x))})
+            where = "common/locale"
+            self.fail(
+                f"site.languages[{i}]",
+                f"{show_value(lang)} has no translation: no catalogue {where}/{lang}/{missing[0]}.po "
+                f"(languages with one: {', '.join(have)}; docs/LANGUAGES.md says how to add one)",
+            )
 
     def department(self, data: dict[str, Any], path: str) -> Department:
         self.table(
@@ -466,10 +482,28 @@ class _Loader:
     def counter(self, data: dict[str, Any], path: str, known: set[str]) -> Counter:
         self.table(data, path, ("id", "name", "departments"), ("id", "departments"))
         counter_id = self.ident(data, path)
+        names: Mapping[str, str] = _frozen({})
+        if isinstance(data.get("name"), dict):
+            # name = {nb = "Skranke 2", en = "Counter 2"}: the site's first language is required
+            # (it is the name on the wire); other languages fall back to it.
+            names = self.language_texts(data, path, "name", complete=False)
+            first = self.languages[0]
+            if first not in names:
+                self.fail(
+                    f"{path}.name", f'no name for language "{first}" (the site\'s first language needs one)'
+                )
+            name = names[first]
+        elif "name" in data:
+            name = self.typed(data, path, "name", (str,), 'a string or a table like {nb = "…", en = "…"}')
+            if not name.strip():
+                self.fail(f"{path}.name", "empty: boards show the counter's name")
+        else:
+            name = counter_id
         return Counter(
             id=counter_id,
-            name=self.text(data, path, "name", counter_id),
+            name=name,
             departments=self.departments_list(data, path, known),
+            names=names,
         )
 
     def zone(self, data: dict[str, Any], path: str, known: set[str]) -> Zone:
@@ -555,21 +589,30 @@ class _Loader:
             return BoardSettings()
         path = "board"
         data = self.sub(root, "", path)
-        self.table(data, path, ("zone", "announce", "voice_languages"))
+        self.table(data, path, ("zone", "announce", "voice_languages", "languages", "language_period_s"))
         zone = self.text(data, path, "zone") if "zone" in data else None
         if zone is not None and zone not in zones:
             known = ", ".join(sorted(zones)) or "none defined"
             self.fail("board.zone", f"unknown zone {show_value(zone)} (known: {known})")
-        voices: tuple[str, ...] = ()
-        if "voice_languages" in data:
-            values = self.items(data, path, "voice_languages", "language codes")
-            for i, lang in enumerate(values):
-                if lang not in self.languages:
-                    self.fail(
-                        f"board.voice_languages[{i}]",
-                        f"{show_value(lang)} is not one of the site's languages ({', '.join(self.languages)})",
-                    )
-            voices = tuple(values)
         return BoardSettings(
-            zone=zone, announce=self.flag(data, path, "announce", True), voice_languages=voices
+            zone=zone,
+            announce=self.flag(data, path, "announce", True),
+            voice_languages=self.site_languages(data, path, "voice_languages"),
+            languages=self.site_languages(data, path, "languages"),
+            language_period_s=self.integer(data, path, "language_period_s", 12, 3),
         )
+
+    def site_languages(self, data: Mapping[str, Any], path: str, key: str) -> tuple[str, ...]:
+        """A list of the site's languages, no repeats (``[]`` when the key is absent)."""
+        if key not in data:
+            return ()
+        values = self.items(data, path, key, "language codes")
+        for i, lang in enumerate(values):
+            if lang not in self.languages:
+                self.fail(
+                    f"{path}.{key}[{i}]",
+                    f"{show_value(lang)} is not one of the site's languages ({', '.join(self.languages)})",
+                )
+            if values.index(lang) != i:
+                self.fail(f"{path}.{key}[{i}]", f"{show_value(lang)} is listed twice")
+        return tuple(values)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from nummerlapp.common.protocol import label
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -78,7 +80,7 @@ class Department:
     priority: float = 1.0  # weight when a counter serves several departments
 
     def label(self, lang: str, fallback: str = "en") -> str:
-        return self.name.get(lang) or self.name.get(fallback) or next(iter(self.name.values()), self.id)
+        return label(self.name, lang, fallback, default=self.id)
 
     @property
     def width(self) -> int:
@@ -91,9 +93,18 @@ class Department:
 
 @dataclass(frozen=True)
 class Counter:
+    """A desk. ``name`` is in the site's first language (the wire protocol's ``name``);
+    ``names`` holds the site file's per-language names (``name = {nb = "Skranke 2", en =
+    "Counter 2"}``), empty when the file gives one plain string."""
+
     id: str
     name: str
     departments: tuple[str, ...]
+    names: Mapping[str, str] = field(default_factory=_empty, hash=False)  # a Counter stays hashable
+
+    def label(self, lang: str) -> str:
+        """The counter's name in ``lang``: its own name there, else the site language's."""
+        return self.names.get(lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,10 @@ class BoardSettings:
     zone: str | None = None  # zone id (None: the first zone, or every department if none)
     announce: bool = True  # chime and speak each call
     voice_languages: tuple[str, ...] = ()  # languages a call is spoken in; empty: the site's first
+    languages: tuple[
+        str, ...
+    ] = ()  # languages the board shows in turn; empty: one (--lang or the site's first)
+    language_period_s: int = 12  # seconds each of ``languages`` stays on the board
 
 
 @dataclass(frozen=True)

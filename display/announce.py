@@ -32,7 +32,7 @@ import shutil
 import struct
 import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -44,7 +44,17 @@ from nummerlapp.display.state import Call
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22050  # espeak-ng's own rate; the chime matches it so one audio setup serves both
-VOICES = {"nb": "nb", "sv": "sv", "en": "en-gb", "fi": "fi", "da": "da", "de": "de"}
+VOICES = {
+    "nb": "nb",
+    "sv": "sv",
+    "en": "en-gb",
+    "fi": "fi",
+    "da": "da",
+    "de": "de",
+    "uk": "uk",
+    "ar": "ar",
+    "pl": "pl",
+}
 
 
 class AnnounceError(NummerlappError):
@@ -64,15 +74,22 @@ def spoken_number(number: str) -> str:
     return f"{prefix.strip()}{int(digits)}"
 
 
-def spoken_text(call: Call, lang: str, site_language: str) -> str:
-    """The sentence spoken for ``call`` in ``lang``: "Nummer A12, skranke 3".
+def spoken_text(
+    call: Call, lang: str, site_language: str, names: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """The sentence spoken for ``call`` in ``lang``: "Nummer A12, skranke 3", "Numero A12,
+    palvelupiste 3".
 
-    The counter's configured name is in the site's own language, so it is spoken as is in that
-    language; in another language a counter with a numeric id is named with the catalogue's
-    word ("counter 3", "disk 3"), otherwise by its name.
+    A counter the site file names in ``lang`` (``name = {fi = "…", sv = "…"}``, passed as
+    ``names``) is said by that name. Otherwise the configured name is in the site's own
+    language, so it is spoken as is in that language; in another language a counter with a
+    numeric id is named with the catalogue's word ("counter 3", "disk 3"), otherwise by its name.
     """
     _ = translator("display", lang)
-    if lang == site_language or not call.counter_id.isdigit():
+    own = (names or {}).get(call.counter_id, {}).get(lang)
+    if own:
+        counter = own
+    elif lang == site_language or not call.counter_id.isdigit():
         counter = call.counter_name
     else:
         counter = _("counter {id}").format(id=call.counter_id)
@@ -217,7 +234,7 @@ class KivyPlayer:
         self.volume = volume
 
     async def play(self, path: Path) -> None:
-        from kivy.core.audio import SoundLoader
+        from kivy.core.audio import SoundLoader  # noqa: PLC0415  # Kivy's audio providers load on first use (a board without sound never does)
 
         sound = SoundLoader.load(str(path))
         if sound is None:
@@ -253,8 +270,10 @@ class Announcer:
         site_language: str,
         *,
         chime: bool = True,
+        counter_names: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.cache = cache
+        self.counter_names = counter_names or {}  # counter id -> {lang: name} from the site file
         self.player = player
         self.languages = tuple(languages) or (site_language,)
         self.site_language = site_language
@@ -267,7 +286,9 @@ class Announcer:
 
     def texts(self, call: Call) -> list[tuple[str, str]]:
         """(language, sentence) pairs spoken for ``call``."""
-        return [(lang, spoken_text(call, lang, self.site_language)) for lang in self.languages]
+        return [
+            (lang, spoken_text(call, lang, self.site_language, self.counter_names)) for lang in self.languages
+        ]
 
     async def _render(self, call: Call) -> list[Path]:
         files = [self.cache.chime()] if self.use_chime else []

@@ -21,12 +21,18 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nummerlapp.client.events import EventStream
+from zeroconf import IPVersion
+from zeroconf.asyncio import AsyncZeroconf
+
+from nummerlapp.client.events import EventStream, Message
+from nummerlapp.common.discovery import Advertiser, Browser, _zc_interfaces
+from nummerlapp.common.errors import ConfigError
+from nummerlapp.common.i18n import translator
 from nummerlapp.display.announce import Announcer, KivyPlayer, Player, SpeechCache
 from nummerlapp.display.state import BoardState, new_calls, reduce
 from nummerlapp.display.view import board_text
@@ -35,9 +41,6 @@ if TYPE_CHECKING:
     from nummerlapp.config.model import Settings
 
 log = logging.getLogger(__name__)
-
-REFRESH_AFTER_S = 1.0  # read fresh counts/estimates this long after the last ticket event
-REFRESH_EVERY_S = 60.0  # and at least this often (estimates age with time)
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,20 @@ class BoardOptions:
     cache_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "nummerlapp-board")
     highlight_s: float = 6.0
     identify_s: float = 8.0
+    # Languages shown in turn, each for ``language_period_s`` (``()``: ``lang`` only); the site
+    # file's message line and counter names per language (docs/LANGUAGES.md).
+    languages: tuple[str, ...] = ()
+    language_period_s: float = 12.0
+    messages: Mapping[str, str] = field(default_factory=dict)
+    counter_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(
         cls, settings: Settings, lang: str | None = None, zone_id: str | None = None, **overrides: Any
     ) -> BoardOptions:
-        from nummerlapp.common.errors import ConfigError
-
         site = settings.site
-        lang = lang or site.default_language
+        languages = (lang,) if lang else settings.board.languages
+        lang = lang or (languages[0] if languages else site.default_language)
         zone = settings.zone(zone_id or settings.board.zone)
         if zone_id and zone is None:
             raise ConfigError(settings.source, "--zone", f"no zone {zone_id!r} in the site file")
@@ -80,6 +88,10 @@ class BoardOptions:
             "voice_languages": settings.board.voice_languages or (site.default_language,),
             "site_language": site.default_language,
             "announce": settings.board.announce,
+            "languages": languages if len(languages) > 1 else (),
+            "language_period_s": float(settings.board.language_period_s),
+            "messages": dict(site.message),
+            "counter_names": {c.id: dict(c.names) for c in settings.counters if c.names},
         }
         values.update(overrides)
         return cls(**values)
@@ -103,7 +115,7 @@ def configure_window(
     software renderer (docs/benchmarks/display.md).
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
+    from kivy.config import Config  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
@@ -117,13 +129,13 @@ def configure_window(
 
 
 def _make_app_class() -> type:
-    from kivy.app import App
-    from kivy.clock import Clock
-    from kivy.core.window import Window
+    from kivy.app import App  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
+    from kivy.clock import Clock  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
+    from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
-    from nummerlapp.display.widgets import BoardScreen
+    from nummerlapp.display.widgets import BoardScreen  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
-    class BoardApp(App):  # type: ignore[misc]
+    class BoardApp(App):
         """The Kivy app. ``feed(message)`` is the only way state changes."""
 
         title = "Nummerlapp"
@@ -141,7 +153,9 @@ def _make_app_class() -> type:
                     player or KivyPlayer(),
                     options.voice_languages,
                     options.site_language,
+                    counter_names=options.counter_names,
                 )
+            self.language_turn = 0  # which of options.languages is shown
             self.frames = 0
             self.latencies: list[float] = []  # message fed → next frame, seconds
             self._pending_frame: float | None = None  # when a change was shown that no frame drew yet
@@ -149,20 +163,42 @@ def _make_app_class() -> type:
             self._frame_event: asyncio.Event | None = None
             self._unhighlight: Any = None
             self._unidentify: Any = None
-            self._refresh_handle: asyncio.TimerHandle | None = None
-            self.on_message: Callable[[dict[str, Any]], None] | None = None  # for tests/bench
+            self.on_message: Callable[[Message], None] | None = None  # for tests/bench
 
         # -- Kivy
 
         def build(self) -> BoardScreen:
             width, height = Window.size
             self.screen = BoardScreen(int(width), int(height))
-            self._shown = board_text(self.state, self.options.lang, self.options.zone, self.options.message)
+            self._shown = self.words(self.state)
             self.screen.show(self._shown)
             self._tick_clock(0)
             Clock.schedule_interval(self._tick_clock, 1.0)
+            if len(self.options.languages) > 1:
+                Clock.schedule_interval(self._next_language, self.options.language_period_s)
             Window.bind(on_flip=self._on_flip)
             return self.screen
+
+        @property
+        def shown_language(self) -> str:
+            """The language on the board now (the site file's ``board.languages`` in turn)."""
+            langs = self.options.languages
+            return langs[self.language_turn % len(langs)] if langs else self.options.lang
+
+        def words(self, state: BoardState) -> Any:
+            o, lang = self.options, self.shown_language
+            message = o.messages.get(lang) or (o.message if lang == o.lang else "")
+            return board_text(
+                state, lang, o.zone, message, counter_names=o.counter_names, site_language=o.site_language
+            )
+
+        def _next_language(self, _dt: float = 0) -> None:
+            self.language_turn += 1
+            text = self.words(self.state)
+            if self.screen is not None and text != self._shown:
+                self._shown = text
+                self.screen.show(text)
+                self._pending_frame = time.perf_counter()
 
         def _tick_clock(self, _dt: float) -> None:
             if self.screen is not None:
@@ -190,13 +226,13 @@ def _make_app_class() -> type:
 
         # -- state
 
-        def feed(self, message: dict[str, Any]) -> None:
+        def feed(self, message: Message) -> None:
             old = self.state
             new = reduce(old, message)
             if new is old or new == old:
                 return
             self.state = new
-            text = board_text(new, self.options.lang, self.options.zone, self.options.message)
+            text = self.words(new)
             if self.screen is not None and text != self._shown:
                 # only a change of what is shown draws a frame: waiting for one otherwise would hang
                 self._shown = text
@@ -212,8 +248,6 @@ def _make_app_class() -> type:
                 self._identify()
             if new.connected and not new.in_sync and self.stream is not None:
                 asyncio.get_running_loop().create_task(self.stream.resync())
-            if str(message.get("type", "")).startswith("ticket.") or message.get("type") == "snapshot":
-                self._schedule_refresh(REFRESH_AFTER_S)
             if self.on_message is not None:
                 self.on_message(message)
 
@@ -230,7 +264,6 @@ def _make_app_class() -> type:
         def _identify(self) -> None:
             if self.screen is None:
                 return
-            from nummerlapp.common.i18n import translator
 
             name = self.options.board_name or self.options.board_id
             self.screen.identify(
@@ -241,33 +274,6 @@ def _make_app_class() -> type:
             self._unidentify = Clock.schedule_once(
                 lambda _dt: self.screen.identify(None), self.options.identify_s
             )
-
-        # -- fresh counts and estimates (events do not carry them)
-
-        def _schedule_refresh(self, delay: float) -> None:
-            if self._refresh_handle is not None:
-                self._refresh_handle.cancel()
-            loop = asyncio.get_running_loop()
-            self._refresh_handle = loop.call_later(delay, lambda: loop.create_task(self.refresh()))
-
-        async def refresh(self) -> None:
-            import httpx
-
-            self._schedule_refresh(REFRESH_EVERY_S)
-            url = self.stream.url if self.stream is not None else None
-            if not url or not self.state.connected:
-                return
-            base = url.replace("ws://", "http://", 1).replace("wss://", "https://", 1)
-            base = base.removesuffix("/events")
-            try:
-                async with httpx.AsyncClient(timeout=3.0) as http:
-                    response = await http.get(f"{base}/state")
-                    response.raise_for_status()
-                    snapshot = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                log.info("board: state refresh failed: %s", exc)
-                return
-            self.feed({"type": "refresh", "seq": snapshot.get("seq"), "state": snapshot})
 
     return BoardApp
 
@@ -308,13 +314,8 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
     options: BoardOptions = app.options
     aiozc = browser = advertiser = None
     if options.mdns:
-        from zeroconf import IPVersion
-        from zeroconf.asyncio import AsyncZeroconf
-
-        from nummerlapp.common.discovery import Advertiser, Browser, _zc_interfaces
-
         interfaces = list(options.mdns_interfaces) if options.mdns_interfaces else None
-        aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)  # type: ignore[arg-type]
+        aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)
         browser = Browser(role="server", site=options.site_id, interfaces=interfaces, aiozc=aiozc)
         await browser.start()
         advertiser = Advertiser(
@@ -328,8 +329,6 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
             advertiser = None
     server: Any = await _resolver(options, browser) if browser is not None else options.server_url
     if not server:
-        from nummerlapp.common.errors import ConfigError
-
         raise ConfigError("<board>", "server", "no --server address and mDNS is off: nothing to connect to")
     app.stream = EventStream(server)
     if browser is not None:
@@ -368,8 +367,6 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
                     await task
         if driver is not None and driver.done() and not driver.cancelled() and driver.exception():
             raise driver.exception()  # type: ignore[misc]
-        if app._refresh_handle is not None:
-            app._refresh_handle.cancel()
         if app.announcer is not None:
             await app.announcer.close()
         if advertiser is not None:

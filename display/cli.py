@@ -7,11 +7,14 @@ only when the command runs, because Kivy reads its window settings once, at impo
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 from pathlib import Path
 from typing import Any
 
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.config import load_settings
 
 
 def register(subparsers: Any) -> None:
@@ -62,11 +65,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run_display(args: argparse.Namespace) -> int:
-    import asyncio
-    import logging
-
-    from nummerlapp.config import load_settings
-
     logging.getLogger("websockets").setLevel(logging.INFO)  # -v: not every keepalive ping
 
     settings = load_settings(args.config)
@@ -92,7 +90,7 @@ def run_display(args: argparse.Namespace) -> int:
     if args.mute:
         overrides["announce"] = False
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
+    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board  # noqa: PLC0415  # start-up: Kivy loads only when the board runs
 
     options = BoardOptions.from_settings(settings, lang=lang, zone_id=args.zone, **overrides)
     if not options.mdns and not options.server_url:

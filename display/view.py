@@ -8,11 +8,14 @@ so copying the same text again does not redraw anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from nummerlapp.common.i18n import translator
-from nummerlapp.display.state import BoardState
+from nummerlapp.common.i18n import is_rtl, translator
+from nummerlapp.common.protocol import label
+from nummerlapp.display.state import BoardState, Call
+
+CounterNames = Mapping[str, Mapping[str, str]]  # counter id -> {lang: name} (the site file's tables)
 
 PREVIOUS_SHOWN = 5
 
@@ -42,6 +45,8 @@ class BoardText:
     heading_waiting: str
     heading_wait: str
     go_to: str
+    lang: str = "en"
+    rtl: bool = False  # written right to left: the skin shapes, reorders and mirrors
 
 
 def wait_text(seconds: int | None, lang: str) -> str:
@@ -57,15 +62,39 @@ def wait_text(seconds: int | None, lang: str) -> str:
     return _("about {minutes} min").format(minutes=minutes)
 
 
+def counter_label(
+    call: Call, lang: str, names: CounterNames | None = None, site_language: str | None = None
+) -> str:
+    """The counter of ``call`` named in ``lang``: the site file's name in that language; else,
+    on a board in another language than the site's, a numeric id in the catalogue's words
+    ("Counter 2" rather than "Skranke 2"); else the name the service sent."""
+    own = (names or {}).get(call.counter_id, {})
+    if own.get(lang):
+        return own[lang]
+    if site_language is not None and lang != site_language and call.counter_id.isdigit():
+        return translator("display", lang)("Counter {id}").format(id=call.counter_id)
+    return call.counter_name
+
+
 def board_text(
     state: BoardState,
     lang: str,
     zone: Sequence[str] | None = None,
-    message: str = "",
+    message: str | Mapping[str, str] = "",
     previous: int = PREVIOUS_SHOWN,
+    counter_names: CounterNames | None = None,
+    site_language: str | None = None,
 ) -> BoardText:
-    """All the board's words for ``state`` in ``lang``; ``message`` is the site file's line."""
+    """All the board's words for ``state`` in ``lang``; ``message`` is the site file's line (one
+    string, or a table per language); ``counter_names`` the site file's per-language counter
+    names; ``site_language`` the language of the names the service sends."""
     _ = translator("display", lang)
+    if isinstance(message, Mapping):
+        message = message.get(lang, "")
+
+    def counter(call: Call) -> str:
+        return counter_label(call, lang, counter_names, site_language)
+
     if state.seq is None:
         status = _("Connecting…")
     elif not state.connected:
@@ -82,16 +111,16 @@ def board_text(
         else:
             wait = wait_text(dep.estimated_wait_s, lang)
         deps.append(DepartmentText(dep.label(lang), str(dep.waiting), _("waiting"), wait, dep.open))
-    line = state.message.get(lang) or message
+    line = (label(state.messages[0], lang) if state.messages else "") or message
     if not state.site_open and state.seq is not None:
         line = _("Closed for today")
     return BoardText(
         site_name=state.site_name,
         status=status,
         latest_number=latest.number if latest else "",
-        latest_counter=latest.counter_name if latest else _("No calls yet"),
+        latest_counter=counter(latest) if latest else _("No calls yet"),
         latest_note=_("Called again") if latest and latest.recall else "",
-        previous=tuple((c.number, c.counter_name) for c in state.previous(previous)),
+        previous=tuple((c.number, counter(c)) for c in state.previous(previous)),
         departments=tuple(deps),
         message=line,
         heading_number=_("Number"),
@@ -100,4 +129,6 @@ def board_text(
         heading_waiting=_("Waiting"),
         heading_wait=_("Wait"),
         go_to=_("Please go to"),
+        lang=lang,
+        rtl=is_rtl(lang),
     )

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kivy.core.text import LabelBase
 from kivy.graphics import Color, RoundedRectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from nummerlapp.common import textshape
 from nummerlapp.display.view import BoardText, DepartmentText
+
+RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Kivy's Roboto has no Arabic letters
 
 NAVY = (0x0A / 255, 0x1A / 255, 0x2F / 255, 1)
 PANEL = (0x13 / 255, 0x29 / 255, 0x4B / 255, 1)
@@ -64,7 +68,38 @@ def text(
         shorten_from="right", **kw,
     )  # fmt: skip
     label.bind(size=lambda w, s: setattr(w, "text_size", s))
+    label.ltr_halign = halign  # put() mirrors it for right-to-left text
+    label.default_font = label.font_name
     return label
+
+
+def _rtl_font() -> str | None:
+    if RTL_FONT not in LabelBase._fonts:
+        if not textshape.RTL_FONT.is_file():
+            return None
+        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
+    return RTL_FONT
+
+
+def put(label: Label, value: str, rtl: bool = False) -> None:
+    """Show ``value`` on a one-line ``label``: right-to-left text shaped and reordered for
+    Kivy (common/textshape.py), in a font that has its letters, and with left alignment mirrored
+    when the board's language is written right to left. Equal values change nothing."""
+    right_to_left = textshape.has_rtl(value)
+    font = (_rtl_font() if right_to_left else None) or label.default_font
+    halign = label.ltr_halign
+    if rtl and halign == "left":
+        halign = "right"
+    elif rtl and halign == "right":
+        halign = "left"
+    if label.font_name != font:
+        label.font_name = font
+    if label.halign != halign:
+        label.halign = halign
+    cut = "left" if right_to_left else "right"  # a shortened line loses its end, not its start
+    if label.shorten_from != cut:
+        label.shorten_from = cut
+    label.text = textshape.visual(value, rtl=rtl if right_to_left else None)
 
 
 class DepartmentCard(Panel):
@@ -85,15 +120,16 @@ class DepartmentCard(Panel):
         for w in (self.name, self.count, self.wait):
             self.add_widget(w)
 
-    def show(self, dep: DepartmentText) -> None:
-        self.name.text = dep.name
+    def show(self, dep: DepartmentText, rtl: bool = False) -> None:
+        put(self.name, dep.name, rtl)
         small = int(self.count.font_size * 0.5)
-        self.count.text = (
-            f"{dep.waiting} [size={small}][color=#C9D3E0]{dep.waiting_label}[/color][/size]"
-            if dep.open
-            else "–"
-        )
-        self.wait.text = dep.wait
+        label = f"[size={small}][color=#C9D3E0]{textshape.visual(dep.waiting_label)}[/color][/size]"
+        wanted = (_rtl_font() if textshape.has_rtl(dep.waiting_label) else None) or self.count.default_font
+        if self.count.font_name != wanted:
+            self.count.font_name = wanted
+        # right to left the count stands at the right of its word: "ينتظرون 3" reads "3 waiting"
+        self.count.text = (f"{label} {dep.waiting}" if rtl else f"{dep.waiting} {label}") if dep.open else "–"
+        put(self.wait, dep.wait, rtl)
         self.wait.color = GREY if dep.open else RED_GREY
 
 
@@ -189,26 +225,29 @@ class BoardScreen(FloatLayout):
         self.identify_box.opacity = 0
 
     def show(self, board: BoardText) -> None:
+        rtl = board.rtl
         self.site.text = board.site_name
-        self.status.text = board.status
+        put(self.status, board.status, rtl)
         self.status_box.set_bg(AMBER if board.status else CLEAR)
         self.status_box.width = (420 if board.status else 0) * self.u  # the site name gives way
-        self.heading_number.text = board.heading_number
-        self.note.text = board.latest_note
+        put(self.heading_number, board.heading_number, rtl)
+        put(self.note, board.latest_note, rtl)
         self.number.text = board.latest_number
-        self.go_to.text = board.go_to if board.latest_number else ""
-        self.counter.text = board.latest_counter
-        self.heading_previous.text = board.heading_previous
+        put(self.go_to, board.go_to if board.latest_number else "", rtl)
+        put(self.counter, board.latest_counter, rtl)
+        put(self.heading_previous, board.heading_previous, rtl)
         for i, (number, counter) in enumerate(self.previous):
-            number.text, counter.text = board.previous[i] if i < len(board.previous) else ("", "")
+            shown = board.previous[i] if i < len(board.previous) else ("", "")
+            number.text = shown[0]
+            put(counter, shown[1], rtl)
         if len(self.cards) != len(board.departments):
             self.departments_box.clear_widgets()
             self.cards = [DepartmentCard(self.u, self.portrait) for _ in board.departments]
             for card in self.cards:
                 self.departments_box.add_widget(card)
         for card, dep in zip(self.cards, board.departments, strict=True):
-            card.show(dep)
-        self.message.text = board.message
+            card.show(dep, rtl)
+        put(self.message, board.message, rtl)
         self.message_box.set_bg(PANEL if board.message else CLEAR)
 
     def highlight(self, on: bool) -> None:
@@ -220,7 +259,7 @@ class BoardScreen(FloatLayout):
         self.note.color = NAVY if on else YELLOW
 
     def identify(self, name: str | None) -> None:
-        self.identify_label.text = name or ""
+        put(self.identify_label, name or "")
         self.identify_box.set_bg(YELLOW if name else CLEAR)
         self.identify_box.opacity = 1 if name else 0
 
@@ -231,14 +270,21 @@ class BoardScreen(FloatLayout):
             "status": self.status.text,
             "number": self.number.text,
             "counter": self.counter.text,
+            "go_to": self.go_to.text,
+            "heading_number": self.heading_number.text,
             "note": self.note.text,
             "previous": [(n.text, c.text) for n, c in self.previous if n.text],
-            "departments": [(c.name.text, c.count.text.split(" ")[0], c.wait.text) for c in self.cards],
+            "departments": [(c.name.text, _count(c.count.text), c.wait.text) for c in self.cards],
             "message": self.message.text,
             "clock": self.clock.text,
             "identify": self.identify_label.text if self.identify_box.opacity else "",
             "portrait": self.portrait,
         }
+
+
+def _count(markup: str) -> str:
+    """The number of people waiting from a card's count label (either side of its word)."""
+    return next((t for t in markup.split(" ") if t.isdigit() or t == "–"), "")
 
 
 __all__ = ["BoardScreen", "DepartmentCard", "Panel", "Widget"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,19 @@ from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pi
 from nummerlapp.kiosk.widgets import Text, paint
 
 log = logging.getLogger(__name__)
+
+
+# Start-up leaves a few hundred thousand objects (Kivy, httpx, Babel, python-escpos, the site)
+# that live as long as the kiosk. Left alone, the first full garbage collection walks them all
+# (30-40 ms) at whatever allocates next: the first visitor's touch, between the service's answer
+# and the printer's first byte (docs/benchmarks/kiosk.md). So collect once while the home screen
+# is idle, and freeze what is left: later collections walk only what the visits make.
+SETTLE_HEAP_S = 0.5
+
+
+def settle_heap() -> None:
+    gc.collect()
+    gc.freeze()
 
 
 class KioskRoot(BoxLayout):
@@ -68,7 +82,7 @@ class KioskRoot(BoxLayout):
         self._hold_uid = None
 
 
-class KioskApp(App):  # type: ignore[misc]
+class KioskApp(App):
     """The visitor kiosk's window. ``flow`` holds all state; this class only draws it."""
 
     title = "Nummerlapp kiosk"
@@ -116,6 +130,7 @@ class KioskApp(App):  # type: ignore[misc]
         Clock.schedule_interval(self._every_second, 1.0)
         self.render(force=True)
         Clock.schedule_once(lambda _dt: self.first_frame.set(), 0)
+        Clock.schedule_once(lambda _dt: settle_heap(), SETTLE_HEAP_S)
         return root
 
     def _view_key(self) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.config import settings_from_args
 
 PORTRAIT = (1080, 1920)
 LANDSCAPE = (1280, 800)
@@ -75,8 +76,8 @@ def read_token(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nummerlapp.common.cli import settings_from_args
-    from nummerlapp.kiosk.runner import KioskOptions, main
+    # Kivy, httpx and zeroconf load when the kiosk runs, not with every command's parser.
+    from nummerlapp.kiosk.runner import KioskOptions, main  # noqa: PLC0415  # start-up
 
     settings = settings_from_args(args)
     if args.lang and args.lang not in settings.site.languages:

@@ -36,7 +36,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from nummerlapp.client.api import ApiUnavailable, RateLimited, Ticket, Unauthorized
+from nummerlapp.client.api import ApiUnavailable, RateLimited, Unauthorized
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import (
     Conflict,
     Forbidden,
@@ -52,7 +53,6 @@ from nummerlapp.kiosk.ports import (
     DepartmentView,
     DeviceInfo,
     PrinterPort,
-    PrinterState,
     state_from_error,
 )
 
@@ -139,17 +139,17 @@ class KioskFlow:
         self.departments: tuple[DepartmentView, ...] = tuple(
             DepartmentView(d.id, dict(d.name), dict(d.description), True) for d in settings.departments
         )
-        self.ticket: Ticket | None = None
+        self.ticket: P.IssuedTicket | None = None
         self.ticket_department: DepartmentView | None = None
-        self.printer_state = PrinterState()
-        self.print_fault: PrinterState | None = None  # why the last print failed / was refused
+        self.printer_state = P.PrinterReport(state="unknown")
+        self.print_fault: P.PrinterReport | None = None  # why the last print failed / was refused
         self.ask_reason: AskReason | None = None
         self.notice: str | None = None  # a department id that turned out closed when touched
         self.service_ok: bool | None = None  # None until the first answer
         self.pin_failed = False
         self.pin_attempts = 0
         self.tech_message: str | None = None
-        self._reported: PrinterState | None = None
+        self._reported: P.PrinterReport | None = None
 
     # -- observation ----------------------------------------------------------------------------
 
@@ -284,7 +284,7 @@ class KioskFlow:
             return
         self._go(Screen.TICKET)
 
-    async def _ask_for_ticket(self, department_id: str, lang: str) -> Ticket:
+    async def _ask_for_ticket(self, department_id: str, lang: str) -> P.IssuedTicket:
         try:
             return await self.api.issue_ticket(department_id, lang)
         except RateLimited as exc:  # nothing was issued: wait the interval out once
@@ -385,20 +385,18 @@ class KioskFlow:
         self.apply_snapshot(snapshot)
         return True
 
-    def apply_snapshot(self, snapshot: dict[str, Any]) -> None:
+    def apply_snapshot(self, snapshot: P.Snapshot) -> None:
         """Merge the service's open flags and queue figures into the department buttons."""
         now = self._now()
-        site = snapshot.get("site") or {}
-        self.site_open = bool(site.get("open", True))
+        self.site_open = snapshot.site.open
         self.site_closure = None if self.site_open else explain_closed(self.settings, None, now)
-        live = {str(d.get("id")): d for d in snapshot.get("departments") or [] if isinstance(d, dict)}
+        live = {d.id: d for d in snapshot.departments}
         views = []
         for dep in self.settings.departments:
             info = live.get(dep.id)
             if info is None:
                 continue  # the service no longer knows it: no button
-            is_open = bool(info.get("open", True)) and self.site_open
-            wait = info.get("estimated_wait_s")
+            is_open = info.open and self.site_open
             views.append(
                 DepartmentView(
                     dep.id,
@@ -406,8 +404,8 @@ class KioskFlow:
                     dict(dep.description),
                     is_open,
                     None if is_open else explain_closed(self.settings, dep.id, now),
-                    int(info.get("waiting") or 0),
-                    int(wait) if isinstance(wait, int | float) else None,
+                    info.waiting,
+                    info.estimated_wait_s,
                 )
             )
         self.departments = tuple(views)
@@ -418,7 +416,7 @@ class KioskFlow:
 
     # -- the printer ----------------------------------------------------------------------------
 
-    async def _printer_status(self) -> PrinterState:
+    async def _printer_status(self) -> P.PrinterReport:
         try:
             state = await asyncio.to_thread(self.printer.status)
         except PrinterError as exc:
@@ -428,7 +426,7 @@ class KioskFlow:
             self._spawn(self._report())
         return state
 
-    async def check_printer(self) -> PrinterState:
+    async def check_printer(self) -> P.PrinterReport:
         """Poll the printer (background loop); the resting screen follows a fault or its repair."""
         state = await self._printer_status()
         if self.is_resting():
@@ -446,7 +444,7 @@ class KioskFlow:
                 role="kiosk",
                 name=self.device.name,
                 version=self.device.version,
-                printer={"state": state.state, "detail": state.detail[:200]},
+                printer=state,
             )
         except (ServiceUnavailable, LedgerError) as exc:
             log.warning("device status not reported: %s", exc)

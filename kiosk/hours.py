@@ -2,7 +2,7 @@
 
 The service decides *whether* a department takes tickets (the snapshot's ``open`` flags, which
 include an administrator's override). The kiosk only explains that decision to the visitor, from
-the same opening rules the service uses (``server.ledger.hours.SiteHours``, pure, no server machinery):
+the same opening rules the service uses (``config.hours.SiteHours``, pure rules over the site file):
 "opens at 09:00", "no more numbers today", "opens Monday 08:00". When the service says closed and
 the hours say open (an emergency close), the reason is just "closed now", with no guessed time.
 """
@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from nummerlapp.config.hours import SiteHours, span_at
 from nummerlapp.config.model import Settings
-from nummerlapp.server.ledger.hours import SiteHours, span_at
 
 
 class ClosedReason(StrEnum):

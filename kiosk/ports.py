@@ -9,31 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from nummerlapp.client.api import Ticket
+from nummerlapp.common import protocol as P
 from nummerlapp.kiosk.hours import Closure
-
-# printer states in which no ticket can be printed (``unknown`` may print: many printers never answer)
-FAULT_STATES = frozenset({"paper_end", "cover_open", "offline"})
-
-
-@dataclass(frozen=True)
-class PrinterState:
-    """The printer's state in the protocol's words: ok|paper_near_end|paper_end|cover_open|offline|unknown."""
-
-    state: str = "unknown"
-    detail: str = ""
-
-    @property
-    def can_print(self) -> bool:
-        return self.state not in FAULT_STATES
 
 
 class PrinterPort(Protocol):
     """The kiosk's seam to its printer. Blocking; the flow calls it from a thread."""
 
-    def status(self) -> PrinterState: ...
+    def status(self) -> P.PrinterReport: ...
 
-    def print_ticket(self, ticket: Ticket, lang: str) -> None: ...
+    def print_ticket(self, ticket: P.Ticket, lang: str) -> None: ...
 
     def test_print(self) -> None: ...
 
@@ -43,20 +28,19 @@ class ApiPort(Protocol):
 
     base_url: str
 
-    async def get_state(self) -> dict[str, Any]: ...
+    async def get_state(self) -> P.Snapshot: ...
 
-    async def issue_ticket(self, department: str, lang: str | None = None) -> Ticket: ...
+    async def issue_ticket(self, department: str, lang: str | None = None) -> P.IssuedTicket: ...
 
     async def report_device_status(
         self,
         device_id: str,
         *,
-        role: str,
+        role: P.DeviceRole,
         name: str,
         version: str,
-        printer: dict[str, Any] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None: ...
+        printer: P.PrinterReport | None = None,
+    ) -> P.Device: ...
 
 
 @dataclass(frozen=True)
@@ -72,10 +56,10 @@ class DepartmentView:
     estimated_wait_s: int | None = None
 
     def label(self, lang: str) -> str:
-        return self.name.get(lang) or self.name.get("en") or next(iter(self.name.values()), self.id)
+        return P.label(self.name, lang, default=self.id)
 
     def line(self, lang: str) -> str:
-        return self.description.get(lang) or self.description.get("en") or ""
+        return P.label(self.description, lang)
 
 
 @dataclass
@@ -86,11 +70,11 @@ class DeviceInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def state_from_error(exc: Exception, status: object) -> PrinterState:
+def state_from_error(exc: Exception, status: object) -> P.PrinterReport:
     """The protocol's printer state for a printer exception (its ``status`` if it carried one)."""
     summary = getattr(status, "summary", None)
-    if isinstance(summary, str) and summary not in ("", "ok", "unknown"):
-        return PrinterState(summary, str(exc))
+    if summary in P.PRINTER_STATES and summary not in ("ok", "unknown"):
+        return P.PrinterReport(state=summary, detail=str(exc)[:200])
     code = getattr(exc, "code", "")
-    mapping = {"paper_out": "paper_end", "cover_open": "cover_open"}
-    return PrinterState(mapping.get(code, "offline"), str(exc))
+    mapping: dict[str, P.PrinterState] = {"paper_out": "paper_end", "cover_open": "cover_open"}
+    return P.PrinterReport(state=mapping.get(code, "offline"), detail=str(exc)[:200])

@@ -15,9 +15,9 @@ import logging
 import threading
 from typing import Any
 
-from nummerlapp.client.api import Ticket
+from nummerlapp.common import protocol as P
+from nummerlapp.common.errors import PrinterError
 from nummerlapp.config.model import PrinterSettings, Settings
-from nummerlapp.kiosk.ports import PrinterState
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class KioskPrinter:
         self.settings = settings
         self.printer_settings = printer_settings
         if backend is None:
-            from nummerlapp.printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]
+            from nummerlapp.printer import TicketPrinter  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415  # start-up: python-escpos (250 ms) only when the kiosk has a printer
 
             # Rendering one sample per language now spares the first visitor of each language a wait.
             backend = TicketPrinter(printer_settings, languages=settings.site.languages)
@@ -40,17 +40,17 @@ class KioskPrinter:
     def id(self) -> str:
         return self.printer_settings.id
 
-    def status(self) -> PrinterState:
+    def status(self) -> P.PrinterReport:
         with self._lock:
             status = self._backend.status()
-        state, detail = str(status.summary), str(getattr(status, "detail", ""))[:200]
+        state, detail = status.summary, str(getattr(status, "detail", ""))[:200]
         if state == "unknown" and getattr(self._backend, "require_status", False):
             state = "offline"  # the printer would refuse the job: take no number
-        return PrinterState(state, detail)
+        return P.PrinterReport(state=state, detail=detail)
 
-    def view(self, ticket: Ticket, lang: str) -> Any:
+    def view(self, ticket: P.Ticket, lang: str) -> Any:
         """The printer's ``TicketView`` for this ticket, in ``lang``."""
-        from nummerlapp.printer.layout import TicketView
+        from nummerlapp.printer.layout import TicketView  # noqa: PLC0415  # start-up: python-escpos (250 ms) only when the kiosk has a printer
 
         site = self.settings.site
         dep = self.settings.department(ticket.department)
@@ -73,7 +73,7 @@ class KioskPrinter:
             ticket_id=ticket.id,
         )
 
-    def print_ticket(self, ticket: Ticket, lang: str) -> None:
+    def print_ticket(self, ticket: P.Ticket, lang: str) -> None:
         view = self.view(ticket, lang)
         with self._lock:
             self._backend.print_ticket(view)
@@ -87,12 +87,15 @@ class KioskPrinter:
     def test_print(self) -> None:
         """A sample ticket marked as a test, so nobody mistakes it for a real number."""
         now = dt.datetime.now(self.settings.site.tz)
-        sample = Ticket(
+        sample = P.Ticket(
             id="test",
             number="TEST",
             department=self.settings.departments[0].id,
             status="waiting",
-            issued_at=now.isoformat(),
+            issued_at=now.isoformat(timespec="seconds"),
+            counter=None,
+            called_at=None,
+            lang=self.settings.site.default_language,
             ahead=0,
             estimated_wait_s=None,
         )
@@ -104,13 +107,11 @@ class NoPrinter:
 
     id = "none"
 
-    def status(self) -> PrinterState:
-        return PrinterState("unknown", "no printer configured")
+    def status(self) -> P.PrinterReport:
+        return P.PrinterReport(state="unknown", detail="no printer configured")
 
-    def print_ticket(self, ticket: Ticket, lang: str) -> None:
+    def print_ticket(self, ticket: P.Ticket, lang: str) -> None:
         log.info("no printer: %s shown on screen only", ticket.number)
 
     def test_print(self) -> None:
-        from nummerlapp.common.errors import PrinterError
-
         raise PrinterError("no printer configured for this kiosk")

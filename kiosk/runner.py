@@ -13,10 +13,21 @@ import logging
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version as dist_version
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from nummerlapp.client.api import ApiClient
+from nummerlapp.common.discovery import Advertiser, find_server
 from nummerlapp.common.errors import ServiceUnavailable
+from nummerlapp.common.protocol import API_PREFIX
 from nummerlapp.config.model import Settings
+from nummerlapp.kiosk.flow import KioskFlow
+from nummerlapp.kiosk.ports import DeviceInfo
+from nummerlapp.kiosk.printing import KioskPrinter, NoPrinter
+from nummerlapp.kiosk.window import configure_window
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +48,6 @@ class KioskOptions:
 
 def version() -> str:
     try:
-        from importlib.metadata import version as dist_version
-
         return dist_version("nummerlapp")
     except Exception:  # not installed as a distribution (running from the checkout)
         return "0.1.0"
@@ -46,25 +55,21 @@ def version() -> str:
 
 async def resolve_server(settings: Settings, opts: KioskOptions) -> str:
     if opts.server:
-        return opts.server.rstrip("/").removesuffix("/api/v1")
+        return opts.server.rstrip("/").removesuffix(API_PREFIX)
     if opts.mdns:
-        from nummerlapp.common.discovery import find_server
-
         found = await find_server(settings.site.id, opts.mdns_interfaces, opts.discover_timeout_s)
         if found is not None:
             host, port = found
             log.info("found the service by mDNS at %s:%s", host, port)
             return f"http://{host}:{port}"
     if settings.site.server_url:
-        return settings.site.server_url.rstrip("/").removesuffix("/api/v1")
+        return settings.site.server_url.rstrip("/").removesuffix(API_PREFIX)
     raise ServiceUnavailable(
         f"no service found for site {settings.site.id!r}: give --server URL or set site.server_url"
     )
 
 
 def make_printer(settings: Settings, printer_id: str | None) -> Any:
-    from nummerlapp.kiosk.printing import KioskPrinter, NoPrinter
-
     wanted = printer_id or settings.kiosk.printer
     printer_settings = settings.printer(wanted)
     if printer_settings is None:
@@ -78,8 +83,6 @@ def pin_checker(settings: Settings) -> Any:
     pin_hash = settings.kiosk.technician_pin_hash
     if not pin_hash:
         return None
-    from argon2 import PasswordHasher
-    from argon2.exceptions import InvalidHashError, VerificationError
 
     hasher = PasswordHasher()
 
@@ -93,11 +96,8 @@ def pin_checker(settings: Settings) -> Any:
 
 
 async def run_kiosk(settings: Settings, opts: KioskOptions) -> None:
-    from nummerlapp.client.api import ApiClient
-    from nummerlapp.kiosk.app import KioskApp, run_app
-    from nummerlapp.kiosk.flow import KioskFlow
-    from nummerlapp.kiosk.ports import DeviceInfo
-    from nummerlapp.kiosk.technician import LogTail
+    from nummerlapp.kiosk.app import KioskApp, run_app  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
+    from nummerlapp.kiosk.technician import LogTail  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
     tail = LogTail()
     logging.getLogger().addHandler(tail)
@@ -126,7 +126,6 @@ async def run_kiosk(settings: Settings, opts: KioskOptions) -> None:
 
 async def _advertise(settings: Settings, opts: KioskOptions, device_id: str) -> Any:
     """``role=kiosk`` on mDNS so the technician's tools list this kiosk. Failure is not fatal."""
-    from nummerlapp.common.discovery import Advertiser
 
     advertiser = Advertiser(
         "kiosk", settings.site.id, 9, device_id=device_id, interfaces=opts.mdns_interfaces
@@ -142,8 +141,6 @@ async def _advertise(settings: Settings, opts: KioskOptions, device_id: str) -> 
 
 
 def main(settings: Settings, opts: KioskOptions, fullscreen: bool = False) -> int:
-    from nummerlapp.kiosk.window import configure_window
-
     configure_window(*opts.size, fullscreen=fullscreen)
     asyncio.run(run_kiosk(settings, opts))
     return 0

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from babel.dates import format_date
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
@@ -60,23 +61,26 @@ def language_bar(c: Ctx) -> BoxLayout:
     """Each language in its own name; the chosen one in yellow. Plus the large-text switch."""
     m, flow = c.m, c.flow
     bar = BoxLayout(orientation="horizontal", size_hint_y=None, height=m.target(11), spacing=m.px(1.6))
+    # five languages and the text switch share one row: smaller letters rather than split words
+    shrink = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.78}.get(len(flow.settings.site.languages), 0.66)
     for lang in flow.settings.site.languages:
         chosen = lang == flow.lang
         bar.add_widget(
             PillButton(
                 language_name(lang),
-                m.font(3.6) if not m.large_text else m.font(3.0),
+                (m.font(3.6) if not m.large_text else m.font(3.0)) * shrink,
                 functools.partial(flow.set_language, lang),
                 fill=theme.YELLOW if chosen else theme.NAVY_LIGHT,
                 ink=theme.INK if chosen else theme.WHITE,
                 border=None if chosen else theme.MIST,
                 name=f"lang:{lang}",
+                size_hint_x=max(1.0, len(language_name(lang)) / 8),  # "Українська" needs the room
             )
         )
     bar.add_widget(
         PillButton(
             c._("Normal text") if m.large_text else c._("Larger text"),
-            m.font(3.6) if not m.large_text else m.font(3.0),
+            (m.font(3.6) if not m.large_text else m.font(3.0)) * shrink,
             flow.toggle_large_text,
             fill=theme.YELLOW if m.large_text else theme.NAVY_LIGHT,
             ink=theme.INK if m.large_text else theme.WHITE,
@@ -193,7 +197,6 @@ def closed(c: Ctx) -> Widget:
 
 def _week(c: Ctx) -> str:
     """This week's site hours, one weekday per line, in the visitor's language."""
-    from babel.dates import format_date
 
     hours = c.flow.settings.site.hours
     start = c.now.date() - dt.timedelta(days=c.now.weekday())
@@ -236,7 +239,7 @@ def ticket(c: Ctx) -> Widget:
     _number_block(c, col, c._("Your number"))
     t = flow.ticket
     assert t is not None
-    info = words.ahead(c._, t.ahead)
+    info = words.ahead(c._, t.ahead or 0)  # a ticket just issued is waiting: ahead is a count
     wait = words.wait(c._, t.estimated_wait_s)
     col.add_widget(Text(info + ("\n" + wait if wait else ""), m.font(4.4), theme.MIST, halign="center"))
     col.add_widget(Widget(size_hint_y=0.3))

@@ -2,12 +2,14 @@
 
 Reached by holding the top-left corner for ``HOLD_S`` seconds (``kiosk.app`` watches for it) and a
 PIN checked against the argon2 hash in the site file (in a thread: argon2 is deliberately slow).
-It is for the municipality's IT technician, so it speaks English and technical terms; it never
-shows anything about visitors.
+It is for the municipality's IT technician: it speaks the site's first language (the
+``technician`` catalogue; English where a language has none) with technical terms kept as they
+are (addresses, ids, the command line, log lines); it never shows anything about visitors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import logging
@@ -17,6 +19,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
+from nummerlapp.common.i18n import Translate, translator
 from nummerlapp.kiosk import theme
 from nummerlapp.kiosk.flow import Screen
 from nummerlapp.kiosk.screens import Ctx
@@ -45,6 +48,23 @@ class LogTail(logging.Handler):
         return list(self.lines)[-n:]
 
 
+def words(c: Ctx) -> Translate:
+    """The technician's words: the site's first language, not the visitor's last choice."""
+    return translator("technician", c.flow.settings.site.default_language)
+
+
+def tech_message(_: Translate, message: str | None) -> str:
+    """The flow's note after a test print, in the technician's language."""
+    if not message:
+        return ""
+    if message == "test print sent":
+        return _("Test print sent.")
+    failed = "test print failed: "
+    if message.startswith(failed):
+        return _("Test print failed: {error}").format(error=message[len(failed) :])
+    return message
+
+
 class PinEntry:
     """Digits typed so far; kept outside the widgets so a rebuild does not lose them."""
 
@@ -59,15 +79,15 @@ class PinEntry:
 
 
 def pin_screen(c: Ctx, entry: PinEntry, refresh: Any) -> Widget:
-    m, flow = c.m, c.flow
+    m, flow, _ = c.m, c.flow, words(c)
     col = BoxLayout(orientation="vertical", padding=(m.px(8), m.px(3)), spacing=m.px(2))
-    col.add_widget(Text("Technician", m.font(6), theme.WHITE, bold=True, halign="center"))
+    col.add_widget(Text(_("Technician"), m.font(6), theme.WHITE, bold=True, halign="center"))
     if flow.pin_locked():
-        note = "Too many wrong PINs. Wait a minute."
+        note = _("Too many wrong PINs. Wait a minute.")
     elif flow.pin_failed:
-        note = "Wrong PIN. Try again."
+        note = _("Wrong PIN. Try again.")
     else:
-        note = "Enter the technician PIN."
+        note = _("Enter the technician PIN.")
     col.add_widget(
         Text(note, m.font(3.8), theme.CLOSED_REASON if flow.pin_failed else theme.MIST, halign="center")
     )
@@ -87,37 +107,49 @@ def pin_screen(c: Ctx, entry: PinEntry, refresh: Any) -> Widget:
     for k in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0"):
         pad.add_widget(PillButton(k, m.font(6), functools.partial(key, k), name=f"key:{k}"))
     pad.add_widget(
-        PillButton("OK", m.font(5), submit, fill=theme.YELLOW, ink=theme.INK, border=None, name="pin-ok")
+        PillButton(_("OK"), m.font(5), submit, fill=theme.YELLOW, ink=theme.INK, border=None, name="pin-ok")
     )
     col.add_widget(Widget())
     col.add_widget(pad)
     col.add_widget(
         PillButton(
-            "Cancel", m.font(4), flow.leave_technician, name="cancel", size_hint_y=None, height=m.target(10)
+            _("Cancel"),
+            m.font(4),
+            flow.leave_technician,
+            name="cancel",
+            size_hint_y=None,
+            height=m.target(10),
         )
     )
     return col
 
 
 def technician_screen(c: Ctx, tail: LogTail | None, version: str) -> Widget:
-    m, flow = c.m, c.flow
+    m, flow, _ = c.m, c.flow, words(c)
     col = BoxLayout(orientation="vertical", padding=(m.px(4), m.px(2)), spacing=m.px(1.4))
-    col.add_widget(Text("Technician", m.font(5.5), theme.WHITE, bold=True))
+    col.add_widget(Text(_("Technician"), m.font(5.5), theme.WHITE, bold=True))
     service = (
-        "reachable" if flow.service_ok else ("unreachable" if flow.service_ok is False else "not asked yet")
+        _("reachable")
+        if flow.service_ok
+        else (_("unreachable") if flow.service_ok is False else _("not asked yet"))
     )
     printer = flow.printer_state
     facts = [
-        ("Service", f"{flow.api.base_url}  ({service})"),
-        ("Site", f"{flow.settings.site.id} — {flow.settings.site.name}"),
-        ("Kiosk", f"{flow.device.id} — {flow.device.name}"),
+        (_("Service"), f"{flow.api.base_url}  ({service})"),
+        (_("Site"), f"{flow.settings.site.id} — {flow.settings.site.name}"),
+        (_("Kiosk"), f"{flow.device.id} — {flow.device.name}"),
         (
-            "Printer",
+            _("Printer"),
             f"{flow.device.extra.get('printer', '?')}: {printer.state}"
             + (f" ({printer.detail})" if printer.detail else ""),
         ),
-        ("Version", version),
-        ("Logo", "python main.py printer logo FILE.png  (stores it in the printer's memory)"),
+        (_("Version"), version),
+        (
+            _("Logo"),
+            _("{command}  (stores it in the printer's memory)").format(
+                command="python main.py printer logo FILE.png"
+            ),
+        ),
     ]
     for label, value in facts:
         row = BoxLayout(size_hint_y=None, spacing=m.px(2))
@@ -127,13 +159,13 @@ def technician_screen(c: Ctx, tail: LogTail | None, version: str) -> Widget:
         value_text.bind(height=lambda _w, h, row=row: setattr(row, "height", h))
         col.add_widget(row)
     if flow.tech_message:
-        col.add_widget(Text(flow.tech_message, m.font(3.2), theme.YELLOW, bold=True))
+        col.add_widget(Text(tech_message(_, flow.tech_message), m.font(3.2), theme.YELLOW, bold=True))
     buttons = BoxLayout(size_hint_y=None, height=m.target(10), spacing=m.px(2))
-    buttons.add_widget(PillButton("Test print", m.font(3.4), flow.test_print, name="test-print"))
-    buttons.add_widget(PillButton("Report status", m.font(3.4), _report(flow), name="report"))
+    buttons.add_widget(PillButton(_("Test print"), m.font(3.4), flow.test_print, name="test-print"))
+    buttons.add_widget(PillButton(_("Report status"), m.font(3.4), _report(flow), name="report"))
     buttons.add_widget(
         PillButton(
-            "Back",
+            _("Back"),
             m.font(3.4),
             flow.leave_technician,
             fill=theme.YELLOW,
@@ -148,7 +180,7 @@ def technician_screen(c: Ctx, tail: LogTail | None, version: str) -> Widget:
     lines = tail.tail(16 if m.portrait else 8) if tail is not None else []
     log_box.add_widget(
         Text(
-            "\n".join(lines) or "(no log lines yet)",
+            "\n".join(lines) or _("(no log lines yet)"),
             m.font(2.1),
             theme.MIST,
             font_name="RobotoMono-Regular",
@@ -162,8 +194,6 @@ def technician_screen(c: Ctx, tail: LogTail | None, version: str) -> Widget:
 
 def _report(flow: Any) -> Any:
     def go() -> None:
-        import asyncio
-
         flow.touch()
         asyncio.get_running_loop().create_task(flow.report_now())
 

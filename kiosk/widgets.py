@@ -9,14 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kivy.core.text import Label as CoreLabel
+from kivy.core.text import LabelBase
 from kivy.graphics import Color, Ellipse, Line, RoundedRectangle, Triangle
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from nummerlapp.common import textshape
 from nummerlapp.kiosk import theme
 from nummerlapp.kiosk.theme import Rgb
+
+RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Roboto, Kivy's default, has no Arabic
+
+
+def _rtl_font() -> str | None:
+    """Register (once) and name the font for right-to-left text; None if it is not installed."""
+    if RTL_FONT not in LabelBase._fonts:
+        if not textshape.RTL_FONT.is_file():
+            return None
+        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
+    return RTL_FONT
+
+
+def rtl_kwargs(text: str, kw: dict[str, Any], mirror: bool = True) -> dict[str, Any]:
+    """Right-to-left text (Arabic): a font with its glyphs, and (``mirror``) left alignment
+    mirrored to right."""
+    if textshape.has_rtl(text):
+        font = _rtl_font()
+        if font is not None:
+            kw.setdefault("font_name", font)
+        if mirror and kw.get("halign", "left") == "left":
+            kw["halign"] = "right"
+    return kw
 
 
 def paint(widget: Widget, rgb: Rgb, radius: float = 0, border: Rgb | None = None, width: float = 3) -> Color:
@@ -50,7 +76,12 @@ class Text(Label):
         kw.setdefault("valign", "middle")
         fixed = kw.pop("fixed", False)
         name = kw.pop("name", "")
-        super().__init__(text=text, font_size=size, color=theme.rgba(rgb), bold=bold, markup=False, **kw)
+        self.logical = text  # what the flow said; ``text`` holds the drawn (shaped, reordered) form
+        self.rtl = textshape.has_rtl(text)
+        kw = rtl_kwargs(text, kw)
+        super().__init__(
+            text=textshape.visual(text), font_size=size, color=theme.rgba(rgb), bold=bold, markup=False, **kw
+        )
         self.name = name
         if not fixed:
             self.size_hint_y = None
@@ -60,6 +91,11 @@ class Text(Label):
 
     def _wrap(self, *_: Any) -> None:
         self.text_size = (self.width, None if self.size_hint_y is None else self.height)
+        if self.rtl and self.width > 1:
+            # wrap in logical order, then reorder each line (textshape's docstring says why)
+            core = CoreLabel(font_size=self.font_size, font_name=self.font_name, bold=self.bold)
+            lines = textshape.wrap_visual(self.logical, self.width - 2, lambda s: core.get_extents(s)[0])
+            self.text = "\n".join(lines)
 
     def _grow(self, *_: Any) -> None:
         self.height = self.texture_size[1]
@@ -81,7 +117,15 @@ class PillButton(ButtonBehavior, Label):
         name: str = "",
         **kw: Any,
     ) -> None:
-        super().__init__(text=text, font_size=font, color=theme.rgba(ink), bold=True, halign="center", **kw)
+        kw = rtl_kwargs(text, kw, mirror=False)  # a button keeps its one line centred
+        super().__init__(
+            text=textshape.visual(text),
+            font_size=font,
+            color=theme.rgba(ink),
+            bold=True,
+            halign="center",
+            **kw,
+        )
         self.name = name or text
         self._fill = fill
         self._bg = paint(self, fill, radius, border)
@@ -175,5 +219,7 @@ class Step(BoxLayout):
             Color(*theme.rgba(theme.YELLOW))
             circle = Ellipse(pos=badge.pos, size=(disc, disc))
         badge.bind(pos=lambda w, _p: setattr(circle, "pos", w.pos))
-        self.add_widget(badge)
-        self.add_widget(Text(text, m.font(3.8), theme.WHITE, fixed=True))
+        words = Text(text, m.font(3.8), theme.WHITE, fixed=True)
+        # right to left: the disc stands at the right, where the reader's eye starts
+        for widget in (words, badge) if words.rtl else (badge, words):
+            self.add_widget(widget)

@@ -12,11 +12,15 @@ import os
 
 def configure_window(width: int, height: int, fullscreen: bool = False) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
+    from kivy.config import Config  # noqa: PLC0415  # Kivy reads its settings at import: the environment is set first
 
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "resizable", "0")
+    # No MSAA (Kivy's default is 2): offscreen and on llvmpipe it smoothed nothing visible (text is
+    # antialiased in its own textures) and cost two full-window buffers, ~55 MB at 1080x1920
+    # (docs/benchmarks/kiosk.md, "Memory"). The board does the same (display.app.configure_window).
+    Config.set("graphics", "multisamples", "0")
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("kivy", "exit_on_escape", "0")

@@ -1,9 +1,10 @@
 """Visitor-facing words for the flow's facts: the one place errors become sentences.
 
 The flow says *what* happened (``AskReason.QUEUE_FULL``, a printer state ``paper_end``, a
-``Closure``); this module says it to a visitor in nb, sv or en (gettext catalogues under
+``Closure``); this module says it to a visitor in the site's languages (gettext catalogues under
 common/locale/<lang>/kiosk.po, English message ids). Dates and times go through Babel so a
-Swede reads "måndag 30 november" and an English reader "Monday 30 November". No Kivy here.
+Swede reads "måndag 30 november", a Finn "klo 9.00" and an English reader "Monday 30 November";
+the clock pattern itself is in the catalogue ("HH:mm", Finnish "H.mm"). No Kivy here.
 """
 
 from __future__ import annotations
@@ -12,29 +13,31 @@ import datetime as dt
 
 from babel.dates import format_skeleton, format_time
 
-from nummerlapp.common.i18n import Translate
+from nummerlapp.common.i18n import Translate, locale_for
+from nummerlapp.common.protocol import PrinterReport
 from nummerlapp.kiosk.flow import AskReason
 from nummerlapp.kiosk.hours import ClosedReason, Closure
-from nummerlapp.kiosk.ports import PrinterState
 
 
 def clock(now: dt.datetime) -> str:
     return f"{now:%H:%M}"
 
 
-def _time(when: dt.datetime, lang: str) -> str:
-    return format_time(when, "HH:mm", locale=lang)
+def _time(_: Translate, when: dt.datetime, lang: str) -> str:
+    return format_time(when, _("HH:mm"), locale=locale_for(lang))
 
 
 def opening(_: Translate, when: dt.datetime, now: dt.datetime, lang: str) -> str:
     """ "Opens today at 09:00" / "Opens tomorrow at 08:00" / "Opens Monday 30 November at 08:00"."""
     days = (when.date() - now.date()).days
-    time = _time(when, lang)
+    time = _time(_, when, lang)
     if days == 0:
         return _("Opens today at {time}").format(time=time)
     if days == 1:
         return _("Opens tomorrow at {time}").format(time=time)
-    day = format_skeleton("MMMMEEEEd", when, locale=lang)  # "mandag 30. november", "Monday, 30 November"
+    day = format_skeleton(
+        "MMMMEEEEd", when, locale=locale_for(lang)
+    )  # "mandag 30. november", "Monday, 30 November"
     return _("Opens {day} at {time}").format(day=day, time=time)
 
 
@@ -80,7 +83,7 @@ def ahead(_: Translate, count: int) -> str:
     return _("People ahead of you: {count}").format(count=count)
 
 
-def printer_problem(_: Translate, state: PrinterState | None) -> str:
+def printer_problem(_: Translate, state: PrinterReport | None) -> str:
     """What is wrong with the printer, in a visitor's words."""
     name = state.state if state is not None else "offline"
     if name == "paper_end":

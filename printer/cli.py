@@ -12,17 +12,24 @@ Exit codes: 0 fine, 1 printer fault (one line on stderr), 2 bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nummerlapp.common.cli import add_site_options, settings_from_args
+from nummerlapp.common.cli import add_site_options
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.config import settings_from_args
+from nummerlapp.config.model import PrinterSettings, Settings
 
-if TYPE_CHECKING:
-    from nummerlapp.config.model import PrinterSettings, Settings
+if TYPE_CHECKING:  # a type only: the service loads with its command (below)
+    from nummerlapp.printer.service import TicketPrinter
+
+# The printer modules import python-escpos (a quarter of a second), so each command imports them
+# when it runs: main.py builds every command's parser at start ("start-up" below).
 
 PAPER_MM = {576: 80, 512: 80, 384: 58}
 
@@ -67,9 +74,22 @@ def _printer_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _pick(settings: Settings, printer_id: str | None, required: bool = True) -> PrinterSettings:
-    from nummerlapp.config.model import PrinterSettings
+def check_site(settings: Settings) -> None:
+    """Whether each printer's connection options and profile make sense; ConfigError if not.
 
+    The site-file loader keeps to the file's shape and leaves printer options to this part;
+    ``config check`` calls this (main.py composes the two), so a technician learns of a wrong
+    option before the kiosk starts. No device is touched.
+    """
+    from nummerlapp.printer.profile import printer_profile  # noqa: PLC0415  # start-up
+    from nummerlapp.printer.transports import open_transport  # noqa: PLC0415  # start-up
+
+    for ps in settings.printers:
+        open_transport(ps)
+        printer_profile(ps)
+
+
+def _pick(settings: Settings, printer_id: str | None, required: bool = True) -> PrinterSettings:
     chosen = settings.printer(printer_id)
     if chosen is not None:
         return chosen
@@ -91,9 +111,9 @@ def _lang(settings: Settings, lang: str | None) -> str:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from nummerlapp.printer.layout import layout, to_escpos
-    from nummerlapp.printer.preview import render_png
-    from nummerlapp.printer.sample import sample_view
+    from nummerlapp.printer.layout import layout, to_escpos  # noqa: PLC0415  # start-up
+    from nummerlapp.printer.preview import render_png  # noqa: PLC0415  # start-up
+    from nummerlapp.printer.sample import sample_view  # noqa: PLC0415  # start-up
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer, required=False)
@@ -112,17 +132,25 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _opened(ps: PrinterSettings) -> Iterator[TicketPrinter]:
+    """The configured printer, closed on the way out (a serial port or USB handle is held)."""
+    from nummerlapp.printer.service import TicketPrinter  # noqa: PLC0415  # start-up
+
+    printer = TicketPrinter(ps)
+    try:
+        yield printer
+    finally:
+        printer.close()
+
+
 def _test(args: argparse.Namespace) -> int:
-    from nummerlapp.printer.sample import test_page
-    from nummerlapp.printer.service import TicketPrinter
+    from nummerlapp.printer.sample import test_page  # noqa: PLC0415  # start-up
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)
-    printer = TicketPrinter(ps)
-    try:
+    with _opened(ps) as printer:
         result = printer.print_ops(test_page(ps, _lang(settings, args.lang)), "test-page")
-    finally:
-        printer.close()
     print(f"printer {ps.id} ({ps.type}): test page sent, {result.bytes_sent} bytes")
     print(f"status before: {result.status_before}")
     print(f"status after:  {result.status_after}")
@@ -130,9 +158,8 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _logo(args: argparse.Namespace) -> int:
-    from nummerlapp.printer.layout import NV_KEY
-    from nummerlapp.printer.logo import load_logo, nv_store_commands
-    from nummerlapp.printer.service import TicketPrinter
+    from nummerlapp.printer.layout import NV_KEY  # noqa: PLC0415  # start-up
+    from nummerlapp.printer.logo import load_logo, nv_store_commands  # noqa: PLC0415  # start-up
 
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)
@@ -142,11 +169,8 @@ def _logo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    printer = TicketPrinter(ps)
-    try:
+    with _opened(ps) as printer:
         after = printer.send_raw(data, "logo")
-    finally:
-        printer.close()
     if ps.type == "file":  # the virtual printer keeps the logo so its previews show it
         image.save(Path(str(ps.options["directory"])) / "logo.png")
     print(
@@ -157,15 +181,10 @@ def _logo(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from nummerlapp.printer.service import TicketPrinter
-
     settings = settings_from_args(args)
     ps = _pick(settings, args.printer)
-    printer = TicketPrinter(ps)
-    try:
+    with _opened(ps) as printer:
         status = printer.status()
-    finally:
-        printer.close()
     if args.json:
         print(json.dumps({"printer": ps.id, **status.to_dict()}, ensure_ascii=False))
     else:

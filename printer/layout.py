@@ -24,17 +24,23 @@ import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
+import qrcode
+from babel import UnknownLocaleError
+from babel.dates import format_datetime
+from escpos.codepages import CodePages
 from escpos.constants import QR_ECLEVEL_H, QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q
+from escpos.magicencode import Encoder
 from escpos.printer import Dummy
+from PIL import Image
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.common.i18n import translator
 from nummerlapp.config.model import PrinterSettings
-
-if TYPE_CHECKING:
-    from PIL import Image
+from nummerlapp.printer.logo import load_logo, nv_print_command, raster_rows
+from nummerlapp.printer.profile import printer_profile, supports
+from nummerlapp.printer.rastertext import RasterText, render_line, unprintable
 
 Align = Literal["left", "center", "right"]
 
@@ -140,7 +146,7 @@ class Cut:
     pass
 
 
-Op = Line | QrCode | Logo | Feed | Cut
+Op = Line | QrCode | Logo | Feed | Cut | RasterText  # RasterText: a line in a script no code page has
 
 
 # --------------------------------------------------------------------------------------- layout
@@ -161,34 +167,10 @@ def qr_module(dots: int) -> int:
     return 6 if dots >= 512 else 5
 
 
-def printer_profile(settings: PrinterSettings) -> Any:
-    """python-escpos' capability profile, or a ConfigError naming the key and close names."""
-    import difflib
-
-    from escpos.capabilities import get_profile
-
-    try:
-        return get_profile(settings.profile)
-    except KeyError:
-        import json
-        from pathlib import Path
-
-        import escpos
-
-        known = json.loads((Path(escpos.__file__).parent / "capabilities.json").read_text())["profiles"]
-        close = difflib.get_close_matches(settings.profile, list(known), n=3, cutoff=0.5)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(
-            "site file",
-            f"printers.{settings.id}.profile",
-            f"{settings.profile!r} is not a python-escpos printer profile{hint}",
-        ) from None
-
-
 def native_qr(settings: PrinterSettings) -> bool:
     """Does the profile print QR codes itself (``GS ( k``)? Without it a QR code is a ~3-8 KB
     raster image per ticket, seconds at 9600 baud: left out unless ``options.raster_qr``."""
-    return bool(printer_profile(settings).supports("qrCode"))
+    return supports(settings, "qrCode")
 
 
 def _wrapped(
@@ -200,9 +182,6 @@ def _wrapped(
 
 
 def format_issued(view: TicketView) -> str:
-    from babel import UnknownLocaleError
-    from babel.dates import format_datetime
-
     _ = translator("printer", view.lang)
     # Translators: a Unicode/CLDR date pattern for the time a ticket was issued.
     pattern = _("d MMM y, HH:mm")
@@ -249,7 +228,7 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
     if view.footer:
         ops += _wrapped(view.footer, dots=dots)
     ops.append(Cut())
-    return ops
+    return raster_fallback(ops, settings)  # lines in Arabic, Cyrillic…: images
 
 
 # ------------------------------------------------------------------------------------- encoding
@@ -260,8 +239,6 @@ def _profile_codepages(settings: PrinterSettings) -> dict[str, str]:
 
 
 def _encodes(codepage: str, text: str) -> bool:
-    from escpos.magicencode import Encoder
-
     enc = Encoder({codepage: 0})
     return all(enc.can_encode(codepage, ch) for ch in text)
 
@@ -299,13 +276,30 @@ def choose_codepage(ops: Sequence[Op], settings: PrinterSettings) -> str:
     return next((cp for cp in candidates if _encodes(cp, text)), candidates[0])
 
 
+def raster_fallback(ops: list[Op], settings: PrinterSettings) -> list[Op]:
+    """``ops`` with every text line the printer cannot print as text turned into a RasterText.
+
+    The candidate code pages are those :func:`choose_codepage` may pick from
+    (``options.codepage`` alone when the site file sets one).
+    """
+    wanted = settings.options.get("codepage")
+    available = _profile_codepages(settings)
+    pages = [str(wanted)] if wanted else [cp for cp in PREFERRED_CODEPAGES if cp in available]
+    if not pages:
+        return ops
+    out: list[Op] = []
+    for op in ops:
+        if isinstance(op, Line) and unprintable(plain(op.text), pages):
+            out.append(RasterText(op.text, op.width, op.height, op.align, op.bold))
+        else:
+            out.append(op)
+    return out
+
+
 def printable(text: str, codepage: str) -> str:
     """What the paper will show for ``text`` in ``codepage`` (the preview draws this)."""
-    from escpos.codepages import CodePages
-    from escpos.magicencode import Encoder
-
-    raw = Encoder({codepage: 0}).encode(plain(text), codepage)
-    python_name = CodePages.get_encoding(codepage).get("python_encode", codepage)
+    raw: bytes = Encoder({codepage: 0}).encode(plain(text), codepage)
+    python_name: str = CodePages.get_encoding(codepage).get("python_encode", codepage)
     return raw.decode(python_name, errors="replace")
 
 
@@ -315,9 +309,6 @@ def printable(text: str, codepage: str) -> str:
 def qr_image(op: QrCode, dots: int) -> Image.Image:
     """The QR symbol as a 1-bit image padded to the paper width (for printers without ``GS ( k``
     and for the preview): no quiet zone drawn, as the printer's native command draws none."""
-    import qrcode
-    from PIL import Image
-
     ec = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M}.get(
         op.ec, qrcode.constants.ERROR_CORRECT_Q if op.ec == "Q" else qrcode.constants.ERROR_CORRECT_H
     )
@@ -335,19 +326,84 @@ def raster_command(img: Image.Image) -> bytes:
 
     Not python-escpos' ``image()``: that one prints a warning to stdout for profiles without a
     known paper width and re-pads the image; ours is already padded and centred."""
-    from nummerlapp.printer.logo import raster_rows
-
     if img.width % 8:
         raise ValueError(f"raster width must be a multiple of 8, got {img.width}")
     header = b"\x1dv0\x00" + (img.width // 8).to_bytes(2, "little") + img.height.to_bytes(2, "little")
     return header + raster_rows(img)
 
 
-def _nv_print(settings: PrinterSettings, key: str) -> bytes:
-    """Print the NV logo: ``GS ( L`` fn 69 where the profile has graphics, else legacy ``FS p``."""
-    from nummerlapp.printer.logo import nv_print_command
+class _Writer:
+    """python-escpos' Dummy with the style state of one ticket: a command only when style changes."""
 
-    return nv_print_command(settings, key)
+    def __init__(self, settings: PrinterSettings, codepage: str) -> None:
+        self.settings = settings
+        self.p = Dummy(profile=settings.profile)
+        self.p._raw(ESC_INIT)
+        self.p.charcode(codepage)  # emits ESC t n and pins the code page (no silent switching)
+        self.align: Align = "left"
+        self.size = (1, 1)
+        self.bold = False
+
+    def set_align(self, align: Align) -> None:
+        if align != self.align:
+            self.p.set(align=align)
+            self.align = align
+
+    def line(self, op: Line) -> None:
+        self.set_align(op.align)
+        if (op.width, op.height) != self.size:
+            self.p.set(custom_size=True, width=op.width, height=op.height)
+            self.size = (op.width, op.height)
+        if op.bold != self.bold:
+            self.p.set(bold=op.bold)
+            self.bold = op.bold
+        self.p.text(plain(op.text) + "\n")
+
+    def feed(self, op: Feed) -> None:
+        self.p._raw(b"\n" * op.lines if op.lines <= 3 else b"\x1bd" + bytes([min(op.lines, 255)]))
+
+    def qr(self, op: QrCode) -> None:
+        self.set_align("center")
+        if self.p.profile.supports("qrCode"):
+            self.p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
+        else:  # no GS ( k on this printer: the same symbol as a raster image (~3 KB, see PRINTER.md)
+            self.p._raw(raster_command(qr_image(op, self.settings.dots)))
+
+    def logo(self, op: Logo) -> None:
+        self.set_align("center")
+        if op.mode == "nv":  # GS ( L fn 69 where the profile has graphics, else legacy FS p
+            self.p._raw(nv_print_command(self.settings, op.key))
+        elif op.image:
+            self.p._raw(raster_command(load_logo(op.image, self.settings.dots)))
+
+    def cut(self, op: Cut) -> None:
+        profile = self.p.profile
+        if profile.supports("paperPartCut") or profile.supports("paperFullCut"):
+            # GS V 66 0: the printer feeds to its cutter itself, then cuts (partial where it can).
+            self.p._raw(b"\x1dVB\x00" if profile.supports("paperPartCut") else b"\x1dVA\x00")
+        else:
+            self.p._raw(b"\x1bd\x04")  # no cutter: feed the footer past the tear bar
+
+    def raster_text(self, op: RasterText) -> None:
+        self.set_align("left")  # the image carries its own alignment (printer/rastertext.py)
+        self.p._raw(raster_command(render_line(op, self.settings.dots)))
+
+    def write(self, op: Op) -> None:
+        if isinstance(op, Line):
+            self.line(op)
+        elif isinstance(op, RasterText):
+            self.raster_text(op)
+        elif isinstance(op, Feed):
+            self.feed(op)
+        elif isinstance(op, QrCode):
+            self.qr(op)
+        elif isinstance(op, Logo):
+            self.logo(op)
+        elif isinstance(op, Cut):
+            self.cut(op)
+
+    def output(self) -> bytes:
+        return bytes(self.p.output)
 
 
 def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
@@ -355,52 +411,10 @@ def to_escpos(ops: Iterable[Op], settings: PrinterSettings) -> bytes:
     ops = list(ops)
     codepage = choose_codepage(ops, settings)
     printer_profile(settings)  # a clear error for an unknown profile
-    p = Dummy(profile=settings.profile)
-    p._raw(ESC_INIT)
-    p.charcode(codepage)  # emits ESC t n and pins the code page (no silent switching)
-    align: Align = "left"
-    size = (1, 1)
-    bold = False
-
-    def set_align(a: Align) -> None:
-        nonlocal align
-        if a != align:
-            p.set(align=a)
-            align = a
-
+    writer = _Writer(settings, codepage)
     for op in ops:
-        if isinstance(op, Line):
-            set_align(op.align)
-            if (op.width, op.height) != size:
-                p.set(custom_size=True, width=op.width, height=op.height)
-                size = (op.width, op.height)
-            if op.bold != bold:
-                p.set(bold=op.bold)
-                bold = op.bold
-            p.text(plain(op.text) + "\n")
-        elif isinstance(op, Feed):
-            p._raw(b"\n" * op.lines if op.lines <= 3 else b"\x1bd" + bytes([min(op.lines, 255)]))
-        elif isinstance(op, QrCode):
-            set_align("center")
-            if p.profile.supports("qrCode"):
-                p.qr(op.data, ec=_QR_EC[op.ec], size=op.module, native=True)
-            else:  # no GS ( k on this printer: the same symbol as a raster image (~3 KB, see PRINTER.md)
-                p._raw(raster_command(qr_image(op, settings.dots)))
-        elif isinstance(op, Logo):
-            set_align("center")
-            if op.mode == "nv":
-                p._raw(_nv_print(settings, op.key))
-            elif op.image:
-                from nummerlapp.printer.logo import load_logo
-
-                p._raw(raster_command(load_logo(op.image, settings.dots)))
-        elif isinstance(op, Cut):
-            if p.profile.supports("paperPartCut") or p.profile.supports("paperFullCut"):
-                # GS V 66 0: the printer feeds to its cutter itself, then cuts (partial where it can).
-                p._raw(b"\x1dVB\x00" if p.profile.supports("paperPartCut") else b"\x1dVA\x00")
-            else:
-                p._raw(b"\x1bd\x04")  # no cutter: feed the footer past the tear bar
-    return bytes(p.output)
+        writer.write(op)
+    return writer.output()
 
 
 def render(view: TicketView, settings: PrinterSettings, logo_image: str | None = None) -> bytes:

@@ -20,6 +20,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.profile import supports
 
 MAX_LOGO_HEIGHT = 240  # dots; ~30 mm at 203 dpi — a logo, not a poster
 
@@ -52,9 +53,7 @@ def load_logo(path: str | Path, dots: int, max_height: int = MAX_LOGO_HEIGHT) ->
 
 
 def _uses_graphics(settings: PrinterSettings) -> bool:
-    from nummerlapp.printer.layout import printer_profile
-
-    return bool(printer_profile(settings).supports("graphics"))
+    return supports(settings, "graphics")
 
 
 def _key_bytes(key: str) -> bytes:

@@ -169,8 +169,8 @@ class UsbTransport:
     def _open(self) -> Any:
         if self._printer is not None:
             return self._printer
-        from escpos.exceptions import DeviceNotFoundError
-        from escpos.printer import Usb
+        from escpos.exceptions import DeviceNotFoundError  # noqa: PLC0415  # start-up: pyusb and python-escpos's Usb only when a USB printer is opened
+        from escpos.printer import Usb  # noqa: PLC0415  # start-up: pyusb and python-escpos's Usb only when a USB printer is opened
 
         printer = Usb(profile=self.profile, **self.params)
         try:
@@ -184,7 +184,7 @@ class UsbTransport:
         return max(1, int(remaining(deadline) * 1000))
 
     def write(self, data: bytes, deadline: float, job: Job | None = None) -> None:
-        import usb.core
+        import usb.core  # noqa: PLC0415  # start-up: pyusb and python-escpos's Usb only when a USB printer is opened
 
         printer = self._open()
         try:
@@ -196,7 +196,7 @@ class UsbTransport:
             raise PrinterOffline(f"{self._name()} failed: {exc}") from exc
 
     def status(self, deadline: float) -> PrinterStatus:
-        import usb.core
+        import usb.core  # noqa: PLC0415  # start-up: pyusb and python-escpos's Usb only when a USB printer is opened
 
         try:
             printer = self._open()

@@ -32,6 +32,8 @@ from nummerlapp.printer.layout import (
     printable,
     qr_image,
 )
+from nummerlapp.printer.logo import load_logo
+from nummerlapp.printer.rastertext import RasterText, render_line
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 LINE_SPACING = 30  # dots: Epson's default line feed (ESC 2) at 203 dpi
@@ -73,8 +75,6 @@ def _qr_strip(op: QrCode, dots: int) -> Image.Image:
 
 
 def _logo_strip(op: Logo, dots: int, logo_image: str | Path | None) -> Image.Image:
-    from nummerlapp.printer.logo import load_logo
-
     source = op.image if op.mode == "raster" else logo_image
     if source is not None and Path(source).is_file():
         return load_logo(source, dots).convert("L")
@@ -104,6 +104,10 @@ def render_image(
             strips.append(Image.new("L", (dots, LINE_SPACING * op.lines), 255))
         elif isinstance(op, QrCode):
             strips.append(_qr_strip(op, dots))
+        elif isinstance(op, RasterText):  # drawn exactly as sent: the same 1-bit image
+            strip = Image.new("L", (dots, render_line(op, dots).height), 255)
+            strip.paste(render_line(op, dots).convert("L"), (0, 0))
+            strips.append(strip)
         elif isinstance(op, Logo):
             strips.append(_logo_strip(op, dots, logo_image))
         elif isinstance(op, Cut):

@@ -15,6 +15,8 @@ import termios
 import time
 from typing import Any
 
+import serial
+
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config.model import PrinterSettings
 from nummerlapp.printer import status as st
@@ -53,7 +55,6 @@ class SerialTransport:
     def _open(self) -> Any:
         if self._ser is not None:
             return self._ser
-        import serial
 
         try:
             self._ser = serial.Serial(
@@ -118,8 +119,6 @@ class SerialTransport:
             raise self._broken(exc) from exc
 
     def status(self, deadline: float) -> PrinterStatus:
-        import serial
-
         try:
             ser = self._open()
         except PrinterNotFound as exc:

@@ -30,6 +30,7 @@ from pathlib import Path
 from nummerlapp.config.model import PrinterSettings
 from nummerlapp.printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
 from nummerlapp.printer.layout import Op, TicketView, layout, to_escpos
+from nummerlapp.printer.sample import sample_view
 from nummerlapp.printer.status import PrinterStatus
 from nummerlapp.printer.transports import Job, Transport, open_transport
 
@@ -102,7 +103,6 @@ class TicketPrinter:
         profile's code page tables (10-30 ms); doing it here keeps that out of the visitor's
         wait, so the request-to-first-byte time stays in single milliseconds.
         """
-        from nummerlapp.printer.sample import sample_view
 
         for lang in languages:
             to_escpos(layout(sample_view(lang), self.settings), self.settings)

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from nummerlapp.common.protocol import PrinterState
+
 DLE_EOT = b"\x10\x04"
 QUERY_PRINTER = DLE_EOT + b"\x01"
 QUERY_OFFLINE_CAUSE = DLE_EOT + b"\x02"
@@ -65,9 +67,11 @@ class PrinterStatus:
         return cls(ok=True, unknown=False, detail=detail)
 
     @property
-    def summary(self) -> str:
-        """One word for logs and the device status: the most serious condition."""
-        for name in ("unknown", "paper_end", "cover_open", "offline", "paper_near_end"):
+    def summary(self) -> PrinterState:
+        """One of the protocol's printer-state words for logs and the device status: the most
+        serious condition."""
+        order: tuple[PrinterState, ...] = ("unknown", "paper_end", "cover_open", "offline", "paper_near_end")
+        for name in order:
             if getattr(self, name):
                 return name
         return "ok"

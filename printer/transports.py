@@ -17,6 +17,7 @@ print through the same path as production.
 
 from __future__ import annotations
 
+import difflib
 import os
 import threading
 import time
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.common.protocol import PRINTER_STATES
 from nummerlapp.config.model import PrinterSettings
 from nummerlapp.printer.errors import PrinterOffline
 from nummerlapp.printer.net_transports import NetworkTransport, UsbTransport, usb_parameters
+from nummerlapp.printer.preview import render_png
 from nummerlapp.printer.serial_transport import SerialTransport
 from nummerlapp.printer.status import PrinterStatus
 from nummerlapp.printer.transport_base import Job, Transport, opt
@@ -47,7 +50,7 @@ __all__ = [
 
 # ------------------------------------------------------------------------------- file / dummy
 
-STATUS_WORDS = ("ok", "paper_near_end", "paper_end", "cover_open", "offline", "unknown")
+STATUS_WORDS = PRINTER_STATES  # the protocol's printer-state words
 
 
 def status_from_word(word: str, detail: str = "") -> PrinterStatus:
@@ -102,8 +105,6 @@ class FileTransport:
         except OSError as exc:
             raise PrinterOffline(f"cannot write to {self.directory}: {exc}") from exc
         if job is not None and job.ops:
-            from nummerlapp.printer.preview import render_png
-
             logo = self.directory / "logo.png"
             render_png(
                 job.ops, self.settings, self.directory / f"{name}.png", logo if logo.is_file() else None
@@ -194,8 +195,6 @@ TYPE_OPTIONS: dict[str, frozenset[str]] = {
 
 
 def _check_option_names(settings: PrinterSettings) -> None:
-    import difflib
-
     known = COMMON_OPTIONS | TYPE_OPTIONS.get(settings.type, frozenset())
     for key in settings.options:
         if key not in known:

@@ -17,13 +17,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import socket
 import sys
+from pathlib import Path
 from typing import Any
 
-from nummerlapp.common.cli import DEFAULT_PORT, add_site_options, db_path_from_args, settings_from_args
+from nummerlapp.common.cli import DEFAULT_PORT, add_site_options, db_path_from_args
 from nummerlapp.common.errors import ServiceUnavailable
+from nummerlapp.config import settings_from_args
+from nummerlapp.server.api import auth
+from nummerlapp.server.api.auth import ROLES, USER_ROLES
 
-TOKEN_ROLES = ("kiosk", "display", "staff", "admin")
+TOKEN_ROLES = tuple(role.value for role in ROLES)  # the one list (server/api/auth.py)
+USER_ROLE_NAMES = tuple(role.value for role in USER_ROLES)
 
 
 def register(subparsers: Any) -> None:
@@ -63,14 +69,16 @@ def run_server(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print(f"error: --port must be 1-65535, not {args.port}", file=sys.stderr)
         return 2
-    import uvicorn
+    # "start-up": FastAPI, uvicorn, SQLite and zeroconf load when a command runs, not with
+    # every command's parser (main.py builds them all).
+    import uvicorn  # noqa: PLC0415  # start-up
 
-    from nummerlapp.server.api.app import create_app
-    from nummerlapp.server.api.hub import DEFAULT_MAX_QUEUE
+    from nummerlapp.server.api.app import create_app  # noqa: PLC0415  # start-up
+    from nummerlapp.server.api.hub import DEFAULT_MAX_QUEUE  # noqa: PLC0415  # start-up
 
     mdns = None
     if not args.no_mdns:
-        from nummerlapp.server.api.mdns import ServerMdns
+        from nummerlapp.server.api.mdns import ServerMdns  # noqa: PLC0415  # start-up
 
         interfaces = args.mdns_interface
         addresses = None
@@ -112,8 +120,6 @@ def _listen_socket(host: str, port: int) -> Any:
     and drops the client (it reconnects to a fresh snapshot); snapshots and events still flow at
     full speed to clients that read.
     """
-    import socket
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -132,8 +138,6 @@ def _listen_socket(host: str, port: int) -> Any:
 
 def _child_site_options(p: argparse.ArgumentParser) -> None:
     """``--config``/``--db`` after the action too, without overriding values given before it."""
-    from pathlib import Path
-
     p.add_argument("--config", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="site file")
     p.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH", help="ticket ledger")
 
@@ -160,14 +164,12 @@ def _register_token(subparsers: Any) -> None:
 
 def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     settings = settings_from_args(args)
-    from nummerlapp.server.ledger.schema import connect
+    from nummerlapp.server.ledger.schema import connect  # noqa: PLC0415  # start-up
 
     return settings, connect(db_path_from_args(args))
 
 
 def run_token(args: argparse.Namespace) -> int:
-    from nummerlapp.server.api import auth
-
     settings, conn = _open(args)
     try:
         if args.token_action == "list":
@@ -202,7 +204,7 @@ def _register_user(subparsers: Any) -> None:
     actions = p.add_subparsers(dest="user_action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="add a user (password asked, or read from stdin)")
     add.add_argument("username")
-    add.add_argument("--role", choices=("staff", "admin"), default="staff")
+    add.add_argument("--role", choices=USER_ROLE_NAMES, default="staff")
     add.add_argument("--counter", metavar="ID", help="bind a staff user to one counter")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     _child_site_options(add)
@@ -215,8 +217,6 @@ def _register_user(subparsers: Any) -> None:
 
 
 def run_user(args: argparse.Namespace) -> int:
-    from nummerlapp.server.api import auth
-
     settings, conn = _open(args)
     try:
         if args.user_action == "list":

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from nummerlapp.config import load_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Kivy: no screen, no argument parsing, its own home so no user config leaks in.
@@ -29,6 +31,4 @@ def free_port() -> int:
 
 @pytest.fixture
 def example_settings():  # type: ignore[no-untyped-def]
-    from nummerlapp.config import load_settings
-
     return load_settings(None)

@@ -13,6 +13,11 @@ whether or not the user exists).
 Every function takes a ``sqlite3.Connection`` opened with :func:`server.ledger.schema.connect`; writers
 use ``BEGIN IMMEDIATE`` so the ``token`` command can add a token while the server runs, and the
 server looks tokens up per request (no cache) so a revoke takes effect on the next request.
+
+Who may do what is ONE table, :data:`GRANTS` (permission → roles), consulted by the API's
+middleware (server/api/access.py), the desk and technician pages (server/web/) and the
+statistics API and page (server/stats/web/). A staff token or user may be bound to one counter;
+what that binding means is written once, in :func:`refusal`.
 """
 
 from __future__ import annotations
@@ -25,15 +30,101 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from nummerlapp.common.errors import Conflict, LedgerError, NotFound
 
 if TYPE_CHECKING:
     from nummerlapp.config.model import Settings
 
-ROLES = ("kiosk", "display", "staff", "admin")
-USER_ROLES = ("staff", "admin")
+
+class Role(StrEnum):
+    """A token's role (PROTOCOL.md v1.1 "Roles"); a signed-in user has one of :data:`USER_ROLES`."""
+
+    KIOSK = "kiosk"
+    DISPLAY = "display"
+    FEEDBACK = "feedback"
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    BOOKING = "booking"
+
+
+ROLES: tuple[Role, ...] = tuple(Role)  # every token role
+USER_ROLES: tuple[Role, ...] = (Role.STAFF, Role.MANAGER, Role.ADMIN)  # people who sign in on pages
+BINDABLE: frozenset[Role] = frozenset({Role.STAFF})  # roles a token or user may bind to one counter
+
+
+class Permission(StrEnum):
+    """What a request asks to do. Endpoints and pages name one; :data:`GRANTS` says who may."""
+
+    ISSUE_TICKET = "issue_ticket"  # POST /tickets; the desk's reception
+    COUNTER_WORK = "counter_work"  # the counter actions (server/api/actions.py) but the alarm
+    RAISE_ALARM = "raise_alarm"  # v1.1 POST /counters/{id}/alarm
+    CLEAR_ALARM = "clear_alarm"  # v1.1 POST /alarms/{id}/clear
+    OPEN_CLOSE_SITE = "open_close_site"  # POST /site/open|close|hours; v1.1 a department too
+    EDIT_BOARD_MESSAGES = "edit_board_messages"  # v1.1 PUT /site/messages
+    READ_STATS = "read_stats"  # GET /stats and the report page; v1.1 feedback figures, live view
+    REPORT_DEVICE_STATUS = "report_device_status"  # POST /devices/{id}/status
+    READ_CONFIG = "read_config"  # v1.1 GET /config
+    GIVE_FEEDBACK = "give_feedback"  # v1.1 POST /feedback
+    MANAGE_DEVICES = "manage_devices"  # GET /devices, identify; v1.1 enrolments, device revoke
+    MANAGE_ACCOUNTS = "manage_accounts"  # tokens and users (the technician page)
+    RESET_DAY = "reset_day"  # void every live ticket (the technician page)
+    BOOK_APPOINTMENTS = "book_appointments"  # v1.1 /appointments
+    CHECK_IN = "check_in"  # v1.1 /appointments/{reference}/check-in
+
+
+_R = Role
+# THE table. A ``manager`` (PROTOCOL.md v1.1) reads statistics, opens and closes the site or a
+# department and edits board messages; it makes no tokens, users or devices.
+GRANTS: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
+    {
+        Permission.ISSUE_TICKET: frozenset({_R.KIOSK, _R.STAFF, _R.ADMIN}),
+        Permission.COUNTER_WORK: frozenset({_R.STAFF, _R.ADMIN}),
+        Permission.RAISE_ALARM: frozenset({_R.STAFF}),
+        Permission.CLEAR_ALARM: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN}),
+        Permission.OPEN_CLOSE_SITE: frozenset({_R.MANAGER, _R.ADMIN}),
+        Permission.EDIT_BOARD_MESSAGES: frozenset({_R.MANAGER, _R.ADMIN}),
+        Permission.READ_STATS: frozenset({_R.MANAGER, _R.ADMIN}),
+        Permission.REPORT_DEVICE_STATUS: frozenset({_R.KIOSK, _R.DISPLAY, _R.FEEDBACK, _R.ADMIN}),
+        Permission.READ_CONFIG: frozenset({_R.KIOSK, _R.DISPLAY, _R.FEEDBACK}),
+        Permission.GIVE_FEEDBACK: frozenset({_R.FEEDBACK}),
+        Permission.MANAGE_DEVICES: frozenset({_R.ADMIN}),
+        Permission.MANAGE_ACCOUNTS: frozenset({_R.ADMIN}),
+        Permission.RESET_DAY: frozenset({_R.ADMIN}),
+        Permission.BOOK_APPOINTMENTS: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN, _R.BOOKING}),
+        Permission.CHECK_IN: frozenset({_R.KIOSK, _R.STAFF, _R.ADMIN}),
+    }
+)
+# Permissions exercised AT a counter: a token or user bound to one counter has them there only.
+AT_COUNTER: frozenset[Permission] = frozenset({Permission.COUNTER_WORK, Permission.RAISE_ALARM})
+
+Refusal = Literal["forbidden", "wrong_counter"]
+
+
+def refusal(
+    role: str, bound: str | None, permission: Permission, counter: str | None = None
+) -> Refusal | None:
+    """Why ``role`` (bound to counter ``bound``, if any) may not do ``permission`` [at ``counter``].
+
+    None: allowed. ``"forbidden"``: the role lacks the permission (an unknown role lacks all).
+    ``"wrong_counter"``: a bound role acting at another counter; a permission of
+    :data:`AT_COUNTER` asked without a counter is refused to a bound role too.
+    """
+    if role not in GRANTS[permission]:
+        return "forbidden"
+    if bound is not None and role in BINDABLE and permission in AT_COUNTER and counter != bound:
+        return "wrong_counter"
+    return None
+
+
+def may(role: str, bound: str | None, permission: Permission, counter: str | None = None) -> bool:
+    return refusal(role, bound, permission, counter) is None
+
+
 TOKEN_PREFIX = "nl_"
 _TOKEN_RE = re.compile(r"^nl_[A-Za-z0-9_-]{43}$")
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -64,17 +155,21 @@ def looks_like_token(secret: str) -> bool:
 class Principal:
     """Who is asking: a device token or a signed-in staff user."""
 
-    kind: str  # "token" | "user"
+    kind: Literal["token", "user"]
     id: int
     role: str
     counter: str | None
     name: str
 
+    def refusal(self, permission: Permission, counter: str | None = None) -> Refusal | None:
+        return refusal(self.role, self.counter, permission, counter)
+
+    def may(self, permission: Permission, counter: str | None = None) -> bool:
+        return refusal(self.role, self.counter, permission, counter) is None
+
     def may_act_on_counter(self, counter_id: str) -> bool:
-        """Admins act anywhere; staff on any counter unless bound to one."""
-        if self.role == "admin":
-            return True
-        return self.role == "staff" and (self.counter is None or self.counter == counter_id)
+        """May work at ``counter_id`` (:data:`Permission.COUNTER_WORK` there)."""
+        return self.may(Permission.COUNTER_WORK, counter_id)
 
 
 @dataclass(frozen=True)
@@ -103,6 +198,13 @@ class UserInfo:
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    def principal(self) -> Principal:
+        """The signed-in user as the one who asks (the same rules as a token of its role)."""
+        return Principal("user", self.id, self.role, self.counter, self.username)
+
+    def may(self, permission: Permission, counter: str | None = None) -> bool:
+        return refusal(self.role, self.counter, permission, counter) is None
+
 
 @contextmanager
 def _write(conn: sqlite3.Connection) -> Iterator[None]:
@@ -117,12 +219,12 @@ def _write(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _check_role_counter(
-    role: str, counter: str | None, roles: tuple[str, ...], settings: Settings | None
+    role: str, counter: str | None, roles: tuple[Role, ...], settings: Settings | None
 ) -> None:
     if role not in roles:
         raise InvalidInput(f"role must be one of {', '.join(roles)}, not {role!r}", code="invalid_role")
     if counter is not None:
-        if role != "staff":
+        if role not in BINDABLE:
             raise InvalidInput("only a staff token or user can be bound to a counter", code="invalid_counter")
         if settings is not None and settings.counter(counter) is None:
             raise NotFound(f"unknown counter {counter!r}", code="unknown_counter")
@@ -202,7 +304,7 @@ def touch_tokens(conn: sqlite3.Connection, used: dict[int, str]) -> None:
 
 
 def _hasher() -> Any:
-    from argon2 import PasswordHasher
+    from argon2 import PasswordHasher  # noqa: PLC0415  # start-up: argon2 only when a password is hashed or checked
 
     return PasswordHasher()
 
@@ -273,7 +375,7 @@ def verify_user(conn: sqlite3.Connection, username: str, password: str) -> Princ
 
     Unknown and disabled users still cost one argon2 verification, so timing tells nothing.
     """
-    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError  # noqa: PLC0415  # start-up: argon2 only when a password is hashed or checked
 
     global _DUMMY_HASH
     hasher = _hasher()

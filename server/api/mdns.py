@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from zeroconf import IPVersion
+from zeroconf.asyncio import AsyncZeroconf
+
 from nummerlapp.common.discovery import Advertiser, Browser, Device, Interfaces, _zc_interfaces
 
 log = logging.getLogger(__name__)
@@ -36,9 +39,6 @@ class ServerMdns:
         self._aiozc: object | None = None
 
     async def start(self) -> None:
-        from zeroconf import IPVersion
-        from zeroconf.asyncio import AsyncZeroconf
-
         aiozc = AsyncZeroconf(interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only)
         self._aiozc = aiozc
         self.advertiser = Advertiser(

@@ -1,10 +1,12 @@
 """The HTTP endpoints of PROTOCOL.md and this project's extensions (docs/API.md).
 
-Authentication already happened in ``server.api.app.AuthMiddleware``; handlers read the principal from
-``request.state.principal``. Every ledger call goes through the writer thread (``runner.call``).
-Answers are returned as ``JSONResponse`` built from the ledger's own ``to_json()``: the declared
-``response_model`` documents the shape in /openapi.json (and the fuzz test checks the two agree)
-without a second validation pass on every request.
+Authentication already happened in ``server.api.access.AccessMiddleware`` (the one rule table); handlers
+read the principal with ``principal(request)`` and the app's parts with ``services(request)``. Every
+ledger call goes through the writer thread (``runner.run(lambda ledger: …)``). The counter actions'
+routes are made from ``server.api.actions.ACTIONS``.
+Answers are the protocol module's shapes (``nummerlapp.common.protocol``), encoded once into a
+``JSONResponse``; the declared ``response_model`` is the same class, so /openapi.json comes from
+it (and the fuzz test checks the two agree) without a second validation pass on every request.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from nummerlapp.server.api import models as m
-from nummerlapp.server.api.app import _errors, error_response, retry_after
+from nummerlapp.common import protocol as P
+from nummerlapp.server.api.access import principal
+from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
+from nummerlapp.server.api.errors import documented as _errors
+from nummerlapp.server.api.errors import error_response, retry_after
+from nummerlapp.server.api.services import Services, services
+from nummerlapp.server.ledger import CounterState, Ledger, Ticket
 
 router = APIRouter()
 
@@ -23,37 +30,27 @@ CounterId = Path(min_length=1, max_length=64, description="counter id, e.g. `2`"
 DeviceId = Path(min_length=1, max_length=64, description="the device's own id")
 
 
-def _state(request: Request) -> Any:
-    return request.app.state
+def _state(request: Request) -> Services:
+    return services(request)
 
 
-def _principal(request: Request) -> Any:
-    return request.state.principal
-
-
-async def _call(request: Request, method: str, *args: Any) -> Any:
-    return await _state(request).runner.call(method, *args)
-
-
-def _ticket(t: Any) -> dict[str, Any] | None:
-    return None if t is None else dict(t.to_json())
+def _answer(shape: P.Wire, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(shape.encode(), status_code=status_code)
 
 
 # -- public -------------------------------------------------------------------------------------
 
 
-@router.get("/health", response_model=m.HealthOut, tags=["public"])
+@router.get("/health", response_model=P.Health, tags=["public"])
 async def health(request: Request) -> JSONResponse:
     """Liveness: `{"status": "ok", "version", "site"}`."""
-    return JSONResponse(
-        {"status": "ok", "version": request.app.version, "site": _state(request).settings.site.id}
-    )
+    return _answer(P.Health(status="ok", version=request.app.version, site=_state(request).settings.site.id))
 
 
-@router.get("/state", response_model=m.SnapshotOut, tags=["public"])
+@router.get("/state", response_model=P.Snapshot, tags=["public"])
 async def state(request: Request) -> JSONResponse:
     """The board snapshot (also the first message on the event socket)."""
-    return JSONResponse(await _state(request).snapshot())
+    return _answer(await _state(request).runner.run(lambda ledger: ledger.state()))
 
 
 @router.get("/events", include_in_schema=False)
@@ -63,13 +60,14 @@ async def events_over_http() -> JSONResponse:
 
 @router.get(
     "/tickets/{ticket_id}",
-    response_model=m.TicketOut,
+    response_model=P.Ticket,
     responses=_errors(404, 422),
     tags=["public"],
 )
 async def get_ticket(request: Request, ticket_id: str = Path(max_length=200)) -> JSONResponse:
     """A ticket by its unguessable id, with fresh `ahead` and `estimated_wait_s`."""
-    return JSONResponse(await _state(request).ticket(ticket_id))
+    ticket = await _state(request).runner.run(lambda ledger: ledger.ticket(ticket_id))
+    return _answer(ticket.wire())
 
 
 # -- tickets and counters ---------------------------------------------------------------------------
@@ -78,14 +76,14 @@ async def get_ticket(request: Request, ticket_id: str = Path(max_length=200)) ->
 @router.post(
     "/tickets",
     status_code=201,
-    response_model=m.TicketOut,
+    response_model=P.IssuedTicket,
     responses=_errors(401, 403, 404, 409, 422, 429),
     tags=["tickets"],
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
-async def issue(request: Request, body: m.IssueIn) -> JSONResponse:
+async def issue(request: Request, body: P.IssueBody) -> JSONResponse:
     """Issue a ticket (kiosk, staff, admin). Kiosk tokens: one per `site.kiosk_interval_s`."""
-    who = _principal(request)
+    who = principal(request)
     if who.role == "kiosk":
         wait = _state(request).limiter.check(who.id)
         if wait > 0:
@@ -96,84 +94,68 @@ async def issue(request: Request, body: m.IssueIn) -> JSONResponse:
                 headers=retry_after(wait),
             )
     source = who.name if who.kind == "token" else f"user#{who.id}"
-    ticket = await _call(request, "issue", body.department, body.lang, source)
-    return JSONResponse(_ticket(ticket), status_code=201)
+    ticket = await _state(request).runner.run(lambda ledger: ledger.issue(body.department, body.lang, source))
+    return _answer(ticket.issued(), status_code=201)
 
 
-def _counter_action(name: str, method: str, doc: str, model: type[Any] = m.TicketResult) -> None:
-    async def action(request: Request, counter_id: str = CounterId) -> JSONResponse:
-        return JSONResponse({"ticket": _ticket(await _call(request, method, counter_id))})
+async def _act(request: Request, spec: ActionSpec, counter_id: str, target: Target) -> JSONResponse:
+    def perform(ledger: Ledger) -> Outcome:
+        return spec.perform(ledger, counter_id, target)
 
-    action.__name__ = f"counter_{method}"
-    action.__doc__ = doc
+    result = await _state(request).runner.run(perform)
+    if spec.answers == "counter":
+        assert isinstance(result, CounterState)
+        return _answer(P.CounterAnswer(counter=result.wire()))
+    assert result is None or isinstance(result, Ticket)
+    return _answer(P.TicketAnswer(ticket=None if result is None else result.wire()))
+
+
+_ANSWERS: dict[str, type[P.Wire]] = {"ticket": P.TicketAnswer, "counter": P.CounterAnswer}
+_SPECIAL_ANSWERS: dict[CounterAction, type[P.Wire]] = {CounterAction.SERVE: P.CurrentTicketAnswer}
+
+
+def _counter_route(spec: ActionSpec) -> None:
+    """The route of one counter action, from its row in ``ACTIONS``."""
+    if spec.needs_department:
+
+        async def action(request: Request, body: P.TransferBody, counter_id: str = CounterId) -> JSONResponse:
+            return await _act(request, spec, counter_id, Target(department=body.department))
+
+    else:
+
+        async def action(request: Request, counter_id: str = CounterId) -> JSONResponse:  # type: ignore[misc]
+            return await _act(request, spec, counter_id, Target())
+
+    action.__name__ = "counter_" + spec.action.value.replace("-", "_")
+    action.__doc__ = spec.summary
     router.post(
-        f"/counters/{{counter_id}}/{name}",
-        response_model=model,
-        responses=_errors(401, 403, 404, 409, 422),
+        f"/counters/{{counter_id}}/{spec.action.value}",
+        response_model=_SPECIAL_ANSWERS.get(spec.action, _ANSWERS[spec.answers]),
+        responses=_errors(401, 403, 404, 409, 422)
+        if spec.answers == "ticket"
+        else _errors(401, 403, 404, 422),
         tags=["counters"],
         openapi_extra={"security": [{"HTTPBearer": []}]},
     )(action)
 
 
-_counter_action(
-    "next", "next", "Close the current ticket as done and call the next one (`ticket: null` if nobody waits)."
-)
-_counter_action("recall", "recall", "Announce the current ticket again.")
-_counter_action(
-    "serve",
-    "start_serving",
-    "Extension: the called visitor has arrived at the desk: the current ticket `called` → `serving` "
-    "(`ticket.serving`). Already serving: 200 with the ticket, nothing changes, no event.",
-    m.ServeResult,
-)
-_counter_action("no-show", "no_show", "The current ticket did not come: `no_show`.")
-_counter_action("done", "done", "The current ticket is finished; the counter is idle.")
-
-
-@router.post(
-    "/counters/{counter_id}/transfer",
-    response_model=m.TicketResult,
-    responses=_errors(401, 403, 404, 409, 422),
-    tags=["counters"],
-    openapi_extra={"security": [{"HTTPBearer": []}]},
-)
-async def transfer(request: Request, body: m.TransferIn, counter_id: str = CounterId) -> JSONResponse:
-    """The current ticket waits in another department, keeping its place by original issue time."""
-    return JSONResponse({"ticket": _ticket(await _call(request, "transfer", counter_id, body.department))})
-
-
-def _counter_state(name: str, method: str, doc: str) -> None:
-    async def action(request: Request, counter_id: str = CounterId) -> JSONResponse:
-        counter = await _call(request, method, counter_id)
-        return JSONResponse({"counter": counter.to_json()})
-
-    action.__name__ = f"counter_{name}"
-    action.__doc__ = doc
-    router.post(
-        f"/counters/{{counter_id}}/{name}",
-        response_model=m.CounterResult,
-        responses=_errors(401, 403, 404, 422),
-        tags=["counters"],
-        openapi_extra={"security": [{"HTTPBearer": []}]},
-    )(action)
-
-
-_counter_state("pause", "pause", "The counter stops taking calls (`next` answers 409 `counter_paused`).")
-_counter_state("open", "open_counter", "The counter takes calls again.")
+for _spec in ACTIONS.values():
+    _counter_route(_spec)
 
 
 def _site_action(name: str, value: bool | None, doc: str) -> None:
     async def action(request: Request) -> JSONResponse:
-        runner = _state(request).runner
-        await runner.call("set_site_open", value)
-        snap = await _state(request).snapshot()
-        return JSONResponse({"site": snap["site"]})
+        def set_open(ledger: Ledger) -> P.Site:
+            ledger.set_site_open(value)
+            return ledger.state().site
+
+        return _answer(P.SiteAnswer(site=await _state(request).runner.run(set_open)))
 
     action.__name__ = f"site_{name}"
     action.__doc__ = doc
     router.post(
         f"/site/{name}",
-        response_model=m.SiteResult,
+        response_model=P.SiteAnswer,
         responses=_errors(401, 403),
         tags=["site"],
         openapi_extra={"security": [{"HTTPBearer": []}]},
@@ -192,30 +174,30 @@ _site_action("hours", None, "Extension: drop today's override; the opening hours
 
 @router.post(
     "/devices/{device_id}/status",
-    response_model=m.DeviceResult,
+    response_model=P.DeviceAnswer,
     responses=_errors(401, 403, 422),
     tags=["devices"],
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
-async def device_status(request: Request, body: m.DeviceStatusIn, device_id: str = DeviceId) -> JSONResponse:
+async def device_status(
+    request: Request, body: P.DeviceStatusBody, device_id: str = DeviceId
+) -> JSONResponse:
     """A kiosk's or board's heartbeat and printer state → `device.status` event."""
     role = "board" if body.role == "display" else body.role
-    status: dict[str, Any] = {"version": body.version}
-    if body.printer is not None:
-        status["printer"] = body.printer.model_dump()
-    runner = _state(request).runner
+    if body.printer is None:
+        status = P.DeviceReport(version=body.version)
+    else:
+        status = P.DeviceReport(version=body.version, printer=P.PrinterReport(**dict(body.printer)))
 
-    def report(ledger: Any) -> dict[str, Any]:
-        ledger.report_device(device_id, role, status, body.name or None)
-        return next((d for d in ledger.devices() if d.get("id") == device_id), {"id": device_id})
+    def report(ledger: Ledger) -> P.Device:
+        return ledger.report_device(device_id, role, status, body.name or None)
 
-    device = await runner.run(report)
-    return JSONResponse({"device": device})
+    return _answer(P.DeviceAnswer(device=await _state(request).runner.run(report)))
 
 
 @router.get(
     "/devices",
-    response_model=m.DevicesOut,
+    response_model=P.DeviceList,
     responses=_errors(401, 403),
     tags=["devices"],
     openapi_extra={"security": [{"HTTPBearer": []}]},
@@ -228,25 +210,26 @@ async def devices(request: Request) -> JSONResponse:
     def entry(device_id: str, role: str) -> dict[str, Any]:
         return found.setdefault(device_id, {"id": device_id, "role": role, "sources": []})
 
-    for row in await st.runner.call("devices"):
-        e = entry(str(row["id"]), str(row.get("role", "")))
-        e.update({k: v for k, v in row.items() if k not in ("id", "sources")})
+    for device in await st.runner.run(lambda ledger: ledger.devices()):
+        e = entry(device.id, device.role)
+        e.update((k, v) for k, v in device if k != "id")
         e["sources"].append("report")
-    for device_id, info in st.hub_clients.items():
-        e = entry(device_id, info["role"])
-        e.setdefault("address", info["address"])
+    for device_id, info in list(st.sockets.items()):
+        e = entry(device_id, info.role)
+        e.setdefault("address", info.address)
         e["sources"].append("socket")
     if st.mdns is not None:
         for d in st.mdns.devices():
             e = entry(d.device_id, d.role)
             e.setdefault("address", f"{d.host}:{d.port}")
             e["sources"].append("mdns")
-    return JSONResponse({"devices": sorted(found.values(), key=lambda d: (d["role"], d["id"]))})
+    entries = [P.DeviceEntry(**e) for e in sorted(found.values(), key=lambda d: (d["role"], d["id"]))]
+    return _answer(P.DeviceList(devices=entries))
 
 
 @router.post(
     "/devices/{device_id}/identify",
-    response_model=m.AcceptedOut,
+    response_model=P.Accepted,
     status_code=202,
     responses=_errors(401, 403, 404, 422),
     tags=["devices"],
@@ -254,5 +237,5 @@ async def devices(request: Request) -> JSONResponse:
 )
 async def identify(request: Request, device_id: str = DeviceId) -> JSONResponse:
     """Ask a device to show itself (blink, show its id): a `device.identify` event (admin)."""
-    await _call(request, "identify", device_id)
-    return JSONResponse({"ok": True}, status_code=202)
+    await _state(request).runner.run(lambda ledger: ledger.identify(device_id))
+    return _answer(P.Accepted(ok=True), status_code=202)

@@ -7,18 +7,30 @@ gets an ``asyncio.Future`` that the thread resolves with ``call_soon_threadsafe`
 a ticket) go the same way: one connection, no cross-thread sharing, and a read sees every write
 that was acknowledged before it.
 
-Group commit: the thread takes every job that is already queued (up to ``BATCH_MAX``) and runs
-the ledger ones together in ONE ``BEGIN IMMEDIATE … COMMIT`` (``Ledger.batch()``), so one fsync
-covers many tickets. Each job runs in its own ``SAVEPOINT``: a job that raises is rolled back
-alone (it changes nothing and its caller gets its error) while the others commit. Only after the
-commit — the fsync with ``synchronous=FULL`` — does anything leave the thread: first the
-batch's events to the hub (one listener call, seq order), then every caller's result. So a 201
-is never sent for a ticket whose commit is not on disk, and an event never precedes its
-durability. A lone job runs in its own transaction exactly as before; jobs that are not plain
-ledger operations (``run(fn)``, ``run_conn``) run alone, in queue order, between batches.
+One typed way in: ``await runner.run(lambda ledger: ledger.next("2"))`` — the job is a function of
+the :class:`Ledger`, its result type is the awaited type, its exception the awaited exception.
 
-The ledger's listener runs in this thread right after each commit; ``on_events`` (the hub's
-``publish_threadsafe``) receives the events as JSON-ready dicts in seq order.
+Every job is batch-safe by construction, so nobody has to say (or list) which ones are:
+
+- Each job runs as ONE all-or-nothing unit, a ``SAVEPOINT`` inside a ``BEGIN IMMEDIATE … COMMIT``
+  (``Ledger.batch()`` / ``Ledger.savepoint()``, server/ledger/tx.py). A job that raises is rolled
+  back whole — every ledger operation it made, and their events — and its caller gets the
+  exception; other jobs are untouched. That holds whether the job runs alone or in company, so a
+  job means the same thing under any load.
+- Every ledger operation runs through ``Ledger._tx``, which inside a batch is a nested savepoint:
+  an operation cannot commit, roll back or begin on its own there. Reads (``snapshot``,
+  ``ticket``) see the batch's uncommitted rows, as a read after those writes should.
+- Group commit: the thread takes every ledger job already queued (up to ``BATCH_MAX``) into one
+  transaction, so one fsync covers many tickets. Only after the commit — the fsync — does
+  anything leave the thread: first the batch's events to the hub (one listener call, seq order),
+  then every caller's result. So a 201 is never sent for a ticket whose commit is not on disk,
+  and an event never precedes its durability.
+- The one kind of work that cannot share the writer's transaction is a write on ANOTHER
+  connection (tokens and users, :meth:`LedgerRunner.run_conn`): it would wait for the very lock
+  the batch holds. Such jobs are a different type and run alone, in queue order, between batches.
+
+A job must not call ``ledger.batch()`` (it is already in one: that raises, and only that job
+fails) nor ``ledger.close()``, and should not block: the writer thread serves everyone.
 """
 
 from __future__ import annotations
@@ -31,38 +43,48 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from nummerlapp.config.model import Settings
-    from nummerlapp.server.ledger import Ledger
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import BatchAborted, Ledger, schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_STOP = object()
 BATCH_MAX = 256  # jobs per group commit: bounds how long the first caller in a batch waits
 
+EventsCallback = Callable[[list[dict[str, Any]]], None]
 
-class _Job:
-    __slots__ = ("batchable", "fn", "future", "loop")
 
-    def __init__(
-        self,
-        fn: Callable[[Ledger], Any],
-        loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[Any],
-        batchable: bool,
-    ) -> None:
-        self.fn = fn
-        self.loop = loop
-        self.future = future
-        self.batchable = batchable
+@dataclass(slots=True)
+class _LedgerJob(Generic[T]):
+    """``fn(ledger)``: may share a group commit (see the module docstring)."""
+
+    fn: Callable[[Ledger], T]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[T]
+
+
+@dataclass(slots=True)
+class _ConnJob(Generic[T]):
+    """``fn(conn)`` on the writer thread's second connection: always alone."""
+
+    fn: Callable[[sqlite3.Connection], T]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[T]
+
+
+class _Stop:
+    """Queued by :meth:`LedgerRunner.close`: finish what came before, then stop."""
+
+
+_Item = _LedgerJob[Any] | _ConnJob[Any] | _Stop
 
 
 class LedgerRunner:
-    """Owns the ledger in a dedicated thread. ``await runner.call("issue", "nav")`` etc."""
+    """Owns the ledger in a dedicated thread: ``await runner.run(lambda ledger: ledger.issue("nav"))``."""
 
     def __init__(
         self,
@@ -70,15 +92,14 @@ class LedgerRunner:
         settings: Settings,
         *,
         clock: Callable[[], dt.datetime] | None = None,
-        on_events: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_events: EventsCallback | None = None,
     ) -> None:
         self.db_path = Path(db_path)
         self.settings = settings
         self.clock = clock
         self.on_events = on_events
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._ledger: Ledger | None = None
         self._aux: sqlite3.Connection | None = None  # tokens/users writes, in this thread only
         self._started = threading.Event()
         self._start_error: BaseException | None = None
@@ -98,19 +119,16 @@ class LedgerRunner:
         thread = self._thread
         if thread is None:
             return
-        self._jobs.put(_STOP)
+        self._jobs.put(_Stop())
         await asyncio.to_thread(thread.join, 30)
         self._thread = None
 
     def _main(self) -> None:
-        from nummerlapp.server.ledger import Ledger
-
         try:
             ledger = Ledger(self.db_path, self.settings, clock=self.clock)
             if self.on_events is not None:
                 callback = self.on_events
-                ledger.add_listener(lambda events: callback([e.to_json() for e in events]))
-            self._ledger = ledger
+                ledger.add_listener(lambda events: callback([e.encode() for e in events]))
         except BaseException as exc:
             self._start_error = exc
             self._started.set()
@@ -127,92 +145,67 @@ class LedgerRunner:
                 log.info("ledger closed")
 
     def _serve(self, ledger: Ledger) -> None:
-        held: Any = None  # a job taken from the queue that belongs to the next round
+        held: _Item | None = None  # taken from the queue, belongs to the next round
         while True:
-            job = held if held is not None else self._jobs.get()
+            item = held if held is not None else self._jobs.get()
             held = None
-            if job is _STOP:
+            if isinstance(item, _Stop):
                 return
-            batch: list[_Job] = [job]
-            while job.batchable and len(batch) < BATCH_MAX:
+            if isinstance(item, _ConnJob):
+                self._run_conn(item)
+                continue
+            batch: list[_LedgerJob[Any]] = [item]
+            while len(batch) < BATCH_MAX:
                 try:
                     more = self._jobs.get_nowait()
                 except queue.Empty:
                     break
-                if more is _STOP or not more.batchable:
+                if not isinstance(more, _LedgerJob):
                     held = more
                     break
                 batch.append(more)
-            if len(batch) == 1:
-                _run_alone(ledger, job)
-            else:
-                _run_batch(ledger, batch)
+            _run_batch(ledger, batch)
 
-    # -- calls ------------------------------------------------------------------------------
+    def _run_conn(self, job: _ConnJob[Any]) -> None:
+        try:
+            if self._aux is None:
+                self._aux = schema.connect(self.db_path)
+            result = job.fn(self._aux)
+        except BaseException as exc:
+            _resolve_all([(job, None, exc)])
+        else:
+            _resolve_all([(job, result, None)])
 
-    async def run(self, fn: Callable[[Ledger], T], *, batch: bool = False) -> T:
-        """Run ``fn(ledger)`` in the writer thread and await its result (or exception).
+    # -- the ways in ------------------------------------------------------------------------
 
-        ``batch=True`` lets the job share a group commit with others: ``fn`` must then only call
-        ``Ledger`` methods named in ``Ledger.BATCH_SAFE`` (it runs in a savepoint, all or nothing).
+    async def run(self, fn: Callable[[Ledger], T]) -> T:
+        """Run ``fn(ledger)`` in the writer thread, all or nothing; await its result or exception."""
+        if self._thread is None:
+            raise RuntimeError("the ledger runner is not running")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_LedgerJob(fn, loop, future))
+        return await future
+
+    async def run_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` on a second connection owned by the writer thread (tokens, users).
+
+        ``fn`` makes its own ``BEGIN IMMEDIATE`` (server/api/auth.py); it runs alone, never inside
+        a ledger batch (see the module docstring).
         """
         if self._thread is None:
             raise RuntimeError("the ledger runner is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_Job(fn, loop, future, batch))
+        self._jobs.put(_ConnJob(fn, loop, future))
         return await future
 
-    async def call(self, method: str | Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``await runner.call("next", "2")`` runs ``ledger.next("2")`` in the writer thread.
 
-        ``method`` may also be a callable (for example the bound ``runner.ledger.next``): it is
-        called with the arguments in the writer thread.
-        """
-        from nummerlapp.server.ledger import Ledger
-
-        if callable(method):
-            fn = method
-            safe = getattr(fn, "__self__", None) is self._ledger and self._ledger is not None
-            safe = safe and getattr(fn, "__name__", "") in Ledger.BATCH_SAFE
-            return await self.run(lambda _ledger: fn(*args, **kwargs), batch=safe)
-        name = method
-        return await self.run(
-            lambda ledger: getattr(ledger, name)(*args, **kwargs), batch=name in Ledger.BATCH_SAFE
-        )
-
-    @property
-    def ledger(self) -> Ledger | None:
-        """The ledger object, for naming its bound methods; call them only through :meth:`call`."""
-        return self._ledger
-
-    async def run_conn(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` on a second connection owned by the writer thread (tokens, users)."""
-
-        def job(_ledger: Ledger) -> T:
-            if self._aux is None:
-                from nummerlapp.server.ledger.schema import connect
-
-                self._aux = connect(self.db_path)
-            return fn(self._aux)
-
-        return await self.run(job)
+_Answer = tuple[_LedgerJob[Any] | _ConnJob[Any], Any, BaseException | None]
 
 
-def _run_alone(ledger: Ledger, job: _Job) -> None:
-    """One job, its ledger operations each in their own transaction (no batch)."""
-    try:
-        result = job.fn(ledger)
-    except BaseException as exc:
-        _resolve(job.loop, job.future, None, exc)
-    else:
-        _resolve(job.loop, job.future, result, None)
-
-
-def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
-    """Several ledger jobs in one transaction, each in a savepoint; answers only after the commit."""
-    from nummerlapp.server.ledger import BatchAborted
-
+def _run_batch(ledger: Ledger, batch: list[_LedgerJob[Any]]) -> None:
+    """Ledger jobs in one transaction, each in a savepoint; answers only after the commit."""
     outcomes: list[tuple[Any, BaseException | None]] = []
     try:
         with ledger.batch():  # listeners (the hub) get the events after COMMIT, before any answer
@@ -233,14 +226,14 @@ def _run_batch(ledger: Ledger, batch: list[_Job]) -> None:
     _resolve_all([(job, result, error) for job, (result, error) in zip(batch, outcomes, strict=True)])
 
 
-def _resolve_all(answers: list[tuple[_Job, Any, BaseException | None]]) -> None:
+def _resolve_all(answers: list[_Answer]) -> None:
     """Settle many futures with one wake-up per event loop (in order)."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, Any, BaseException | None]]] = {}
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
     for answer in answers:
         by_loop.setdefault(answer[0].loop, []).append(answer)
     for loop, items in by_loop.items():
 
-        def settle(items: list[tuple[_Job, Any, BaseException | None]] = items) -> None:
+        def settle(items: list[_Answer] = items) -> None:
             for job, result, exc in items:
                 _settle(job.future, result, exc)
 
@@ -255,13 +248,3 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_exception(exc)
     else:
         future.set_result(result)
-
-
-def _resolve(
-    loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], result: Any, exc: BaseException | None
-) -> None:
-    def settle() -> None:
-        _settle(future, result, exc)
-
-    with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
-        loop.call_soon_threadsafe(settle)

@@ -18,38 +18,47 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from nummerlapp.server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription, encode
+from nummerlapp.common.protocol import Snapshot, SnapshotMessage
+from nummerlapp.server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CLOSE_WAIT_S = 2.0
 
 
+@dataclass(frozen=True)
+class SocketClient:
+    """An event-socket client that named itself (``?device=…&role=…``), for the device list."""
+
+    role: str
+    address: str
+
+
 async def serve_events(
     websocket: WebSocket,
     hub: Hub,
-    snapshot: Callable[[], Awaitable[dict[str, Any]]],
-    clients: dict[str, dict[str, str]],
+    snapshot: Callable[[], Awaitable[Snapshot]],
+    clients: dict[str, SocketClient],
 ) -> None:
     await websocket.accept()
     sub = hub.subscribe()
     device = websocket.query_params.get("device", "")
     role = websocket.query_params.get("role", "board")
-    entry: dict[str, str] | None = None
+    entry: SocketClient | None = None
     if _NAME.match(device) and _NAME.match(role):
         peer = websocket.client
-        entry = {"role": role, "address": f"{peer.host}:{peer.port}" if peer else ""}
+        entry = SocketClient(role, f"{peer.host}:{peer.port}" if peer else "")
         clients[device] = entry
     pump: asyncio.Task[None] | None = None
     listen: asyncio.Task[None] | None = None
     try:
         snap = await snapshot()
-        await websocket.send_text(encode({"type": "snapshot", "seq": snap["seq"], "state": snap}))
-        pump = asyncio.create_task(_pump(websocket, sub, int(snap["seq"])))
+        await websocket.send_text(SnapshotMessage(seq=snap.seq, state=snap).encode_json())
+        pump = asyncio.create_task(_pump(websocket, sub, snap.seq))
         listen = asyncio.create_task(_listen(websocket))
         running = pump
 

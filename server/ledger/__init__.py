@@ -5,11 +5,12 @@
 - ``site.py``: site override, opening-hour ticks, device reports;
 - ``reads.py``: the reads shared with :class:`LedgerReader` (read-only, any thread or process);
 - ``schema.py``: connections, pragmas, migrations; ``models.py``: ``Ticket``, ``Event``,
-  ``CounterState``; ``hours.py``: opening hours and service days; ``estimate.py``: wait estimate.
+  ``CounterState``; ``estimate.py``: wait estimate. Opening hours and service days are
+  ``config.hours`` (pure rules over the site file, which the kiosk reads too).
 
 Import the public names from here (``from server.ledger import Ledger, BatchAborted``). They are
-loaded on first use, so a light part such as ``server.ledger.hours`` (the kiosk reads it) does not
-pull in the SQLite machinery. docs/LEDGER.md describes states, numbering, ordering and durability.
+loaded on first use, so importing the package does not pull in the SQLite machinery.
+docs/LEDGER.md describes states, numbering, ordering and durability.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Plain values the ledger hands out: tickets, events and counter states.
 
 They are frozen snapshots of rows, made inside the ledger's transaction and safe to pass to any
-thread. Times are aware datetimes already converted to the site's time zone, so ``to_json()``
-needs no settings and writes ISO 8601 with the site's UTC offset, as PROTOCOL.md shows.
+thread. Times are aware datetimes already converted to the site's time zone. A row value holds
+what the ledger needs beyond the wire (ordering, service day, transfers); its wire form is built
+by the protocol module (``wire()``; ``to_json()`` is that, encoded). Events are the protocol's
+own event classes (``Event`` is :data:`nummerlapp.common.protocol.Change`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+
+from nummerlapp.common import protocol as P
+from nummerlapp.common.protocol import Change as Event
+from nummerlapp.common.protocol import iso
 
 WAITING = "waiting"
 CALLED = "called"
@@ -23,11 +29,6 @@ LIVE = (WAITING, CALLED, SERVING)  # a live ticket's number may not be reused
 # SQL fragment matching LIVE; the partial unique index in schema.py uses the same text so that
 # SQLite can use that index for the "is this number live?" lookup.
 LIVE_SQL = "status IN ('waiting', 'called', 'serving')"
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """ISO 8601 to the second with the value's own offset (the site's, for ledger values)."""
-    return None if value is None else value.isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Ticket:
     lang: str
     service_day: dt.date
     seq: int = 0
-    counter: str | None = None
+    counter: P.CounterRef | None = None
     called_at: dt.datetime | None = None
     serving_at: dt.datetime | None = None
     done_at: dt.datetime | None = None
@@ -55,45 +56,56 @@ class Ticket:
     transfers: int = 0
     ahead: int | None = None
     estimated_wait_s: int | None = None
+    # The follow secret (PROTOCOL.md v1.1), only on the value ``issue`` returns: the ledger keeps
+    # its hash, so no later read can give it back.
+    follow: str | None = field(default=None, repr=False)
 
     @property
     def live(self) -> bool:
         return self.status in LIVE
 
-    def to_json(self) -> dict[str, Any]:
-        """PROTOCOL.md's ticket, plus ``lang`` (the language the visitor chose)."""
+    def _wire_fields(self) -> dict[str, Any]:
+        issued_at = iso(self.issued_at)
+        assert issued_at is not None
         return {
             "id": self.id,
             "number": self.number,
             "department": self.department,
             "status": self.status,
-            "issued_at": iso(self.issued_at),
-            "ahead": self.ahead,
-            "estimated_wait_s": self.estimated_wait_s,
+            "issued_at": issued_at,
             "counter": self.counter,
             "called_at": iso(self.called_at),
             "lang": self.lang,
         }
 
-    def brief(self) -> dict[str, Any]:
-        """The short form carried by call events and counters: enough to show and announce."""
-        return {"id": self.id, "number": self.number, "department": self.department}
+    def wire(self) -> P.Ticket:
+        """PROTOCOL.md's ticket (with ``lang``, the language the visitor chose)."""
+        return P.Ticket(**self._wire_fields(), ahead=self.ahead, estimated_wait_s=self.estimated_wait_s)
 
+    def issued(self) -> P.IssuedTicket:
+        """The ticket as the answer to issuing it (the only answer that may carry ``follow``)."""
+        extra = {} if self.follow is None else {"follow": self.follow}
+        return P.IssuedTicket(
+            **self._wire_fields(), ahead=self.ahead, estimated_wait_s=self.estimated_wait_s, **extra
+        )
 
-@dataclass(frozen=True)
-class Event:
-    """One change, numbered by the site-wide ``seq`` (+1 per event, no gaps)."""
+    def follow_view(self) -> P.FollowTicket:
+        """The ticket as a visitor's phone sees it (no id, no times): the follow view."""
+        return P.FollowTicket(
+            number=self.number,
+            department=self.department,
+            status=self.status,  # type: ignore[arg-type]
+            ahead=self.ahead,
+            estimated_wait_s=self.estimated_wait_s,
+            counter=self.counter,
+        )
 
-    seq: int
-    type: str
-    at: dt.datetime
-    data: dict[str, Any] = field(default_factory=dict)
+    def wire_base(self) -> P.TicketBase:
+        """The ticket without the fresh ``ahead`` / ``estimated_wait_s`` (a counter's in the snapshot)."""
+        return P.TicketBase(**self._wire_fields())
 
     def to_json(self) -> dict[str, Any]:
-        """``{"type", "seq", "at", ...data}``: the payload keys sit beside the envelope keys."""
-        out: dict[str, Any] = {"type": self.type, "seq": self.seq, "at": iso(self.at)}
-        out.update(self.data)
-        return out
+        return self.wire().encode()
 
 
 @dataclass(frozen=True)
@@ -103,17 +115,27 @@ class CounterState:
     id: str
     name: str
     departments: tuple[str, ...]
-    state: str  # open | paused
+    state: P.CounterStateWord
     ticket: Ticket | None = None
+    names: tuple[tuple[str, str], ...] = ()  # (lang, name) from the site file's name table, if any
+
+    def wire(self) -> P.Counter:
+        counter = P.Counter(
+            id=self.id,
+            name=self.name,
+            departments=list(self.departments),
+            state=self.state,
+            ticket=None if self.ticket is None else self.ticket.wire_base(),
+        )
+        # ``names`` goes on the wire only when the site file names the counter per language
+        return counter.model_copy(update={"names": dict(self.names)}) if self.names else counter
+
+    @property
+    def ref(self) -> P.CounterRef:
+        return P.CounterRef(id=self.id, name=self.name)
 
     def to_json(self) -> dict[str, Any]:
-        ticket = None
-        if self.ticket is not None:
-            ticket = {**self.ticket.brief(), "status": self.ticket.status}
-        return {
-            "id": self.id,
-            "name": self.name,
-            "departments": list(self.departments),
-            "state": self.state,
-            "ticket": ticket,
-        }
+        return self.wire().encode()
+
+
+__all__ = ["LIVE", "LIVE_SQL", "STATUSES", "CounterState", "Event", "Ticket", "iso"]

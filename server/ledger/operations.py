@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from functools import partial
 from pathlib import Path
-from typing import Any
 
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, NotFound
 from nummerlapp.config.model import Counter, Department, Settings
 from nummerlapp.server.ledger.models import LIVE_SQL, CounterState, Event, Ticket
-from nummerlapp.server.ledger.reads import InvalidArgument, LedgerReader, db_time
+from nummerlapp.server.ledger.reads import InvalidArgument, LedgerReader, db_time, follow_hash, new_follow
 from nummerlapp.server.ledger.site import DEVICE_ROLES as DEVICE_ROLES
 from nummerlapp.server.ledger.site import MAX_ID_LEN as MAX_ID_LEN
 from nummerlapp.server.ledger.site import MAX_STATUS_BYTES as MAX_STATUS_BYTES
@@ -40,14 +41,8 @@ from nummerlapp.server.ledger.tx import Listener as Listener
 class Ledger(SiteOps):
     """The site's ticket ledger on one SQLite file (one thread per object: see server/ledger/tx.py)."""
 
-    # Public methods that may run inside :meth:`batch` (each its own savepoint; reads see the batch).
-    BATCH_SAFE = frozenset(
-        {
-            "issue", "next", "recall", "start_serving", "done", "no_show", "transfer", "pause",
-            "open_counter", "set_site_open", "report_device", "identify", "identify_device", "tick",
-            "reset_day", "snapshot", "ticket", "counter", "devices", "events_after", "last_seq",
-        }
-    )  # fmt: skip
+    # Every operation runs through ``_tx``, which inside :meth:`batch` is a savepoint of the
+    # batch's transaction: any operation may share a group commit (server/api/runner.py).
 
     def __init__(self, path: str | Path, settings: Settings, clock: Clock | None = None) -> None:
         super().__init__(path, settings, clock)
@@ -98,15 +93,18 @@ class Ledger(SiteOps):
                 (db_time(tx.now), ticket_id),
             )
             conn.execute("UPDATE counters SET ticket = NULL WHERE ticket = ?", (ticket_id,))
-            self._emit(tx, "ticket.void", {"ticket": self._load(ticket_id, tx.now).to_json()})
+            void = self._load(ticket_id, tx.now).wire()
+            self._emit(tx, partial(P.TicketVoid, ticket=void))
         for counter_id in freed:
             state = self._counter_state(counter_id)
             if state is not None:
-                self._emit(tx, "counter.changed", {"counter": state.to_json()})
+                counter = state.wire()
+                self._emit(tx, partial(P.CounterChanged, counter=counter))
         if ids:  # waiting counts and estimates of every department may have changed
             self._cache.clear()
             for dep in self.settings.departments:
-                self._emit(tx, "department.changed", {"department": self._department_json(dep, tx.now)})
+                department = self._department_wire(dep, tx.now)
+                self._emit(tx, partial(P.DepartmentChanged, department=department))
         return len(ids)
 
     def reset_day(self) -> int:
@@ -119,7 +117,8 @@ class Ledger(SiteOps):
             count = self._void(tx, "1")
             self._conn.execute("UPDATE numbering SET last_num = 0")
             self._cache.clear()
-            self._emit(tx, "site.changed", {"site": self._site_json(tx.now), "reset": True}, self._all_deps)
+            site, deps = self._site(tx.now), self._department_states(self._all_deps, tx.now)
+            self._emit(tx, partial(P.SiteChanged, site=site, reset=True, departments=deps))
         return count
 
     # ----------------------------------------------------------------- issuing
@@ -155,6 +154,7 @@ class Ledger(SiteOps):
             last_num, day_seq = (row[1], row[2]) if row is not None and row[0] == tx.day else (0, 0)
             num, number = self._free_number(dep, last_num)
             ticket_id = "t_" + secrets.token_urlsafe(16)
+            follow = new_follow()  # the QR code's secret: only its hash is stored
             now_db = db_time(tx.now)
             ahead, oldest = self._queue(dep.id)  # the new ticket is the newest: all waiting are ahead
             ticket = Ticket(
@@ -169,14 +169,16 @@ class Ledger(SiteOps):
                 seq=day_seq + 1,
                 ahead=ahead,
                 estimated_wait_s=self._estimate(dep.id, ahead, tx.day),
+                follow=follow,
             )
             self._cache[("queue", dep.id)] = (ahead + 1, oldest if oldest is not None else now_db)
             self._cache[key] = (tx.day, num, day_seq + 1)
-            event = self._emit(tx, "ticket.issued", {"ticket": ticket.to_json()}, (dep.id,))
+            deps = self._department_states((dep.id,), tx.now)
+            event = self._emit(tx, partial(P.TicketIssued, ticket=ticket.wire(), departments=deps))
             conn.execute(
                 """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
-                       service_day, issued_at, order_at, order_seq, transfers)
-                   VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, 0)""",
+                       service_day, issued_at, order_at, order_seq, transfers, follow_hash)
+                   VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, 0, ?)""",
                 (
                     ticket_id,
                     number,
@@ -190,6 +192,7 @@ class Ledger(SiteOps):
                     now_db,
                     now_db,
                     event.seq,
+                    follow_hash(follow),
                 ),
             )
             conn.execute(
@@ -239,8 +242,9 @@ class Ledger(SiteOps):
         self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
         done = self._load(ticket.id, tx.now)
         self._cache.pop(("mean:" + tx.day, done.department), None)  # one more service to average
-        type_ = "ticket.done" if status == "done" else "ticket.no_show"
-        self._emit(tx, type_, {"ticket": done.to_json(), "counter": counter.id}, (done.department,))
+        kind = P.TicketDone if status == "done" else P.TicketNoShow
+        ref, deps = self._counter_ref(counter.id), self._department_states((done.department,), tx.now)
+        self._emit(tx, partial(kind, ticket=done.wire(), counter=ref, departments=deps))
         return done
 
     def next(self, counter_id: str) -> Ticket | None:
@@ -286,19 +290,20 @@ class Ledger(SiteOps):
             self._conn.execute("UPDATE counters SET ticket = ? WHERE id = ?", (ticket_id, counter.id))
             called = self._load(ticket_id, tx.now)
             self._queue_changed(called.department, -1, None)
-            self._emit(tx, "ticket.called", self._call_data(called, counter), (called.department,))
+            ref, deps = self._counter_ref(counter.id), self._department_states((called.department,), tx.now)
+            self._emit(
+                tx,
+                partial(P.TicketCalled, ticket=called.wire(), counter=ref, departments=deps),
+            )
         return called
-
-    @staticmethod
-    def _call_data(ticket: Ticket, counter: Counter) -> dict[str, Any]:
-        return {"ticket": ticket.brief(), "counter": {"id": counter.id, "name": counter.name}}
 
     def recall(self, counter_id: str) -> Ticket:
         """Announce the current ticket again (``ticket.recalled``); nothing else changes."""
         counter = self._counter(counter_id)
         with self._tx() as tx:
             ticket = self._need_current(counter.id)
-            self._emit(tx, "ticket.recalled", self._call_data(ticket, counter))
+            ref = self._counter_ref(counter.id)
+            self._emit(tx, partial(P.TicketRecalled, ticket=ticket.wire(), counter=ref))
         return ticket
 
     def start_serving(self, counter_id: str) -> Ticket:
@@ -312,7 +317,8 @@ class Ledger(SiteOps):
                     (db_time(tx.now), ticket.id),
                 )
                 ticket = self._load(ticket.id, tx.now)
-                self._emit(tx, "ticket.serving", {"ticket": ticket.to_json(), "counter": counter.id})
+                serving, ref = ticket.wire(), self._counter_ref(counter.id)
+                self._emit(tx, partial(P.TicketServing, ticket=serving, counter=ref))
         return ticket
 
     def done(self, counter_id: str) -> Ticket:
@@ -339,15 +345,17 @@ class Ledger(SiteOps):
             self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
             moved = self._load(ticket.id, tx.now)
             self._queue_changed(dep.id, +1, db_time(moved.order_at))
+            source, ref = self._department_ref(ticket.department), self._counter_ref(counter.id)
+            deps = self._department_states((ticket.department, dep.id), tx.now)
             self._emit(
                 tx,
-                "ticket.transferred",
-                {"ticket": moved.to_json(), "from": ticket.department, "counter": counter.id},
-                (ticket.department, dep.id),
+                partial(
+                    P.TicketTransferred, ticket=moved.wire(), from_=source, counter=ref, departments=deps
+                ),
             )
         return moved
 
-    def _set_counter_state(self, counter_id: str, state: str) -> CounterState:
+    def _set_counter_state(self, counter_id: str, state: P.CounterStateWord) -> CounterState:
         counter = self._counter(counter_id)
         with self._tx() as tx:
             before = self._counter_state(counter.id)
@@ -360,7 +368,8 @@ class Ledger(SiteOps):
                 self._cache.pop(("open_counters", dep_id), None)
             after = self._counter_state(counter.id)
             assert after is not None
-            self._emit(tx, "counter.changed", {"counter": after.to_json()}, counter.departments)
+            changed, deps = after.wire(), self._department_states(counter.departments, tx.now)
+            self._emit(tx, partial(P.CounterChanged, counter=changed, departments=deps))
         return after
 
     def pause(self, counter_id: str) -> CounterState:
@@ -372,9 +381,9 @@ class Ledger(SiteOps):
 
     # ----------------------------------------------------------------- reads that roll the day
 
-    def snapshot(self) -> dict[str, Any]:
+    def state(self) -> P.Snapshot:
         self._ensure_day()
-        return super().snapshot()
+        return super().state()
 
     def ticket(self, ticket_id: str) -> Ticket:
         self._ensure_day()

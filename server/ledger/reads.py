@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import LedgerError, NotFound
+from nummerlapp.config.hours import SiteHours, day_start, service_day
 from nummerlapp.config.model import Department, Settings
 from nummerlapp.server.ledger import schema
 from nummerlapp.server.ledger.estimate import estimate_wait_s, mean_service_s
-from nummerlapp.server.ledger.hours import SiteHours, day_start, service_day
 from nummerlapp.server.ledger.models import CounterState, Event, Ticket, iso
+from nummerlapp.server.ledger.upgrade import upgrade_v10
 
 CALLS_SHOWN = 12  # snapshot "calls": at least 10 by the protocol
 
@@ -187,7 +189,7 @@ class Reads:
             lang=lang,
             service_day=dt.date.fromisoformat(day),
             seq=seq,
-            counter=counter,
+            counter=None if counter is None else self._counter_ref(counter),
             called_at=self._local(called),
             serving_at=self._local(serving),
             done_at=self._local(done),
@@ -215,62 +217,85 @@ class Reads:
             ticket = self._load(row[1], self._now())
             if ticket.status not in ("called", "serving"):
                 ticket = None
-        return CounterState(counter.id, counter.name, counter.departments, row[0], ticket)
+        return CounterState(
+            counter.id, counter.name, counter.departments, row[0], ticket, tuple(counter.names.items())
+        )
 
-    def _device_row(self, device_id: str) -> dict[str, Any] | None:
+    def _counter_ref(self, counter_id: str) -> P.CounterRef:
+        counter = self.settings.counter(counter_id)
+        return P.CounterRef(id=counter_id, name=counter.name if counter is not None else counter_id)
+
+    def _department_ref(self, department_id: str) -> P.DepartmentRef:
+        dep = self.settings.department(department_id)
+        return P.DepartmentRef(id=department_id, name=dict(dep.name) if dep is not None else {})
+
+    def _device_row(self, device_id: str) -> P.Device | None:
         row = self._conn.execute(
             "SELECT id, role, name, status, last_seen FROM devices WHERE id = ?", (device_id,)
         ).fetchone()
-        return None if row is None else self._device_json(row)
+        return None if row is None else self._device(row)
 
-    def _device_json(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        status = json.loads(row[3]) if row[3] else {}
-        return {
-            "id": row[0],
-            "role": row[1],
-            "name": row[2],
-            "status": status,
-            "version": status.get("version"),
-            "printer": status.get("printer"),
-            "last_seen": iso(self._local(row[4])),
-        }
+    def _device(self, row: tuple[Any, ...]) -> P.Device:
+        status = P.DeviceReport.model_validate_json(row[3]) if row[3] else P.DeviceReport()
+        return P.Device(
+            id=row[0],
+            role=row[1],
+            name=row[2],
+            status=status,
+            version=status.version,
+            printer=status.printer,
+            last_seen=iso(self._local(row[4])),
+        )
 
-    def _site_json(self, now: dt.datetime) -> dict[str, Any]:
+    def _site(self, now: dt.datetime) -> P.Site:
         site = self.settings.site
         override = self._override(service_day(now, self.tz).isoformat())
-        out: dict[str, Any] = {"id": site.id, "name": site.name, "open": self._hours.site_open(now, override)}
-        out["override"] = override
-        if not out["open"]:
-            after = (
-                day_start(service_day(now, self.tz) + dt.timedelta(days=1), self.tz)
-                if override is False
-                else now
-            )
-            nxt = self._hours.next_site_opening(after)
-            out["next_open"] = iso(nxt.astimezone(self.tz)) if nxt else None
-        return out
+        is_open = self._hours.site_open(now, override)
+        if is_open:
+            return P.Site(id=site.id, name=site.name, open=True, override=override)
+        after = (
+            day_start(service_day(now, self.tz) + dt.timedelta(days=1), self.tz) if override is False else now
+        )
+        nxt = self._hours.next_site_opening(after)
+        next_open = iso(nxt.astimezone(self.tz)) if nxt else None
+        return P.Site(id=site.id, name=site.name, open=False, override=override, next_open=next_open)
 
-    def _department_json(self, dep: Department, now: dt.datetime) -> dict[str, Any]:
-        return {
-            "id": dep.id,
-            "prefix": dep.prefix,
-            "name": dict(dep.name),
-            **self._department_state(dep.id, now),
-        }
+    def _department_wire(self, dep: Department, now: dt.datetime) -> P.Department:
+        state = self._department_state(dep.id, now)
+        return P.Department(prefix=dep.prefix, name=dict(dep.name), **dict(state))
 
-    def _department_state(self, department_id: str, now: dt.datetime) -> dict[str, Any]:
+    def _department_state(self, department_id: str, now: dt.datetime) -> P.DepartmentState:
         """The parts of a department's snapshot entry that change (events carry only these)."""
         day = service_day(now, self.tz).isoformat()
         waiting, oldest = self._queue(department_id)
         oldest_iso = iso(self._local(oldest))
-        return {
-            "id": department_id,
-            "open": self._hours.department_open(department_id, now, self._override(day)),
-            "waiting": waiting,
-            "estimated_wait_s": self._estimate(department_id, waiting, day),
-            "oldest_issued_at": oldest_iso,
-            "oldest_waiting_at": oldest_iso,
-        }
+        return P.DepartmentState(
+            id=department_id,
+            open=self._hours.department_open(department_id, now, self._override(day)),
+            waiting=waiting,
+            estimated_wait_s=self._estimate(department_id, waiting, day),
+            oldest_issued_at=oldest_iso,
+            oldest_waiting_at=oldest_iso,
+        )
+
+    def _department_states(
+        self, department_ids: tuple[str, ...], now: dt.datetime
+    ) -> list[P.DepartmentState]:
+        return [self._department_state(d, now) for d in dict.fromkeys(department_ids)]
+
+    def _stored_event(self, seq: int, kind: str, at: str, data: str | None) -> Event | None:
+        """A row of the events table as the protocol's event (None: a type this code does not know).
+
+        Events stored before protocol v1.1 (a counter as a bare id, a brief ticket in call
+        events) are upgraded on the way out, so every event served has today's shape.
+        """
+        stored: dict[str, Any] = json.loads(data) if data else {}
+        when = iso(self._local(at))
+        assert when is not None
+        try:
+            return P.decode_change(kind, seq, when, stored)
+        except P.ProtocolError:
+            return P.decode_change(kind, seq, when, upgrade_v10(self, kind, when, stored))
 
     def _queue_changed(self, department_id: str, delta: int, order_at: str | None) -> None:
         """Keep the cached (waiting, oldest) of a department exact after one ticket joined (+1,
@@ -304,36 +329,41 @@ class Reads:
         return int(row[0] or 0)
 
     def snapshot(self) -> dict[str, Any]:
+        """PROTOCOL.md's board snapshot (with ``seq``), from one consistent view, encoded."""
+        return self.state().encode()
+
+    def state(self) -> P.Snapshot:
         """PROTOCOL.md's board snapshot (with ``seq``), from one consistent view."""
         now = self._now()
         with self._read():
             seq = self.last_seq()
             counters = [self._counter_state(c.id) for c in self.settings.counters]
             since = db_time(day_start(service_day(now, self.tz), self.tz))
-            calls: list[dict[str, Any]] = []
-            for type_, at, data in self._conn.execute(
-                """SELECT type, at, data FROM events WHERE type IN ('ticket.called', 'ticket.recalled')
+            calls: list[P.Call] = []
+            for row in self._conn.execute(
+                """SELECT seq, type, at, data FROM events WHERE type IN ('ticket.called', 'ticket.recalled')
                    ORDER BY seq DESC"""
-            ):
-                if at < since or len(calls) >= CALLS_SHOWN:
+            ).fetchall():
+                if row[2] < since or len(calls) >= CALLS_SHOWN:
                     break  # seq order is time order: the rest are older (yesterday's calls are not shown)
-                payload = json.loads(data)
-                call: dict[str, Any] = {
-                    "number": payload["ticket"]["number"],
-                    "department": payload["ticket"]["department"],
-                    "counter": payload["counter"]["id"],
-                    "at": iso(self._local(at)),
-                }
-                if type_ == "ticket.recalled":
-                    call["recall"] = True
-                calls.append(call)
-            return {
-                "seq": seq,
-                "site": self._site_json(now),
-                "departments": [self._department_json(d, now) for d in self.settings.departments],
-                "counters": [c.to_json() for c in counters if c is not None],
-                "calls": calls,
-            }
+                event = self._stored_event(*row)
+                assert isinstance(event, P.TicketCalled | P.TicketRecalled)
+                call = P.Call(
+                    number=event.ticket.number,
+                    department=event.ticket.department,
+                    counter=event.counter,
+                    at=event.at,
+                )
+                calls.append(
+                    call.model_copy(update={"recall": True}) if event.type == "ticket.recalled" else call
+                )
+            return P.Snapshot(
+                seq=seq,
+                site=self._site(now),
+                departments=[self._department_wire(d, now) for d in self.settings.departments],
+                counters=[c.wire() for c in counters if c is not None],
+                calls=calls,
+            )
 
     def events_after(self, seq: int, limit: int | None = None) -> list[Event]:
         """Events with ``seq`` greater than the given one, oldest first (for catch-up)."""
@@ -347,20 +377,16 @@ class Reads:
             "SELECT seq, type, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, -1 if limit is None else limit),
         ).fetchall()
-        out = []
-        for s, type_, at, data in rows:
-            local = self._local(at)
-            assert local is not None
-            out.append(Event(s, type_, local, json.loads(data) if data else {}))
-        return out
+        events = (self._stored_event(*row) for row in rows)
+        return [e for e in events if e is not None]
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> list[P.Device]:
         """Every device that ever reported, with its last status (newest report first)."""
         with self._read():
             rows = self._conn.execute(
                 "SELECT id, role, name, status, last_seen FROM devices ORDER BY last_seen DESC"
             ).fetchall()
-        return [self._device_json(r) for r in rows]
+        return [self._device(r) for r in rows]
 
     def counter(self, counter_id: str) -> CounterState:
         state = self._counter_state(counter_id) if isinstance(counter_id, str) else None
@@ -381,7 +407,7 @@ class LedgerReader(Reads):
         self, path: str | Path, settings: Settings, clock: Callable[[], dt.datetime] | None = None
     ) -> None:
         self.path = Path(path)
-        super().__init__(schema.connect(self.path, readonly=True), settings, clock or _utc_now)
+        super().__init__(schema.connect_reader(self.path), settings, clock or _utc_now)
 
     def close(self) -> None:
         self._conn.close()

@@ -1,9 +1,16 @@
-"""The ledger's SQLite schema and its migrations.
+"""The ledger's SQLite schema and its migrations: ONE list for the whole file.
 
-Every process that opens the ledger file calls :func:`connect`, which sets the connection up the
-same way (WAL, ``synchronous=FULL``, a busy timeout) and applies any migration not yet recorded in
-the ``migrations`` table. Migrations run inside ``BEGIN IMMEDIATE`` so two processes starting at
-once serialize: the second one sees the first one's rows in ``migrations`` and does nothing.
+Every table in the file (tickets and events, tokens and users, the statistics' aggregates) is
+made by a step of :data:`MIGRATIONS`, recorded in the ``migrations`` table; nothing else creates
+or versions tables. A writer opens the file with :func:`connect`, which sets the connection up
+(WAL, ``synchronous=FULL``, a busy timeout) and applies any step not yet recorded. Migrations run
+inside ``BEGIN IMMEDIATE`` so two processes starting at once serialize: the second one sees the
+first one's rows in ``migrations`` and does nothing.
+
+A reader (reports, token and user look-ups, :class:`server.ledger.LedgerReader`) opens the file
+with :func:`connect_reader`: SQLite's ``mode=ro``, so it can neither write nor take the write lock
+the server's single writer owns, and it never migrates. A file older than this code is refused
+with :class:`SchemaOutdated` (a writer, e.g. the server starting, upgrades it).
 
 Times are stored as UTC ISO 8601 text with microseconds (``2026-11-23T08:14:03.123456+00:00``):
 fixed width, so text order is time order (``ORDER BY order_at`` works across DST changes), and
@@ -12,7 +19,9 @@ SQLite's ``julianday()`` reads it for statistics.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -20,6 +29,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from nummerlapp.common.errors import LedgerError
 from nummerlapp.server.ledger.models import LIVE_SQL
 
 BUSY_TIMEOUT_MS = 10_000  # other processes (token CLI, a second server by mistake) wait, not fail
@@ -112,9 +122,90 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[tuple[int, str, Callable[[sqlite_utils.Database], None]], ...] = (
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """The statistics' hourly aggregates (server/stats/retention.py folds closed days into them).
+
+    Until this step the statistics code made these tables itself and kept its own version in a
+    ``stats_meta`` table; a file made then already has them (``IF NOT EXISTS`` keeps their rows)
+    and loses only ``stats_meta``, whose one row this list now says.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS hourly_stats (
+            hour_utc TEXT NOT NULL,          -- start of the local hour, UTC ISO 8601
+            hour_local TEXT NOT NULL,        -- the same instant with the site's offset (for people)
+            service_day TEXT NOT NULL,       -- the service day the tickets belonged to
+            origin TEXT NOT NULL,            -- department that issued the number
+            department TEXT NOT NULL,        -- department where the ticket ended
+            counter TEXT NOT NULL,           -- counter that handled it last ('' if never called)
+            issued INTEGER NOT NULL,
+            called INTEGER NOT NULL,
+            served INTEGER NOT NULL,
+            no_show INTEGER NOT NULL,
+            void INTEGER NOT NULL,
+            transfers INTEGER NOT NULL,
+            waits BLOB NOT NULL,             -- sorted uint32 little-endian seconds, origin's waits
+            services BLOB NOT NULL,          -- sorted uint32 little-endian seconds (served tickets)
+            langs TEXT NOT NULL,             -- JSON {"nb": 3, ...}
+            PRIMARY KEY (hour_utc, origin, department, counter)
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS hourly_stats_day ON hourly_stats(service_day)")
+    # Days whose tickets are in hourly_stats; the raw rows may still exist (kept for N days).
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS stats_days (
+            service_day TEXT PRIMARY KEY,
+            folded_at TEXT NOT NULL,
+            tickets INTEGER NOT NULL,
+            raw_deleted_at TEXT
+        )"""
+    )
+    # The ledger indexes tickets by (department, status, ...) and (department, service_day, ...);
+    # a fold and a report select by service_day alone.
+    db.execute("CREATE INDEX IF NOT EXISTS tickets_stats_day ON tickets(service_day)")
+    db.execute("DROP TABLE IF EXISTS stats_meta")
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """Issue 14: each ticket's ``follow`` secret (stored hashed) and the pages' sessions.
+
+    ``follow_hash`` is the hex SHA-256 of the ticket's follow secret (128 random bits, printed in
+    its QR code): a fast hash is enough for a secret nobody can guess (the token argument,
+    server/api/auth.py), and a copy of the ledger then holds nothing that opens a visitor's page.
+    The partial unique index finds a ticket by it; tickets issued before this step have none.
+
+    ``sessions``: one row per signed-in browser (the SHA-256 of the random session id its signed
+    cookie carries). Signing out deletes the row, a password change or a disabled account deletes
+    the user's rows: a copied cookie is worthless from then on (server/web/session.py).
+    """
+    db.execute("ALTER TABLE tickets ADD COLUMN follow_hash TEXT")
+    db.execute("CREATE UNIQUE INDEX tickets_follow ON tickets(follow_hash) WHERE follow_hash IS NOT NULL")
+    db.execute(
+        """CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,   -- hex SHA-256 of the session id in the signed cookie
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            address TEXT                -- where the sign-in came from (for the technician)
+        )"""
+    )
+    db.execute("CREATE INDEX sessions_user ON sessions(user_id)")
+
+
+Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
+
+# The one list: (version, name, step). Append only; a step never changes once released.
+MIGRATIONS: tuple[Migration, ...] = (
     (1, "tickets, events, counters, site state, devices, tokens, users", _migration_1),
+    (2, "statistics: hourly aggregates and folded days", _migration_2),
+    (3, "tickets' follow secrets (hashed); server-side page sessions", _migration_3),
 )
+LATEST = MIGRATIONS[-1][0]
+
+
+class SchemaOutdated(LedgerError):
+    """A reader met a file that a writer has not upgraded to this code's schema yet."""
+
+    status = 503
+    code = "schema_outdated"
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -176,20 +267,31 @@ def migrate(conn: sqlite3.Connection) -> list[int]:
     return applied_now
 
 
-def connect(
-    path: str | Path, *, check_same_thread: bool = True, readonly: bool = False
-) -> sqlite3.Connection:
-    """Open the ledger file, configured and migrated.
+def _owner_only(path: Path) -> None:
+    """Create the ledger file owner-only (0600) and tighten an older one: it holds password
+    hashes. SQLite gives its ``-wal`` and ``-shm`` files the main file's mode when it makes
+    them; ones left by an older version are tightened here too."""
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return  # sqlite3 reports the real problem (a missing folder, no permission)
+    os.close(fd)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            part = path.with_name(path.name + suffix)
+            if part.exists() and part.stat().st_mode & 0o077:
+                part.chmod(0o600)
+
+
+def connect(path: str | Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """Open the ledger file for writing, configured and migrated.
 
     ``isolation_level=None``: Python's sqlite3 opens no implicit transactions, so the ledger's
-    own ``BEGIN IMMEDIATE`` is the only transaction control. ``readonly`` opens a reader that
-    never migrates (the file must already exist).
+    own ``BEGIN IMMEDIATE`` is the only transaction control.
     """
-    if readonly:
-        uri = f"file:{Path(path).resolve()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=check_same_thread)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        return conn
+    _owner_only(Path(path))
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=check_same_thread)
     try:
         configure(conn)
@@ -200,6 +302,35 @@ def connect(
     return conn
 
 
+def connect_reader(path: str | Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """Open an existing ledger file read-only (``mode=ro``): no write, no write lock, no migration.
+
+    WAL readers never block the writer nor wait for it. Raises :class:`SchemaOutdated` when the
+    file's schema is older than :data:`LATEST` (no writer has opened it since an upgrade) and
+    ``sqlite3.OperationalError`` when there is no file.
+    """
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=check_same_thread)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = schema_version(conn)
+        if version < LATEST:
+            raise SchemaOutdated(
+                f"the ledger {path} has schema version {version}, this program needs {LATEST}: "
+                "start the server (or any command that writes) once to upgrade it"
+            )
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT MAX(version) FROM migrations").fetchone()
+    """The highest migration recorded (0 for a file no writer has set up)."""
+    try:
+        row = conn.execute("SELECT MAX(version) FROM migrations").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise
+        return 0
     return int(row[0] or 0)

@@ -9,9 +9,13 @@ and the devices table (``report_device``, ``identify``). Each is one transaction
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import NotFound
 from nummerlapp.config.model import Settings
 from nummerlapp.server.ledger.models import Event
@@ -49,24 +53,36 @@ class SiteOps(Transactions):
                     (json.dumps({"day": tx.day, "open": open}),),
                 )
             self._cache.pop(("override", tx.day), None)
-            self._emit(tx, "site.changed", {"site": self._site_json(tx.now)}, self._all_deps)
+            site, deps = self._site(tx.now), self._department_states(self._all_deps, tx.now)
+            self._emit(tx, partial(P.SiteChanged, site=site, departments=deps))
             self._open_flags = self._current_open_flags(tx)
 
     def report_device(
-        self, device_id: str, role: str, status: dict[str, Any], name: str | None = None
-    ) -> None:
-        """A device's heartbeat / status: upserts ``devices`` and emits ``device.status``."""
+        self,
+        device_id: str,
+        role: str,
+        status: P.DeviceReport | dict[str, Any],
+        name: str | None = None,
+    ) -> P.Device:
+        """A device's heartbeat / status: upserts ``devices`` and emits ``device.status``.
+
+        ``status`` is the protocol's device report (a dict is read as one: version, printer)."""
         _check_id(device_id, "device id")
         if role not in DEVICE_ROLES:
             raise InvalidArgument(f"role must be one of {', '.join(DEVICE_ROLES)}")
-        if not isinstance(status, dict):
+        if isinstance(status, dict):
+            unknown = set(status) - set(P.DeviceReport.model_fields)
+            if unknown:
+                raise InvalidArgument(f"unknown status keys: {', '.join(sorted(map(str, unknown)))}")
+            try:
+                status = P.DeviceReport.model_validate(status)
+            except ValidationError as exc:
+                raise InvalidArgument(f"status is not a device report: {exc.errors()[0]['msg']}") from None
+        if not isinstance(status, P.DeviceReport):
             raise InvalidArgument("status must be an object")
         if name is not None and (not isinstance(name, str) or len(name) > 100):
             raise InvalidArgument("name must be a string of at most 100 characters")
-        try:
-            status_json = json.dumps(status, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidArgument(f"status is not plain JSON: {exc}") from None
+        status_json = status.encode_json()
         if len(status_json.encode()) > MAX_STATUS_BYTES:
             raise InvalidArgument(f"status is larger than {MAX_STATUS_BYTES} bytes")
         with self._tx() as tx:
@@ -79,7 +95,8 @@ class SiteOps(Transactions):
             )
             device = self._device_row(device_id)
             assert device is not None
-            self._emit(tx, "device.status", {"device": device})
+            self._emit(tx, partial(P.DeviceStatus, device=device))
+        return device
 
     def identify(self, device_id: str) -> None:
         """Ask a device to make itself known (blink, show its id): a ``device.identify`` event."""
@@ -87,7 +104,8 @@ class SiteOps(Transactions):
         with self._tx() as tx:
             if self._device_row(device_id) is None:
                 raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
-            self._emit(tx, "device.identify", {"device": {"id": device_id}})
+            target = P.DeviceRef(id=device_id)
+            self._emit(tx, partial(P.DeviceIdentify, device=target))
 
     identify_device = identify
 
@@ -98,12 +116,12 @@ class SiteOps(Transactions):
             flags = self._current_open_flags(tx)
             if flags != self._open_flags:
                 if flags.get("") != self._open_flags.get(""):
-                    self._emit(tx, "site.changed", {"site": self._site_json(tx.now)})
+                    site = self._site(tx.now)
+                    self._emit(tx, partial(P.SiteChanged, site=site))
                 for dep in self.settings.departments:
                     if flags.get(dep.id) != self._open_flags.get(dep.id):
-                        self._emit(
-                            tx, "department.changed", {"department": self._department_json(dep, tx.now)}
-                        )
+                        changed = self._department_wire(dep, tx.now)
+                        self._emit(tx, partial(P.DepartmentChanged, department=changed))
                 self._open_flags = flags
             events = list(tx.events)
         return events

@@ -31,18 +31,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
+from nummerlapp.common.protocol import payload
+from nummerlapp.config.hours import service_day
 from nummerlapp.config.model import Settings
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.ledger.hours import service_day
-from nummerlapp.server.ledger.models import Event
+from nummerlapp.server.ledger.models import Event, iso
 from nummerlapp.server.ledger.reads import Reads, db_time
 
 log = logging.getLogger("server.ledger")  # one logger for the whole ledger, as before the split
 
 Clock = Callable[[], dt.datetime]
 Listener = Callable[[list[Event]], None]
+
+
+class EventBuilder(Protocol):
+    """An event's protocol class with its payload bound (``partial(P.TicketCalled, ticket=…)``)."""
+
+    def __call__(self, *, seq: int, at: str) -> Event: ...
 
 
 def _utc_now() -> dt.datetime:
@@ -215,19 +222,23 @@ class Transactions(Reads):
             except Exception:  # a broken listener must not undo or block the ledger
                 log.exception("ledger listener %r failed", fn)
 
-    def _emit(self, tx: Tx, type_: str, data: dict[str, Any], deps: tuple[str, ...] = ()) -> Event:
-        """Append one event. ``deps``: departments whose state (open, waiting, estimate, oldest)
-        the change touched; it rides along as ``departments`` (the snapshot entries without the
-        static name and prefix) so boards and desk pages stay exact without a new snapshot."""
-        if deps:
-            data["departments"] = [self._department_state(d, tx.now) for d in dict.fromkeys(deps)]
-        cur = self._conn.execute(
-            "INSERT INTO events (type, at, data) VALUES (?, ?, ?)",
-            (type_, db_time(tx.now), json.dumps(data, separators=(",", ":"), ensure_ascii=False)),
+    def _emit(self, tx: Tx, build: EventBuilder) -> Event:
+        """Append one event, made by its protocol class with the next ``seq`` and this
+        transaction's instant: ``self._emit(tx, partial(P.TicketVoid, ticket=…))``.
+        A change to queues carries ``departments`` (``self._department_states(ids, tx.now)``: the
+        snapshot entries without the static name and prefix) so boards stay exact without a new
+        snapshot. The payload is stored beside its type, seq and time (upgrade: upgrade.py)."""
+        seq = int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM events").fetchone()[0])
+        event = build(seq=seq, at=iso(tx.now.astimezone(self.tz)) or "")
+        self._conn.execute(
+            "INSERT INTO events (seq, type, at, data) VALUES (?, ?, ?, ?)",
+            (
+                seq,
+                event.type,
+                db_time(tx.now),
+                json.dumps(payload(event), separators=(",", ":"), ensure_ascii=False),
+            ),
         )
-        seq = cur.lastrowid
-        assert seq is not None
-        event = Event(seq, type_, tx.now.astimezone(self.tz), data)
         tx.events.append(event)
         return event
 

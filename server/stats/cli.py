@@ -15,11 +15,12 @@ import argparse
 import csv
 import io
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from nummerlapp.common.cli import add_site_options
+from nummerlapp.common.cli import DEFAULT_DB, add_site_options
 
 FORMATS = ("csv", "json", "table")
 
@@ -62,23 +63,35 @@ def _usage(message: str) -> int:
     return 2
 
 
-def _open(args: argparse.Namespace) -> Any:
-    """Settings and a connection to an existing ledger (StatsError if there is none)."""
-    from nummerlapp.common.cli import DEFAULT_DB, settings_from_args
-    from nummerlapp.server.ledger import schema
-    from nummerlapp.server.stats.figures import StatsError, ensure_schema
+def _ledger_path(args: argparse.Namespace) -> Path:
+    """The existing ledger file of ``--db`` (StatsError if there is none: nothing is created)."""
+    from nummerlapp.server.stats.figures import StatsError  # noqa: PLC0415  # start-up
 
-    settings = settings_from_args(args)
     path = Path(args.db) if args.db is not None else DEFAULT_DB
     if not path.is_file():
         raise StatsError(f"no ledger at {path}")
-    conn = schema.connect(path)
-    ensure_schema(conn)
-    return settings, conn
+    return path
+
+
+def _open_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection for a report (it never takes the write lock the server owns).
+
+    A file no writer has upgraded to this program's schema yet is upgraded once here, by a
+    writer connection opened and closed for that alone; the report itself still reads only.
+    """
+    from nummerlapp.server.ledger import schema  # noqa: PLC0415  # start-up
+
+    try:
+        return schema.connect_reader(path)
+    except schema.SchemaOutdated:
+        schema.connect(path).close()  # applies the missing migrations
+        return schema.connect_reader(path)
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from nummerlapp.server.stats.figures import StatsError, check, parse_day, report
+    # Start-up time: main.py imports every command module for --help; the figures load on use.
+    from nummerlapp.config import settings_from_args  # noqa: PLC0415  # start-up
+    from nummerlapp.server.stats.figures import StatsError, check, parse_day, report  # noqa: PLC0415  # start-up
 
     try:
         if not args.start or not args.end:
@@ -88,10 +101,9 @@ def run_report(args: argparse.Namespace) -> int:
         if args.format not in FORMATS:
             raise StatsError(f"bad --format {args.format!r}: expected csv, json or table")
         split = args.per or ("counter" if args.counter else "department")
-        from nummerlapp.common.cli import settings_from_args
-
-        check(settings_from_args(args), start, end, args.by, split, args.department, args.counter)
-        settings, conn = _open(args)
+        settings = settings_from_args(args)
+        check(settings, start, end, args.by, split, args.department, args.counter)
+        conn = _open_reader(_ledger_path(args))
         try:
             rows = report(conn, settings, start, end, args.by, split, args.department, args.counter)
         finally:
@@ -117,8 +129,11 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_fold(args: argparse.Namespace) -> int:
-    from nummerlapp.server.stats.figures import StatsError
-    from nummerlapp.server.stats.retention import fold
+    # Start-up time: main.py imports every command module for --help; SQLite code loads on use.
+    from nummerlapp.config import settings_from_args  # noqa: PLC0415  # start-up
+    from nummerlapp.server.ledger import schema  # noqa: PLC0415  # start-up
+    from nummerlapp.server.stats.figures import StatsError  # noqa: PLC0415  # start-up
+    from nummerlapp.server.stats.retention import fold  # noqa: PLC0415  # start-up
 
     try:
         try:
@@ -127,7 +142,8 @@ def run_fold(args: argparse.Namespace) -> int:
             raise StatsError(f"bad --days {args.days!r}: expected a whole number") from None
         if days < 0:
             raise StatsError(f"bad --days {days}: must be 0 or more")
-        settings, conn = _open(args)
+        settings = settings_from_args(args)
+        conn = schema.connect(_ledger_path(args))  # the fold writes: a writer connection, migrated
         try:
             result = fold(conn, settings, days)
         finally:

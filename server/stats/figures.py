@@ -32,7 +32,6 @@ from nummerlapp.common.errors import NummerlappError
 UTC = dt.UTC
 BY = ("hour", "day", "week", "month")
 SPLITS = ("department", "counter", "site")
-STATS_SCHEMA = "stats-1"
 
 
 class StatsError(NummerlappError):
@@ -46,64 +45,9 @@ class StatsError(NummerlappError):
         self.code = code
 
 
-# --- storage -------------------------------------------------------------------------------
-
-_SCHEMA_SQL = (
-    """CREATE TABLE IF NOT EXISTS hourly_stats (
-        hour_utc TEXT NOT NULL,          -- start of the local hour, UTC ISO 8601
-        hour_local TEXT NOT NULL,        -- the same instant with the site's offset (for people)
-        service_day TEXT NOT NULL,       -- the service day the tickets belonged to
-        origin TEXT NOT NULL,            -- department that issued the number
-        department TEXT NOT NULL,        -- department where the ticket ended
-        counter TEXT NOT NULL,           -- counter that handled it last ('' if never called)
-        issued INTEGER NOT NULL,
-        called INTEGER NOT NULL,
-        served INTEGER NOT NULL,
-        no_show INTEGER NOT NULL,
-        void INTEGER NOT NULL,
-        transfers INTEGER NOT NULL,
-        waits BLOB NOT NULL,             -- sorted uint32 little-endian seconds, origin's waits
-        services BLOB NOT NULL,          -- sorted uint32 little-endian seconds (served tickets)
-        langs TEXT NOT NULL,             -- JSON {"nb": 3, ...}
-        PRIMARY KEY (hour_utc, origin, department, counter)
-    )""",
-    "CREATE INDEX IF NOT EXISTS hourly_stats_day ON hourly_stats(service_day)",
-    # Days whose tickets are in hourly_stats; the raw rows may still exist (kept for N days).
-    """CREATE TABLE IF NOT EXISTS stats_days (
-        service_day TEXT PRIMARY KEY,
-        folded_at TEXT NOT NULL,
-        tickets INTEGER NOT NULL,
-        raw_deleted_at TEXT
-    )""",
-    "CREATE TABLE IF NOT EXISTS stats_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    # The ledger indexes tickets by (status, service_day) and (department, service_day, ...);
-    # a fold and a report select by service_day alone.
-    "CREATE INDEX IF NOT EXISTS tickets_stats_day ON tickets(service_day)",
-)
-
-
-def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the aggregate tables idempotently, in one ``BEGIN IMMEDIATE``.
-
-    They are recorded in their own ``stats_meta`` table, not in the ledger's ``migrations``:
-    there ``version`` is an integer key and ``schema_version()`` is ``MAX(version)``, so a foreign
-    row would confuse the ledger's own numbering.
-    """
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='stats_meta'").fetchone()
-    if row is not None:
-        done = conn.execute("SELECT value FROM stats_meta WHERE key='schema'").fetchone()
-        if done is not None and done[0] == STATS_SCHEMA:
-            return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for sql in _SCHEMA_SQL:
-            conn.execute(sql)
-        conn.execute("INSERT OR REPLACE INTO stats_meta (key, value) VALUES ('schema', ?)", (STATS_SCHEMA,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+# --- storage ---------------------------------------------------------------------------------
+# The tables (hourly_stats, stats_days) are migration 2 of the ledger's one list
+# (server/ledger/schema.py); a report reads them on a read-only connection.
 
 
 def pack(values: Iterable[int]) -> bytes:
@@ -265,18 +209,28 @@ def load_folded(conn: sqlite3.Connection, start: dt.date, end: dt.date) -> tuple
 
 
 def collect(conn: sqlite3.Connection, tz: ZoneInfo, start: dt.date, end: dt.date) -> list[HourAgg]:
-    """Every HourAgg of service days start..end: folded days from storage, the rest from rows."""
-    ensure_schema(conn)
-    folded, folded_days = load_folded(conn, start, end)
-    raw_days = [
-        r[0]
-        for r in conn.execute(
-            "SELECT DISTINCT service_day FROM tickets WHERE service_day BETWEEN ? AND ?",
-            (start.isoformat(), end.isoformat()),
-        )
-        if r[0] not in folded_days
-    ]
-    return folded + aggregate_rows(_raw_rows(conn, raw_days), tz)
+    """Every HourAgg of service days start..end: folded days from storage, the rest from rows.
+
+    One read transaction (a WAL snapshot), so a fold committing meanwhile can neither count a
+    day twice nor hide it; on a read-only connection this takes no lock the writer needs.
+    """
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        folded, folded_days = load_folded(conn, start, end)
+        raw_days = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT service_day FROM tickets WHERE service_day BETWEEN ? AND ?",
+                (start.isoformat(), end.isoformat()),
+            )
+            if r[0] not in folded_days
+        ]
+        return folded + aggregate_rows(_raw_rows(conn, raw_days), tz)
+    finally:
+        if own:
+            conn.execute("COMMIT")
 
 
 # --- combining into a report ---------------------------------------------------------------

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from nummerlapp.server.ledger.hours import day_start, service_day
+from nummerlapp.config.hours import day_start, service_day
 from nummerlapp.server.ledger.reads import db_time
-from nummerlapp.server.stats.figures import StatsError, aggregate_rows, ensure_schema, pack
+from nummerlapp.server.stats.figures import StatsError, aggregate_rows, pack
 
 T = TypeVar("T")
 
@@ -228,7 +228,6 @@ def fold(
     """
     if days < 0:
         raise StatsError(f"bad --days {days}: must be 0 or more")
-    ensure_schema(conn)
     now = now or _now_utc()
     today = now.astimezone(settings.site.tz).date()
     cutoff = (today - dt.timedelta(days=days)).isoformat()

@@ -17,8 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from nummerlapp.common.i18n import Translate, translator
-from nummerlapp.server.api.auth import UserInfo
-from nummerlapp.server.web.backend import backend
+from nummerlapp.common.protocol import error_body
+from nummerlapp.server.api.auth import Permission, UserInfo
+from nummerlapp.server.api.services import services
+from nummerlapp.server.web.backend import Backend
 from nummerlapp.server.web.render import choose_language
 from nummerlapp.server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok
 
@@ -55,8 +57,11 @@ class Ctx:
 
 
 def codec_of(request: Request) -> SessionCodec:
-    codec: SessionCodec = request.app.state.web_sessions
-    return codec
+    return services(request).web.sessions
+
+
+def backend(request: Request) -> Backend:
+    return services(request).web.backend
 
 
 async def context(request: Request) -> Ctx:
@@ -79,7 +84,7 @@ async def context(request: Request) -> Ctx:
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}, **extra}, status_code=status)
+    return JSONResponse({**error_body(code, message).encode(), **extra}, status_code=status)
 
 
 async def read_json(request: Request, ctx: Ctx) -> dict[str, Any] | JSONResponse:
@@ -97,8 +102,9 @@ async def read_json(request: Request, ctx: Ctx) -> dict[str, Any] | JSONResponse
     return data
 
 
-def require_user_json(ctx: Ctx, admin: bool = False) -> JSONResponse | None:
-    """401 without a signed-in user, 403 without the CSRF header or the admin role."""
+def require_user_json(ctx: Ctx, permission: Permission | None = None) -> JSONResponse | None:
+    """401 without a signed-in user, 403 without the CSRF header or without ``permission``
+    (the one rule table, server/api/auth.py: the same as for a token of the user's role)."""
     _ = ctx._
     if ctx.user is None:
         if ctx.expired:
@@ -106,7 +112,7 @@ def require_user_json(ctx: Ctx, admin: bool = False) -> JSONResponse | None:
         return error(401, "not_signed_in", _("Please sign in."))
     if not csrf_ok(ctx.session, ctx.request.headers.get(CSRF_HEADER)):
         return error(403, "csrf", _("This page is out of date. Reload it and try again."))
-    if admin and ctx.user.role != "admin":
+    if permission is not None and not ctx.user.may(permission):
         return error(403, "forbidden", _("Only a technician (admin) may do this."))
     return None
 

@@ -20,9 +20,21 @@ from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import Translate
-from nummerlapp.server.api.auth import UserInfo
-from nummerlapp.server.web.backend import backend
-from nummerlapp.server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from nummerlapp.common.protocol import error_body
+from nummerlapp.config.model import Settings
+from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
+from nummerlapp.server.api.auth import Permission, UserInfo
+from nummerlapp.server.api.services import services
+from nummerlapp.server.ledger import CounterState, Ledger
+from nummerlapp.server.web.context import (
+    Ctx,
+    backend,
+    context,
+    error,
+    read_json,
+    redirect,
+    require_user_json,
+)
 from nummerlapp.server.web.guard import Answer
 from nummerlapp.server.web.render import department_label, render
 from nummerlapp.server.web.session import CSRF_FIELD, Session, csrf_ok
@@ -31,16 +43,6 @@ from nummerlapp.server.web.strings import desk_strings, ledger_message
 log = logging.getLogger(__name__)
 
 RECEPTION = "reception"
-ACTIONS = {
-    "next": "next",
-    "recall": "recall",
-    "no-show": "no_show",
-    "done": "done",
-    "transfer": "transfer",
-    "pause": "pause",
-    "open": "open_counter",
-}
-EXPECTING = {"next", "recall", "no-show", "done", "transfer"}  # act on the ticket the desk saw
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NEXT_PAGES = ("/desk", "/tech", "/reports")  # where sign-in may send the browser back to
 
@@ -51,15 +53,15 @@ class Stale(LedgerError):
     code = "stale"
 
 
-def allowed_counters(request: Request, user: UserInfo) -> list[str]:
-    counters = [c.id for c in request.app.state.settings.counters]
-    if user.role == "staff" and user.counter is not None:
-        return [user.counter] if user.counter in counters else []
-    return counters
+def allowed_counters(settings: Settings, user: UserInfo) -> list[str]:
+    """The counters ``user`` may work at (the rule table's :data:`Permission.COUNTER_WORK`)."""
+    return [c.id for c in settings.counters if user.may(Permission.COUNTER_WORK, c.id)]
 
 
 def may_use_reception(user: UserInfo) -> bool:
-    return user.role == "admin" or user.counter is None
+    """The reception (tickets on a visitor's behalf) is for those who may issue and are not
+    bound to one counter."""
+    return user.counter is None and user.may(Permission.ISSUE_TICKET)
 
 
 # -- sign-in ------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ async def signin_submit(request: Request) -> Response:
     nxt = str(form.get("next") or "/desk")
     nxt = nxt if nxt in _NEXT_PAGES else "/desk"
     lang = str(form.get("lang") or "")
-    if lang in request.app.state.settings.site.languages:
+    if lang in services(request).settings.site.languages:
         ctx.lang = lang
 
     def again(message: str, status: int) -> Response:
@@ -120,7 +122,7 @@ async def signin_submit(request: Request) -> Response:
         # carries the new token, so the next try works.
         ctx.dirty = True
         return again(_("The sign-in form was out of date. Please try again."), 403)
-    limiter = request.app.state.web_signin_limiter
+    limiter = services(request).web.signin_limiter
     client = request.client.host if request.client else "?"
     if limiter.blocked(client):
         return again(_("Too many failed attempts. Wait a minute and try again."), 429)
@@ -161,16 +163,17 @@ async def counter_page(request: Request) -> Response:
     ctx = await context(request)
     if ctx.user is None:
         return _signin_redirect(ctx)
-    settings = request.app.state.settings
-    ids = allowed_counters(request, ctx.user)
+    settings = services(request).settings
+    ids = allowed_counters(settings, ctx.user)
     if len(ids) == 1 and not may_use_reception(ctx.user):
         ctx.update(counter=ids[0])
         return ctx.save(redirect("/desk"))
     counters = []
     for cid in ids:
         counter = settings.counter(cid)
+        assert counter is not None  # allowed_counters() names only the site's counters
         deps = ", ".join(department_label(request, d, ctx.lang) for d in counter.departments)
-        counters.append({"id": cid, "name": counter.name, "deps": deps})
+        counters.append({"id": cid, "name": counter.label(ctx.lang), "deps": deps})
     page = render(
         request,
         "counter.html",
@@ -194,7 +197,7 @@ async def counter_submit(request: Request) -> Response:
     choice = str(form.get("counter") or "")
     if choice == RECEPTION and may_use_reception(ctx.user):
         ctx.update(counter=RECEPTION)
-    elif choice in allowed_counters(request, ctx.user):
+    elif choice in allowed_counters(services(request).settings, ctx.user):
         ctx.update(counter=choice)
     else:
         return error(403, "forbidden_counter", ctx._("You may not work at this counter."))
@@ -228,11 +231,11 @@ async def desk_page(request: Request) -> Response:
     ctx = await context(request)
     if ctx.user is None:
         return _signin_redirect(ctx)
-    settings = request.app.state.settings
+    settings = services(request).settings
     chosen = ctx.session.counter
     if chosen == RECEPTION and may_use_reception(ctx.user):
         counter = None
-    elif chosen is not None and chosen in allowed_counters(request, ctx.user):
+    elif chosen is not None and chosen in allowed_counters(settings, ctx.user):
         counter = settings.counter(chosen)
     else:
         return ctx.save(redirect("/desk/counter"))
@@ -244,7 +247,11 @@ async def desk_page(request: Request) -> Response:
     }
     boot = {
         "lang": ctx.lang,
-        "counter": {"id": counter.id, "name": counter.name, "departments": list(counter.departments)}
+        "counter": {
+            "id": counter.id,
+            "name": counter.label(ctx.lang),
+            "departments": list(counter.departments),
+        }
         if counter
         else None,
         "departments": departments,
@@ -262,7 +269,7 @@ async def desk_page(request: Request) -> Response:
         csrf=ctx.session.csrf,
         user=ctx.user,
         counter=counter,
-        can_change_counter=len(allowed_counters(request, ctx.user)) > 1 or may_use_reception(ctx.user),
+        can_change_counter=len(allowed_counters(settings, ctx.user)) > 1 or may_use_reception(ctx.user),
         all_departments=list(departments.values()),
         boot=boot,
     )
@@ -272,28 +279,38 @@ async def desk_page(request: Request) -> Response:
 # -- desk actions (fetch, JSON) -------------------------------------------------------------
 
 
-def _success_message(_: Translate, request: Request, lang: str, action: str, result: Any) -> str:
-    number = getattr(result, "number", "")
-    if action == "next":
-        return _("Called %(number)s.").replace("%(number)s", number) if result else _("Nobody is waiting.")
-    if action == "recall":
+def _success_message(
+    _: Translate, request: Request, lang: str, action: CounterAction, result: Outcome
+) -> str:
+    if isinstance(result, CounterState):
+        return _("The counter is paused.") if result.state == "paused" else _("The counter is open.")
+    if result is None:
+        return _("Nobody is waiting.")
+    number = result.number
+    if action is CounterAction.NEXT:
+        return _("Called %(number)s.").replace("%(number)s", number)
+    if action is CounterAction.RECALL:
         return _("Called %(number)s again.").replace("%(number)s", number)
-    if action == "no-show":
+    if action is CounterAction.NO_SHOW:
         return _("%(number)s did not come.").replace("%(number)s", number)
-    if action == "done":
-        return _("%(number)s is done.").replace("%(number)s", number)
-    if action == "transfer":
-        label = department_label(request, getattr(result, "department", ""), lang)
+    if action is CounterAction.TRANSFER:
+        label = department_label(request, result.department, lang)
         return (
             _("%(number)s now waits for %(department)s.")
             .replace("%(number)s", number)
             .replace("%(department)s", label)
         )
-    return _("The counter is paused.") if action == "pause" else _("The counter is open.")
+    if action is CounterAction.SERVE:
+        return f"{_('Now serving')} {number}"
+    return _("%(number)s is done.").replace("%(number)s", number)
 
 
-def _to_json(result: Any) -> dict[str, Any] | None:
-    return result.to_json() if hasattr(result, "to_json") else None
+def _spec(name: str) -> ActionSpec | None:
+    """The action of ``/desk/api/counters/{counter}/{name}``: the API's own table."""
+    try:
+        return ACTIONS.get(CounterAction(name))
+    except ValueError:
+        return None
 
 
 async def counter_action(request: Request) -> Response:
@@ -303,13 +320,17 @@ async def counter_action(request: Request) -> Response:
         return refused
     assert ctx.user is not None
     _ = ctx._
+    settings = services(request).settings
     counter_id = request.path_params["counter"]
     action = request.path_params["action"]
-    if counter_id not in allowed_counters(request, ctx.user):
+    if counter_id not in allowed_counters(settings, ctx.user):
         log.warning("desk: %s tried %s at counter %r", ctx.user.username, action, counter_id)
         return error(403, "forbidden_counter", _("You may not work at this counter."))
-    if action not in ACTIONS:
+    spec = _spec(action)
+    if spec is None:
         return error(404, "unknown_action", _("Unknown action."))
+    if not ctx.user.may(spec.permission, counter_id):
+        return error(403, "forbidden_counter", _("You may not work at this counter."))
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
@@ -318,34 +339,30 @@ async def counter_action(request: Request) -> Response:
         return error(422, "invalid_key", _("The request lacks a valid click key."))
     if expect is not None and not isinstance(expect, str):
         return error(422, "invalid_expect", _("The request is malformed."))
-    if action == "transfer" and (
-        not isinstance(department, str) or request.app.state.settings.department(department) is None
-    ):
+    if spec.needs_department and (not isinstance(department, str) or settings.department(department) is None):
         return error(422, "unknown_department", _("Choose a department to transfer to."))
+    target = Target(department if isinstance(department, str) else None)
     be = backend(request)
 
-    def guarded(ledger: Any) -> Any:
-        if action in EXPECTING:
+    def guarded(ledger: Ledger) -> Outcome:
+        if spec.acts_on_current:
             state = ledger.counter(counter_id)
             current = state.ticket.id if state.ticket is not None else None
             if current != expect:
                 raise Stale("the counter moved on", code="stale")
-        args = (counter_id, department) if action == "transfer" else (counter_id,)
-        return getattr(ledger, ACTIONS[action])(*args)
+        return spec.perform(ledger, counter_id, target)
 
     async def act() -> Answer:
         try:
-            result = await be.run_with_ledger(guarded)
+            result = await be.run(guarded)
         except LedgerError as exc:
-            return exc.status, {
-                "error": {"code": exc.code, "message": ledger_message(_, exc.code, exc.message)}
-            }
+            return exc.status, error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
         log.info("desk: %s %s at counter %s", ctx.user.username if ctx.user else "?", action, counter_id)
-        payload: dict[str, Any] = {"message": _success_message(_, request, ctx.lang, action, result)}
-        payload["counter" if action in ("pause", "open") else "ticket"] = _to_json(result)
+        payload: dict[str, Any] = {"message": _success_message(_, request, ctx.lang, spec.action, result)}
+        payload[spec.answers] = None if result is None else result.to_json()
         return 200, payload
 
-    cache = request.app.state.web_replay
+    cache = services(request).web.replay
     (status, payload), _replayed = await cache.once(f"{ctx.user.id}:{key}", act)
     answer = {**payload, "state": await be.snapshot()}
     return JSONResponse(answer, status_code=status)
@@ -359,13 +376,15 @@ async def issue_ticket(request: Request) -> Response:
         return refused
     assert ctx.user is not None
     _ = ctx._
+    if not ctx.user.may(Permission.ISSUE_TICKET):
+        return error(403, "forbidden", _("You may not work at this counter."))
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
     key, department = body.get("key"), body.get("department")
     if not isinstance(key, str) or not _KEY.match(key):
         return error(422, "invalid_key", _("The request lacks a valid click key."))
-    settings = request.app.state.settings
+    settings = services(request).settings
     if not isinstance(department, str) or settings.department(department) is None:
         return error(404, "unknown_department", _("Unknown department."))
     lang = body.get("lang") if body.get("lang") in settings.site.languages else ctx.lang
@@ -374,14 +393,12 @@ async def issue_ticket(request: Request) -> Response:
 
     async def act() -> Answer:
         try:
-            ticket = await be.run("issue", department, lang, source)
+            ticket = await be.run(lambda ledger: ledger.issue(department, lang, source))
         except LedgerError as exc:
-            return exc.status, {
-                "error": {"code": exc.code, "message": ledger_message(_, exc.code, exc.message)}
-            }
+            return exc.status, error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
         label = department_label(request, department, ctx.lang)
         message = _("Ticket %(number)s for %(department)s.").replace("%(number)s", ticket.number)
         return 201, {"ticket": ticket.to_json(), "message": message.replace("%(department)s", label)}
 
-    (status, payload), _replayed = await request.app.state.web_replay.once(f"{ctx.user.id}:{key}", act)
+    (status, payload), _replayed = await services(request).web.replay.once(f"{ctx.user.id}:{key}", act)
     return JSONResponse({**payload, "state": await be.snapshot()}, status_code=status)

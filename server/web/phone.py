@@ -4,7 +4,8 @@ Public by design — the id is unguessable (≥ 96 random bits) and the page sho
 ticket: its number, how many are ahead, the estimated wait and, when it happens, where to go.
 Nothing about other visitors or the rest of the queue. No cookie is set: a visitor's phone
 keeps no session with the service centre. The language is the ticket's own (chosen at the
-kiosk) unless the visitor picks another with ``?lang=``.
+kiosk) unless the visitor picks another with ``?lang=``; its words are the ``phone`` catalogue,
+which every site language has (visitor languages such as Ukrainian and Arabic have no desk pages).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from starlette.responses import Response
 
 from nummerlapp.common.errors import NotFound
 from nummerlapp.common.i18n import translator
-from nummerlapp.server.web.backend import backend
+from nummerlapp.server.api.services import services
+from nummerlapp.server.web.context import backend
 from nummerlapp.server.web.render import choose_language, render
 
 
@@ -41,30 +43,36 @@ def phone_strings(_: Any) -> dict[str, str]:
 
 async def ticket_page(request: Request) -> Response:
     ticket_id = request.path_params["ticket_id"]
-    settings = request.app.state.settings
+    settings = services(request).settings
     try:
-        ticket = await backend(request).run("ticket", ticket_id)
+        ticket = await backend(request).run(lambda ledger: ledger.ticket(ticket_id))
     except NotFound:
-        lang = choose_language(request)
-        _ = translator("web", lang)
+        lang = choose_language(request, domain="phone")
+        _ = translator("phone", lang)
         return render(
-            request, "phone_missing.html", lang, status_code=404, message=_("This ticket was not found.")
+            request,
+            "phone_missing.html",
+            lang,
+            status_code=404,
+            domain="phone",
+            message=_("This ticket was not found."),
         )
     explicit = request.query_params.get("lang")
-    lang = choose_language(request, explicit or ticket.lang)
-    _ = translator("web", lang)
+    lang = choose_language(request, explicit or ticket.lang, domain="phone")
+    _ = translator("phone", lang)
     dep = settings.department(ticket.department)
     boot = {
         "lang": lang,
         "ticket": ticket.to_json(),
         "departments": {d.id: d.label(lang) for d in settings.departments},
-        "counters": {c.id: c.name for c in settings.counters},
+        "counters": {c.id: c.label(lang) for c in settings.counters},  # names in the page's language
         "strings": phone_strings(_),
     }
     return render(
         request,
         "phone.html",
         lang,
+        domain="phone",
         ticket=ticket,
         department=dep.label(lang) if dep else ticket.department,
         boot=boot,

@@ -18,7 +18,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from nummerlapp.common.i18n import language_name, translator
+from nummerlapp.common.i18n import catalogue_path, language_name, text_direction, translator
+from nummerlapp.server.api.services import services
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -43,7 +44,7 @@ _env.filters["script_json"] = _tojson_script
 
 
 def site_languages(request: Request) -> tuple[str, ...]:
-    return tuple(request.app.state.settings.site.languages)
+    return tuple(services(request).settings.site.languages)
 
 
 def parse_accept_language(header: str | None) -> list[str]:
@@ -70,8 +71,17 @@ def parse_accept_language(header: str | None) -> list[str]:
     return [tag for _, _, tag in sorted(weighted)]
 
 
-def choose_language(request: Request, explicit: str | None = None) -> str:
+def page_languages(request: Request, domain: str = "web") -> tuple[str, ...]:
+    """The site's languages a page of ``domain`` can be shown in: staff pages only in those with
+    a staff catalogue (a desk in Arabic would be English words under an Arabic label); the
+    visitor's phone page in every site language (``config check`` makes sure of it)."""
     languages = site_languages(request)
+    usable = tuple(code for code in languages if code == "en" or catalogue_path(domain, code) is not None)
+    return usable or languages[:1]
+
+
+def choose_language(request: Request, explicit: str | None = None, domain: str = "web") -> str:
+    languages = page_languages(request, domain)
     candidates = [explicit, request.query_params.get("lang")]
     candidates += parse_accept_language(request.headers.get("accept-language"))
     for lang in candidates:
@@ -85,18 +95,21 @@ def render(
     template: str,
     lang: str,
     status_code: int = 200,
+    domain: str = "web",
     **context: Any,
 ) -> HTMLResponse:
-    """Render a page in ``lang`` with the shared context (site, languages, ``_``)."""
-    settings = request.app.state.settings
-    _ = translator("web", lang)
+    """Render a page in ``lang`` with the shared context (site, languages, ``_``); ``domain`` is
+    the catalogue (``phone`` for the visitor's page)."""
+    settings = services(request).settings
+    _ = translator(domain, lang)
     page = _env.get_template(template).render(
         request=request,
         lang=lang,
+        dir=text_direction(lang),
         _=_,
         site=settings.site,
         settings=settings,
-        languages=[(code, language_name(code)) for code in settings.site.languages],
+        languages=[(code, language_name(code)) for code in page_languages(request, domain)],
         has_reports=any(getattr(r, "path", "") == "/reports" for r in request.app.routes),
         **context,
     )
@@ -114,5 +127,5 @@ def render(
 
 
 def department_label(request: Request, department_id: str, lang: str) -> str:
-    dep = request.app.state.settings.department(department_id)
+    dep = services(request).settings.department(department_id)
     return dep.label(lang) if dep is not None else department_id

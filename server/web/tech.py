@@ -16,9 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import ConfigError, LedgerError
+from nummerlapp.config import load_settings
+from nummerlapp.config.loader import EMBEDDED, EMBEDDED_LABEL
+from nummerlapp.config.model import Settings
 from nummerlapp.server.api import auth
-from nummerlapp.server.web.backend import backend
-from nummerlapp.server.web.context import Ctx, context, error, read_json, redirect, require_user_json
+from nummerlapp.server.api.auth import Permission
+from nummerlapp.server.api.services import Services, services
+from nummerlapp.server.web.context import Ctx, backend, context, error, read_json, redirect, require_user_json
 from nummerlapp.server.web.desk import printer_state
 from nummerlapp.server.web.render import render
 from nummerlapp.server.web.strings import ledger_message
@@ -26,12 +30,9 @@ from nummerlapp.server.web.strings import ledger_message
 log = logging.getLogger(__name__)
 
 
-def site_file_report(settings: Any) -> dict[str, Any]:
+def site_file_report(settings: Settings) -> dict[str, Any]:
     """The site file in force, and whether the file on disk *now* still validates (a
     technician may have edited it since the start; the service reads it only at start)."""
-    from nummerlapp.config import load_settings
-    from nummerlapp.config.loader import EMBEDDED, EMBEDDED_LABEL
-
     source = settings.source
     path = EMBEDDED if source == EMBEDDED_LABEL else Path(source)
     try:
@@ -45,7 +46,7 @@ def site_file_report(settings: Any) -> dict[str, Any]:
     return {"source": source, "ok": True, "problem": "", "text": text}
 
 
-def merge_devices(reported: list[dict[str, Any]], state: Any) -> list[dict[str, Any]]:
+def merge_devices(reported: list[dict[str, Any]], svc: Services) -> list[dict[str, Any]]:
     """Devices from every source: status reports (ledger), named event sockets, mDNS.
 
     A kiosk whose printer failed may still be heard over mDNS; a board that never reported a
@@ -55,11 +56,10 @@ def merge_devices(reported: list[dict[str, Any]], state: Any) -> list[dict[str, 
     found: dict[str, dict[str, Any]] = {}
     for dev in reported:
         found[dev["id"]] = {**dev, "printer_state": printer_state(dev.get("printer")) or "", "address": ""}
-    sockets: dict[str, dict[str, Any]] = dict(getattr(state, "hub_clients", {}) or {})
-    for device_id, info in sockets.items():
-        entry = found.setdefault(device_id, {"id": device_id, "role": info.get("role", ""), "status": {}})
-        entry["address"] = entry.get("address") or info.get("address", "")
-    mdns = getattr(state, "mdns", None)
+    for device_id, info in list(svc.sockets.items()):
+        entry = found.setdefault(device_id, {"id": device_id, "role": info.role, "status": {}})
+        entry["address"] = entry.get("address") or info.address
+    mdns = svc.mdns
     if mdns is not None:
         try:
             heard = list(mdns.devices())
@@ -78,7 +78,7 @@ async def tech_page(request: Request) -> Response:
         query = "?expired=1&next=/tech" if ctx.expired else "?next=/tech"
         return ctx.save(redirect("/desk/signin" + query))
     _ = ctx._
-    if ctx.user.role != "admin":
+    if not ctx.user.may(Permission.MANAGE_ACCOUNTS):
         page = render(
             request,
             "forbidden.html",
@@ -91,9 +91,9 @@ async def tech_page(request: Request) -> Response:
         )
         return ctx.save(page)
     be = backend(request)
-    settings = request.app.state.settings
-    devices = await be.devices()
-    devices = merge_devices(devices, request.app.state)
+    svc = services(request)
+    settings = svc.settings
+    devices = merge_devices(await be.devices(), svc)
     users = await be.accounts(auth.list_users)
     tokens = await be.accounts(auth.list_tokens)
     page = render(
@@ -153,9 +153,9 @@ def _refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
     return error(status, exc.code, ledger_message(ctx._, exc.code, exc.message))
 
 
-async def _admin_body(request: Request) -> tuple[Ctx, dict[str, Any]] | Response:
+async def _admin_body(request: Request, permission: Permission) -> tuple[Ctx, dict[str, Any]] | Response:
     ctx = await context(request)
-    refused = require_user_json(ctx, admin=True)
+    refused = require_user_json(ctx, permission)
     if refused is not None:
         return refused
     body = await read_json(request, ctx)
@@ -169,16 +169,18 @@ def _opt_str(value: object) -> str | None:
 
 
 async def create_token(request: Request) -> Response:
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
     if isinstance(got, Response):
         return got
     ctx, body = got
     role, counter, name = body.get("role"), _opt_str(body.get("counter")), _opt_str(body.get("name"))
     if not isinstance(role, str):
         return error(422, "invalid_role", ctx._("Choose a role."))
-    settings = request.app.state.settings
+    settings = services(request).settings
     try:
-        secret, info = await backend(request).write_accounts(auth.create_token, role, counter, name, settings)
+        secret, info = await backend(request).write_accounts(
+            lambda conn: auth.create_token(conn, role, counter, name, settings)
+        )
     except LedgerError as exc:
         return _refusal(ctx, exc)
     log.info("tech: %s made token %d (%s)", ctx.user.username if ctx.user else "?", info.id, info.role)
@@ -186,7 +188,7 @@ async def create_token(request: Request) -> Response:
 
 
 async def revoke_token(request: Request) -> Response:
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
     if isinstance(got, Response):
         return got
     ctx, _body = got
@@ -194,7 +196,7 @@ async def revoke_token(request: Request) -> Response:
     if not raw.isdigit() or len(raw) > 12:
         return error(404, "unknown_token", ctx._("No such token."))
     try:
-        info = await backend(request).write_accounts(auth.revoke_token, int(raw))
+        info = await backend(request).write_accounts(lambda conn: auth.revoke_token(conn, int(raw)))
     except LedgerError as exc:
         return _refusal(ctx, exc)
     log.info("tech: %s revoked token %d", ctx.user.username if ctx.user else "?", info.id)
@@ -202,7 +204,7 @@ async def revoke_token(request: Request) -> Response:
 
 
 async def create_user(request: Request) -> Response:
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
     if isinstance(got, Response):
         return got
     ctx, body = got
@@ -210,10 +212,10 @@ async def create_user(request: Request) -> Response:
     role, counter = body.get("role", "staff"), _opt_str(body.get("counter"))
     if not isinstance(username, str) or not isinstance(password, str) or not isinstance(role, str):
         return error(422, "invalid_request", ctx._("User name, password and role are needed."))
-    settings = request.app.state.settings
+    settings = services(request).settings
     try:
         info = await backend(request).write_accounts(
-            auth.create_user, username.strip(), password, role, counter, settings
+            lambda conn: auth.create_user(conn, username.strip(), password, role, counter, settings)
         )
     except LedgerError as exc:
         return _refusal(ctx, exc)
@@ -222,7 +224,7 @@ async def create_user(request: Request) -> Response:
 
 
 async def disable_user(request: Request) -> Response:
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
     if isinstance(got, Response):
         return got
     ctx, _body = got
@@ -230,7 +232,7 @@ async def disable_user(request: Request) -> Response:
     if ctx.user is not None and username == ctx.user.username:
         return error(409, "own_account", ctx._("You cannot disable your own account."))
     try:
-        info = await backend(request).write_accounts(auth.disable_user, username)
+        info = await backend(request).write_accounts(lambda conn: auth.disable_user(conn, username))
     except LedgerError as exc:
         return _refusal(ctx, exc)
     log.info("tech: %s disabled user %s", ctx.user.username if ctx.user else "?", info.username)
@@ -238,13 +240,13 @@ async def disable_user(request: Request) -> Response:
 
 
 async def identify(request: Request) -> Response:
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
     if isinstance(got, Response):
         return got
     ctx, _body = got
     device_id = request.path_params["device_id"]
     try:
-        await backend(request).run("identify", device_id)
+        await backend(request).run(lambda ledger: ledger.identify(device_id))
     except LedgerError as exc:
         return _refusal(ctx, exc)
     return JSONResponse({"device": {"id": device_id}})
@@ -252,15 +254,15 @@ async def identify(request: Request) -> Response:
 
 async def reset_day(request: Request) -> Response:
     """Void every live ticket of today and restart numbering — only with the site id typed in."""
-    got = await _admin_body(request)
+    got = await _admin_body(request, Permission.RESET_DAY)
     if isinstance(got, Response):
         return got
     ctx, body = got
-    site_id = request.app.state.settings.site.id
+    site_id = services(request).settings.site.id
     if body.get("confirm") != site_id:
         return error(422, "not_confirmed", ctx._("Type the site id exactly to confirm the reset."))
     try:
-        count = await backend(request).run("reset_day")
+        count = await backend(request).run(lambda ledger: ledger.reset_day())
     except LedgerError as exc:
         return _refusal(ctx, exc)
     log.warning(

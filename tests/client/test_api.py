@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nummerlapp.client.api import ApiClient, ApiUnavailable, BadRequest, RateLimited, Ticket, Unauthorized
+from nummerlapp.client.api import ApiClient, ApiUnavailable, RateLimited, Unauthorized
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site
 
@@ -37,18 +38,18 @@ async def test_health_and_state(server: ServerProcess) -> None:
     async with ApiClient(base(server)) as api:
         health = await api.health()
         state = await api.get_state()
-    assert health["status"] == "ok" and health["site"] == "testsite"
-    assert state["site"]["open"] is True
-    assert {d["id"] for d in state["departments"]} == {"nav", "bygg", "tiny"}
-    assert all(isinstance(d["open"], bool) for d in state["departments"])
+    assert health.status == "ok" and health.site == "testsite"
+    assert state.site.open is True
+    assert {d.id for d in state.departments} == {"nav", "bygg", "tiny"}
+    assert {c.id: c.name for c in state.counters}["2"] == "Skranke 2"
 
 
 async def test_issue_and_get_ticket(kiosk: ApiClient, server: ServerProcess) -> None:
     ticket = await kiosk.issue_ticket("bygg", "en")
-    assert isinstance(ticket, Ticket)
+    assert isinstance(ticket, P.IssuedTicket) and ticket.lang == "en" and ticket.counter is None
     assert ticket.number.startswith("B") and len(ticket.number) == 4
     assert ticket.department == "bygg" and ticket.status == "waiting"
-    assert ticket.ahead >= 0 and len(ticket.id) >= 16
+    assert ticket.ahead is not None and ticket.ahead >= 0 and len(ticket.id) >= 16
     async with ApiClient(base(server)) as public:
         again = await public.get_ticket(ticket.id)
     assert (again.id, again.number) == (ticket.id, ticket.number)
@@ -96,28 +97,33 @@ async def test_site_closed_and_queue_full(server: ServerProcess) -> None:
                 with pytest.raises(Conflict) as closed:
                     await admin.issue_ticket("nav")
                 assert closed.value.code == "site_closed"
-                assert (await admin.get_state())["site"]["open"] is False
+                assert "next_open" in closed.value.details  # the error body's detail, decoded
+                assert (await admin.get_state()).site.open is False
             finally:
                 assert (await http.post("/site/open")).status_code == 200
 
 
 async def test_report_device_status(kiosk: ApiClient, server: ServerProcess) -> None:
-    await kiosk.report_device_status(
+    device = await kiosk.report_device_status(
         "kiosk-7",
         role="kiosk",
         name="Entrance",
         version="0.1.0",
-        printer={"state": "paper_end", "detail": "x"},
+        printer=P.PrinterReport(state="paper_end", detail="x"),
     )
+    assert device.id == "kiosk-7" and device.printer == P.PrinterReport(state="paper_end", detail="x")
     async with ApiClient(base(server), server.token("admin")) as admin:
-        devices = (await admin._request("GET", "/devices"))["devices"]
-    mine = next(d for d in devices if d["id"] == "kiosk-7")
-    assert "paper_end" in repr(mine)
-    with pytest.raises(BadRequest) as bad:  # the service validates the state names
-        await kiosk.report_device_status(
-            "kiosk-7", role="kiosk", name="x", version="1", printer={"state": "on fire"}
+        listed = P.DeviceList.model_validate(await admin._request("GET", "/devices")).devices
+    mine = next(d for d in listed if d.id == "kiosk-7")
+    assert mine.printer is not None and mine.printer.state == "paper_end" and "report" in mine.sources
+    headers = {"Authorization": f"Bearer {server.token('kiosk')}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as http:  # the service checks too
+        bad = await http.post(
+            "/devices/kiosk-7/status", json={"role": "kiosk", "printer": {"state": "on fire"}}
         )
-    assert bad.value.status == 422
+        extra = await http.post("/devices/kiosk-7/status", json={"role": "kiosk", "zone": "x"})
+    assert bad.status_code == extra.status_code == 422
+    assert P.ErrorBody.model_validate(bad.json()).error.code == "invalid_request"
 
 
 async def test_nothing_listening_is_unavailable_and_unsent() -> None:

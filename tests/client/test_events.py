@@ -21,7 +21,11 @@ import httpx
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from nummerlapp.client.events import STREAM_DOWN, EventStream, backoff_delays, events_url
+from nummerlapp.client.events import STREAM_DOWN, EventStream, StreamDown, backoff_delays, events_url
+from nummerlapp.common import protocol as P
+from nummerlapp.config import load_settings
+from nummerlapp.server.ledger import Ledger
+from nummerlapp.tests.protocol import samples
 from nummerlapp.tests.server.serverproc import ServerProcess, free_port, run_cli, write_site
 
 pytestmark = pytest.mark.timeout(90)
@@ -52,9 +56,16 @@ class Reader:
         self.task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
+        """Keeps each message as its wire form (plus ``_t``, when it arrived); the stream has
+        already decoded it with the protocol module, so what is kept here passed that check."""
         async for message in self.stream:
-            message["_t"] = time.monotonic()
-            self.messages.append(message)
+            if isinstance(message, StreamDown):
+                seen: dict[str, Any] = {"type": message.type, "reason": message.reason}
+            else:
+                seen = message.encode()
+                assert type(P.decode_event(seen)) is type(message)  # and it round-trips
+            seen["_t"] = time.monotonic()
+            self.messages.append(seen)
             self._new.set()
 
     async def wait_for(self, predicate: Any, timeout: float = 10.0, start: int = 0) -> dict[str, Any]:
@@ -132,8 +143,6 @@ async def test_reconnects_after_a_restart_with_a_fresh_snapshot_and_no_missed_ca
     assert down["_t"] - stopped < 2.0  # the board can show "reconnecting" within 2 s
     assert not reader.stream.connected
     # while the service is down a desk's call reaches the ledger (here: the ledger itself)
-    from nummerlapp.config import load_settings
-    from nummerlapp.server.ledger import Ledger
 
     ledger = Ledger(server.db, load_settings(server.config))
     ledger.issue("nav")
@@ -177,11 +186,11 @@ async def test_a_seq_gap_forces_a_fresh_snapshot(reader_factory: Any) -> None:
         nonlocal connections
         connections += 1
         base = 100 * connections
-        await ws.send(json.dumps({"type": "snapshot", "seq": base, "state": {"seq": base, "calls": []}}))
-        await ws.send(json.dumps({"type": "ticket.issued", "seq": base + 1, "at": "x"}))
-        await ws.send(json.dumps({"type": "ticket.issued", "seq": base + 1, "at": "x"}))  # duplicate
+        await ws.send(samples.snapshot(base).encode_json())
+        await ws.send(issued(base + 1))
+        await ws.send(issued(base + 1))  # duplicate
         if connections == 1:
-            await ws.send(json.dumps({"type": "ticket.issued", "seq": base + 5, "at": "x"}))  # gap
+            await ws.send(issued(base + 5))  # gap
         await ws.wait_closed()
 
     port = free_port()
@@ -223,11 +232,53 @@ async def test_nothing_listening_reports_down_once_and_keeps_trying(reader_facto
     assert sum(m["type"] == STREAM_DOWN for m in reader.messages) == 1
 
 
+def issued(seq: int) -> str:
+    return P.TicketIssued(
+        seq=seq, at=samples.AT, ticket=samples.ticket("A001"), departments=[samples.state("nav", 1)]
+    ).encode_json()
+
+
+async def test_unknown_types_are_skipped_and_a_malformed_known_one_drops_the_link(
+    reader_factory: Any,
+) -> None:
+    """Clients ignore event types they do not know (their seq still counts) but refuse a known
+    type in a wrong shape: the stream reconnects for a fresh snapshot instead of passing it on."""
+    connections = 0
+
+    async def handler(ws: ServerConnection) -> None:
+        nonlocal connections
+        connections += 1
+        base = 100 * connections
+        await ws.send(samples.snapshot(base).encode_json())
+        await ws.send(json.dumps({"type": "queue.rebalanced", "seq": base + 1, "at": samples.AT, "x": 1}))
+        unknown_keys = json.loads(issued(base + 2))
+        unknown_keys["mood"] = "sunny"
+        unknown_keys["ticket"]["colour"] = "blue"
+        await ws.send(json.dumps(unknown_keys))
+        if connections == 1:
+            bad = json.loads(issued(base + 3))
+            bad["ticket"]["counter"] = "1"  # a bare counter id: v1.0's shape, refused by a v1.1 client
+            await ws.send(json.dumps(bad))
+        await ws.wait_closed()
+
+    port = free_port()
+    async with serve(handler, "127.0.0.1", port):
+        reader = reader_factory(EventStream(f"http://127.0.0.1:{port}", first_backoff=0.05))
+        await reader.wait_for(lambda m: m["type"] == "snapshot" and m["seq"] == 200)
+        await reader.wait_for(lambda m: m.get("seq") == 202)
+        kinds = [(m["type"], m.get("seq")) for m in reader.messages]
+        assert ("ticket.issued", 102) in kinds and all(t != "queue.rebalanced" for t, _ in kinds)
+        assert ("ticket.issued", 103) not in kinds  # the malformed one was never handed on
+        first = next(m for m in reader.messages if m.get("seq") == 102)
+        assert "mood" not in first and "colour" not in first["ticket"]  # unknown keys dropped
+        await reader.close()
+
+
 def snapshot_server(seq: int = 7) -> Any:
     """A WebSocket handler that sends one snapshot and then keeps the connection open."""
 
     async def handler(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"type": "snapshot", "seq": seq, "state": {"seq": seq, "calls": []}}))
+        await ws.send(samples.snapshot(seq).encode_json())
         await ws.wait_closed()
 
     return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from nummerlapp.common import i18n
 
 
 @pytest.fixture
-def locale_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def locale_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("NUMMERLAPP_LOCALE_DIR", str(tmp_path))
     i18n.clear_cache()
     yield tmp_path

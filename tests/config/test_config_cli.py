@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sitefixtures import EXAMPLE_TEXT
-
 from nummerlapp.config import load_settings, verify_pin
+from nummerlapp.tests.config.sitefixtures import EXAMPLE_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 

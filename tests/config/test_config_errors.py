@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sitefixtures import EXAMPLE_TEXT, variant
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config.loader import load_settings
+from nummerlapp.tests.config.sitefixtures import EXAMPLE_TEXT, variant
 
 HASH_LINE = 'technician_pin_hash = "'
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sitefixtures import EXAMPLE_TEXT
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config import Settings, load_settings, verify_pin
 from nummerlapp.config.loader import EMBEDDED_LABEL
+from nummerlapp.tests.config.sitefixtures import EXAMPLE_TEXT
 
 ROOT = Path(__file__).resolve().parents[2]
 

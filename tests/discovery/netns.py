@@ -12,6 +12,7 @@ import secrets
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
 def sh(*args: str) -> str:
@@ -65,8 +66,8 @@ class Lan:
     def address(self, i: int) -> str:
         return f"{self.subnet}.{i + 1}"
 
-    def popen(self, i: int, args: list[str], **kw: object) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(["ip", "netns", "exec", self.hosts[i], *args], **kw)  # type: ignore[call-overload]
+    def popen(self, i: int, args: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+        proc: subprocess.Popen[bytes] = subprocess.Popen(["ip", "netns", "exec", self.hosts[i], *args], **kw)
         self.procs.append(proc)
         return proc
 

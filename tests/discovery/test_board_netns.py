@@ -30,9 +30,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import httpx
 import pytest
+from PIL import Image
 
+from nummerlapp import main
+from nummerlapp.client.events import Message
+from nummerlapp.display import app as display_app
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
 from nummerlapp.tests.discovery.netns import Lan
+from nummerlapp.tests.server.serverproc import write_site
 
 pytestmark = [pytest.mark.netns, pytest.mark.render, pytest.mark.timeout(120)]
 
@@ -193,8 +201,6 @@ class Service:
 
 def make_token(db: Path, role: str) -> str:
     """A token made on the service's ledger file while it runs (PROTOCOL.md: works at once)."""
-    from nummerlapp.server.api import auth
-    from nummerlapp.server.ledger import schema
 
     conn = schema.connect(db)
     try:
@@ -206,7 +212,6 @@ def make_token(db: Path, role: str) -> str:
 
 def share(png: str, box: tuple[int, int, int, int], rgb: tuple[int, int, int], tol: int = 24) -> float:
     """Fraction of the pixels in ``box`` of the screenshot within ``tol`` of colour ``rgb``."""
-    from PIL import Image
 
     with Image.open(png) as img:
         assert img.size == (1920, 1080)
@@ -240,8 +245,6 @@ def lan() -> Iterator[Lan]:
 
 
 def test_board_finds_the_service_shows_calls_and_rediscovers_it(lan: Lan, tmp_path: Path) -> None:
-    from nummerlapp.tests.server.serverproc import write_site
-
     began = time.monotonic()
     site = write_site(tmp_path / "site.toml")
     service = Service(lan, 0, site, tmp_path / "ledger.db")
@@ -314,7 +317,6 @@ def test_board_finds_the_service_shows_calls_and_rediscovers_it(lan: Lan, tmp_pa
 
 def desk_main() -> int:
     """Answer one JSON request per stdin line with one JSON line on stdout (see :class:`Desk`)."""
-    import httpx
 
     with httpx.Client(timeout=5.0, trust_env=False) as http:
         for line in sys.stdin:
@@ -349,8 +351,6 @@ def desk_main() -> int:
 
 def board_main(workdir: Path, argv: list[str]) -> int:
     """Run ``main.py display ARGV`` with an observer task beside the board (see :class:`Board`)."""
-    from nummerlapp import main
-    from nummerlapp.display import app as display_app
 
     original = display_app.run_board
     status: IO[str] = open(workdir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
@@ -362,12 +362,16 @@ def board_main(workdir: Path, argv: list[str]) -> int:
 
     async def observe(app: Any) -> None:
         nonlocal shots
-        from kivy.core.window import Window
+        from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
-        def on_message(message: dict[str, Any]) -> None:
+        def on_message(message: Message) -> None:
             url = app.stream.url if app.stream is not None else None
             record(
-                kind="message", t=time.monotonic(), type=message.get("type"), seq=message.get("seq"), url=url
+                kind="message",
+                t=time.monotonic(),
+                type=message.type,
+                seq=getattr(message, "seq", None),
+                url=url,
             )
 
         app.on_message = on_message
@@ -389,7 +393,7 @@ def board_main(workdir: Path, argv: list[str]) -> int:
     async def run_board(app: Any, tasks: Any = ()) -> None:
         await original(app, [lambda: observe(app), *tasks])
 
-    display_app.run_board = run_board  # type: ignore[assignment]
+    display_app.run_board = run_board
     try:
         return main.main(argv)
     finally:

@@ -22,9 +22,19 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from nummerlapp.client.events import StreamDown
+from nummerlapp.common import protocol as P
+from nummerlapp.display.announce import RecordingPlayer
+from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
+from nummerlapp.tests.protocol.samples import AT, call, called, counter, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,7 +61,7 @@ def parse() -> argparse.Namespace:
 
 
 async def shoot(app: Any, out: Path) -> str:
-    from kivy.core.window import Window
+    from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
     out.parent.mkdir(parents=True, exist_ok=True)
     written = Window.screenshot(name=str(out))
@@ -60,26 +70,24 @@ async def shoot(app: Any, out: Path) -> str:
 
 
 async def fixture(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
-    from boardfixtures import called, event, snapshot
-
     while app.frames < 1:  # built and drawn once
         await asyncio.sleep(0.01)
     calls = [
-        {"number": "B004", "department": "byggesak", "counter": "3", "at": "x"},
-        {"number": "A010", "department": "nav", "counter": "2", "at": "x"},
-        {"number": "C002", "department": "bolig", "counter": "4", "at": "x"},
-        {"number": "A009", "department": "nav", "counter": "1", "at": "x"},
-        {"number": "A008", "department": "nav", "counter": "2", "at": "x"},
-        {"number": "B003", "department": "byggesak", "counter": "3", "at": "x"},
+        call("B004", "3", "x"),
+        call("A010", "2", "x"),
+        call("C002", "4", "x"),
+        call("A009", "1", "x"),
+        call("A008", "2", "x"),
+        call("B003", "3", "x"),
     ]
     snap = snapshot(seq=40, calls=calls)
-    snap["state"]["counters"].append({"id": "4", "name": "Skranke 4", "state": "open", "ticket": None})
+    snap.state.counters.append(counter("4", ["bolig"]))
     app.feed(snap)
     app.feed(called(41, "A012", "2"))
     if args.identify:
-        app.feed(event(42, "device.identify", device={"id": app.options.board_id}))
+        app.feed(P.DeviceIdentify(seq=42, at=AT, device=P.DeviceRef(id=app.options.board_id)))
     if args.down:
-        app.feed({"type": "stream.down", "reason": "test"})
+        app.feed(StreamDown("test"))
     if not args.highlight:
         app.screen.highlight(False)
     await app.drawn()  # the fed messages changed labels: one frame draws them
@@ -87,8 +95,6 @@ async def fixture(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
 
 
 async def server(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
-    import httpx
-
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
     while not app.state.connected:
@@ -118,49 +124,58 @@ async def server(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> 
         result["played"] = [p.path.name for p in app.announcer.player.played]
 
 
-async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
-    import threading
-
-    loop = asyncio.get_running_loop()
+def _stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue[str]:
+    """stdin's lines on the loop; "" at the end. A daemon thread: a blocked read never holds up the exit."""
     lines: asyncio.Queue[str] = asyncio.Queue()
 
-    def read() -> None:  # a daemon thread: a blocked read never holds up the exit
+    def read() -> None:
         for line in sys.stdin:
             loop.call_soon_threadsafe(lines.put_nowait, line)
         loop.call_soon_threadsafe(lines.put_nowait, "")
 
     threading.Thread(target=read, name="stdin", daemon=True).start()
+    return lines
 
-    async def until(predicate: Any, timeout: float, what: str) -> None:
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}: {app.screen.texts()}")
-            await asyncio.sleep(0.01)
 
+async def _until(app: Any, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {app.screen.texts()}")
+        await asyncio.sleep(0.01)
+
+
+async def _command(app: Any, cmd: dict[str, Any], answer: dict[str, Any]) -> None:
+    """Carry out one control command (not ``quit``); what it reports goes into ``answer``."""
+    timeout = float(cmd.get("timeout", 15))
+    if cmd["cmd"] == "connected":
+        await _until(app, lambda: app.state.connected and not app.screen.texts()["status"], timeout, "link")
+    elif cmd["cmd"] == "down":
+        await _until(app, lambda: bool(app.screen.texts()["status"]), timeout, "the reconnecting mark")
+    elif cmd["cmd"] == "call":
+        number = str(cmd["number"])
+        await _until(app, lambda: bool(app.screen.number.text == number), timeout, number)
+        if app.announcer is not None:
+            await app.announcer.wait_idle(timeout)
+    elif cmd["cmd"] == "shot":
+        answer["screenshot"] = await shoot(app, Path(cmd["out"]))
+    elif cmd["cmd"] != "texts":
+        raise ValueError(f"unknown command {cmd['cmd']!r}")
+    await app.drawn()  # what was fed is on screen
+
+
+async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) -> None:
+    lines = _stdin_lines(asyncio.get_running_loop())
     while app.frames < 1:
         await asyncio.sleep(0.01)
     while line := (await lines.get()).strip():
         cmd = json.loads(line)
+        if cmd["cmd"] == "quit":
+            return
         answer: dict[str, Any] = {"cmd": cmd["cmd"]}
-        timeout = float(cmd.get("timeout", 15))
         try:
-            if cmd["cmd"] == "quit":
-                return
-            if cmd["cmd"] == "connected":
-                await until(lambda: app.state.connected and not app.screen.texts()["status"], timeout, "link")
-            elif cmd["cmd"] == "down":
-                await until(lambda: bool(app.screen.texts()["status"]), timeout, "the reconnecting mark")
-            elif cmd["cmd"] == "call":
-                number = str(cmd["number"])
-                await until(lambda n=number: app.screen.number.text == n, timeout, number)
-                if app.announcer is not None:
-                    await app.announcer.wait_idle(timeout)
-            elif cmd["cmd"] == "shot":
-                answer["screenshot"] = await shoot(app, Path(cmd["out"]))
-            elif cmd["cmd"] != "texts":
-                raise ValueError(f"unknown command {cmd['cmd']!r}")
-            await app.drawn()  # what was fed is on screen
+            await _command(app, cmd, answer)
         except Exception as exc:
             answer["error"] = repr(exc)
         answer["texts"] = app.screen.texts()
@@ -173,10 +188,8 @@ async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
 def main() -> int:
     args = parse()
     width, height = (int(v) for v in args.size.lower().split("x"))
-    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board
 
     configure_window(width, height)
-    from nummerlapp.display.announce import RecordingPlayer
 
     options = BoardOptions(
         lang=args.lang,

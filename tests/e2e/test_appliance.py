@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import sync_playwright
 
 from nummerlapp.tests.e2e.appliance import cli, ledger_facts, site_file, start_board, start_kiosk, stats_today
 from nummerlapp.tests.e2e.jsonproc import JsonLineProcess
@@ -36,7 +37,6 @@ CHIME_AND_TWO_VOICES = 3  # chime.wav, then the number in nb and en
 @contextlib.contextmanager
 def desk_page(base: str, username: str) -> Iterator[Any]:
     """Chromium (Debian's) with the desk page signed in; closed on the way out."""
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)

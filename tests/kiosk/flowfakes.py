@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
-from typing import Any
 
-from nummerlapp.client.api import Ticket
+from nummerlapp.common import protocol as P
 from nummerlapp.config.model import Settings
-from nummerlapp.kiosk.ports import PrinterState
 
 
 class ManualClock:
@@ -28,24 +26,27 @@ class ManualClock:
         self.t += seconds
 
 
-def snapshot(settings: Settings, *, site_open: bool = True, closed: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "seq": 1,
-        "site": {"id": settings.site.id, "name": settings.site.name, "open": site_open},
-        "departments": [
-            {
-                "id": d.id,
-                "prefix": d.prefix,
-                "name": dict(d.name),
-                "open": site_open and d.id not in closed,
-                "waiting": 3,
-                "estimated_wait_s": 420,
-            }
+def snapshot(settings: Settings, *, site_open: bool = True, closed: tuple[str, ...] = ()) -> P.Snapshot:
+    """The service's snapshot of the site, built with the protocol module."""
+    return P.Snapshot(
+        seq=1,
+        site=P.Site(id=settings.site.id, name=settings.site.name, open=site_open, override=None),
+        departments=[
+            P.Department(
+                id=d.id,
+                prefix=d.prefix,
+                name=dict(d.name),
+                open=site_open and d.id not in closed,
+                waiting=3,
+                estimated_wait_s=420,
+                oldest_issued_at="2026-11-26T09:50:00+01:00",
+                oldest_waiting_at="2026-11-26T09:50:00+01:00",
+            )
             for d in settings.departments
         ],
-        "counters": [],
-        "calls": [],
-    }
+        counters=[],
+        calls=[],
+    )
 
 
 class FakeApi:
@@ -53,50 +54,83 @@ class FakeApi:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.state: dict[str, Any] = snapshot(settings)
+        self.state: P.Snapshot = snapshot(settings)
         self.state_errors: deque[Exception] = deque()
         self.issue_errors: deque[Exception] = deque()
         self.issued: list[tuple[str, str | None]] = []
-        self.reports: list[dict[str, Any]] = []
+        self.reports: list[P.DeviceStatusBody] = []
         self.down = False
 
-    async def get_state(self) -> dict[str, Any]:
+    async def get_state(self) -> P.Snapshot:
         if self.state_errors:
             raise self.state_errors.popleft()
         return self.state
 
-    async def issue_ticket(self, department: str, lang: str | None = None) -> Ticket:
+    async def issue_ticket(self, department: str, lang: str | None = None) -> P.IssuedTicket:
         if self.issue_errors:
             raise self.issue_errors.popleft()
         self.issued.append((department, lang))
         dep = self.settings.department(department)
         assert dep is not None
-        return Ticket(
+        return P.IssuedTicket(
             id=f"t_{len(self.issued):024x}",
             number=dep.format_number(len(self.issued)),
             department=department,
             status="waiting",
-            issued_at=dt.datetime(2026, 11, 26, 10, 0).isoformat(),
+            issued_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=self.settings.site.tz).isoformat(),
+            counter=None,
+            called_at=None,
+            lang=lang or self.settings.site.default_language,
             ahead=4,
             estimated_wait_s=540,
-            lang=lang,
         )
 
-    async def report_device_status(self, device_id: str, **body: Any) -> None:
-        self.reports.append({"id": device_id, **body})
+    async def report_device_status(
+        self,
+        device_id: str,
+        *,
+        role: P.DeviceRole,
+        name: str,
+        version: str,
+        printer: P.PrinterReport | None = None,
+    ) -> P.Device:
+        """Records the body the real client would send (``P.DeviceStatusBody``) and answers as the service."""
+        body = P.DeviceStatusBody(
+            role=role,
+            name=name,
+            version=version,
+            printer=None
+            if printer is None
+            else P.PrinterReportBody(state=printer.state, detail=printer.detail),
+        )
+        self.reports.append(body)
+        report = (
+            P.DeviceReport(version=version)
+            if printer is None
+            else P.DeviceReport(version=version, printer=printer)
+        )
+        return P.Device(
+            id=device_id,
+            role=role,
+            name=name,
+            status=report,
+            version=version,
+            printer=printer,
+            last_seen=None,
+        )
 
 
 class FakePrinter:
     def __init__(self) -> None:
-        self.state = PrinterState("ok")
+        self.state = P.PrinterReport(state="ok")
         self.print_error: Exception | None = None
         self.printed: list[tuple[str, str]] = []
         self.tests = 0
 
-    def status(self) -> PrinterState:
+    def status(self) -> P.PrinterReport:
         return self.state
 
-    def print_ticket(self, ticket: Ticket, lang: str) -> None:
+    def print_ticket(self, ticket: P.Ticket, lang: str) -> None:
         if self.print_error is not None:
             raise self.print_error
         self.printed.append((ticket.number, lang))

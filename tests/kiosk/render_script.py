@@ -21,8 +21,10 @@ import dataclasses
 import json
 import logging
 import os
+import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -139,7 +141,7 @@ async def fill_tiny() -> None:
 async def waiting(dep: str) -> int:
     async with ApiClient(JOB["server"]) as api:
         state = await api.get_state()
-    return int(next(d for d in state["departments"] if d["id"] == dep)["waiting"])
+    return next(d.waiting for d in state.departments if d.id == dep)
 
 
 async def scenario_visit(d: Driver, fake: FakeThermalPrinter) -> None:
@@ -250,7 +252,6 @@ async def scenario_unreachable(d: Driver, fake: FakeThermalPrinter) -> None:
 
 def stdin_lines() -> asyncio.Queue[str]:
     """Lines from stdin, read by a daemon thread (a blocked read never holds up the exit)."""
-    import threading
 
     loop, queue = asyncio.get_running_loop(), asyncio.Queue[str]()
 
@@ -337,7 +338,10 @@ async def main() -> None:
             tail = LogTail()
             logging.getLogger().addHandler(tail)
             logging.getLogger().setLevel(logging.INFO)
-            app = KioskApp(flow, version="test", size=tuple(JOB["size"]), log_tail=tail)
+            # "now": a fixed clock for the top bar (screenshots within opening hours)
+            fixed = JOB.get("now")
+            clock = (lambda: __import__("datetime").datetime.fromisoformat(fixed)) if fixed else None
+            app = KioskApp(flow, version="test", size=tuple(JOB["size"]), log_tail=tail, now=clock)
             runner = asyncio.get_running_loop().create_task(
                 run_app(app, flow, refresh_s=0.5, printer_s=JOB.get("printer_s", 1.5))
             )
@@ -346,7 +350,6 @@ async def main() -> None:
                 d = Driver(app, flow, shots)
                 await globals()[f"scenario_{JOB['scenario']}"](d, fake)
                 facts["renders"] = app.renders
-                import resource
 
                 facts["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             finally:

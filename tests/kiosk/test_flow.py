@@ -12,11 +12,12 @@ import argon2
 import pytest
 
 from nummerlapp.client.api import ApiUnavailable, RateLimited, ServiceError, Unauthorized
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict
 from nummerlapp.config import load_settings
 from nummerlapp.kiosk.flow import GRACE_AFTER_HOME_S, AskReason, KioskFlow, Screen
 from nummerlapp.kiosk.hours import ClosedReason
-from nummerlapp.kiosk.ports import DeviceInfo, PrinterState
+from nummerlapp.kiosk.ports import DeviceInfo
 from nummerlapp.printer.errors import PaperOut
 from nummerlapp.tests.kiosk.flowfakes import FakeApi, FakePrinter, ManualClock, snapshot
 
@@ -162,30 +163,30 @@ async def test_idle_timeout_resets_language_at_home(world: World) -> None:
 
 
 async def test_printer_fault_takes_no_number_and_reports(world: World) -> None:
-    world.printer.state = PrinterState("paper_end", "roll empty")
+    world.printer.state = P.PrinterReport(state="paper_end", detail="roll empty")
     await world.take()
     f = world.flow
     assert f.screen == Screen.PRINTER_FAULT
     assert f.print_fault is not None and f.print_fault.state == "paper_end"
     assert world.api.issued == []
-    assert world.api.reports[-1]["printer"] == {"state": "paper_end", "detail": "roll empty"}
-    assert world.api.reports[-1]["role"] == "kiosk"
+    assert world.api.reports[-1].printer == P.PrinterReportBody(state="paper_end", detail="roll empty")
+    assert world.api.reports[-1].role == "kiosk"
     # the fault screen is now the resting screen: the idle timeout keeps it
     world.clock.advance(world.settings.kiosk.idle_timeout_s + 1)
     f.tick()
     assert f.screen == Screen.PRINTER_FAULT
     assert f.press_department("nav") is None
     # paper changed: the next poll brings the kiosk home and reports the repair
-    world.printer.state = PrinterState("ok")
+    world.printer.state = P.PrinterReport(state="ok")
     await f.check_printer()
     await asyncio.sleep(0)
     assert f.screen == Screen.HOME
-    assert world.api.reports[-1]["printer"]["state"] == "ok"
+    assert world.api.reports[-1].printer is not None and world.api.reports[-1].printer.state == "ok"
 
 
 @pytest.mark.parametrize("state", ["cover_open", "offline"])
-async def test_other_printer_faults(world: World, state: str) -> None:
-    world.printer.state = PrinterState(state)
+async def test_other_printer_faults(world: World, state: P.PrinterState) -> None:
+    world.printer.state = P.PrinterReport(state=state)
     await world.take()
     assert world.flow.screen == Screen.PRINTER_FAULT and world.api.issued == []
 
@@ -196,7 +197,7 @@ async def test_print_failure_keeps_number_on_screen(world: World) -> None:
     await world.take("tolk")
     assert f.screen == Screen.PRINT_FAILED
     assert f.ticket is not None and f.ticket.number == "D001"
-    assert world.api.reports[-1]["printer"]["state"] == "paper_end"
+    assert world.api.reports[-1].printer is not None and world.api.reports[-1].printer.state == "paper_end"
     world.clock.advance(world.settings.kiosk.ticket_screen_s + 1)
     f.tick()
     assert f.screen == Screen.PRINT_FAILED  # longer than a normal ticket screen
@@ -330,7 +331,7 @@ async def test_refresh_failure_at_home(world: World) -> None:
 
 
 async def test_printer_poll_fault_makes_fault_resting_screen(world: World) -> None:
-    world.printer.state = PrinterState("cover_open")
+    world.printer.state = P.PrinterReport(state="cover_open")
     await world.flow.check_printer()
     assert world.flow.screen == Screen.PRINTER_FAULT
 
@@ -395,4 +396,4 @@ async def test_run_loop_refreshes_ticks_and_reports() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await runner
         await w.flow.aclose()
-    assert w.api.reports[0]["printer"]["state"] in ("ok", "unknown")
+    assert w.api.reports[0].printer is not None and w.api.reports[0].printer.state in ("ok", "unknown")

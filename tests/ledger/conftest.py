@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ledgerfixtures import MONDAY, Clock, at, example
 
 from nummerlapp.config.model import Settings
 from nummerlapp.server.ledger import Ledger
+from nummerlapp.tests.ledger.ledgerfixtures import MONDAY, Clock, at, example
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
             out.write(f"{t.id} {t.number}\n")
         out.flush()
     elif mode == "churn":
-        deps = ("nav", "byggesak", "bolig")
+        deps = ["nav", "byggesak", "bolig"]
         i = 0
         while True:
             t = ledger.issue(deps[i % 3])

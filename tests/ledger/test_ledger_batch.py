@@ -15,15 +15,16 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ledgerfixtures import Clock, example, raw, seqs
 
 from nummerlapp.common.errors import Conflict, NotFound
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.ledger import BatchAborted, Event, Ledger
+from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, seqs, with_max
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,8 +93,6 @@ def test_events_reach_listeners_only_after_the_commit(ledger: Ledger, db_path: P
 
 
 def test_seq_contiguous_across_refusals_and_batches(make_ledger: Any, db_path: Path) -> None:
-    from ledgerfixtures import with_max
-
     ledger: Ledger = make_ledger(with_max(example(), bolig=2))
     seen: list[int] = []
     ledger.add_listener(lambda events: seen.extend(e.seq for e in events))
@@ -189,17 +188,22 @@ def test_runner_group_commits_and_answers_after_the_events(db_path: Path, clock:
             blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))  # runs alone
             await asyncio.sleep(0.05)  # the writer is now held inside the blocker
 
-            async def call(*args: Any) -> Any:
+            async def call(job: Callable[[Ledger], Any]) -> Any:
                 try:
-                    result = await runner.call(*args)
+                    result = await runner.run(job)
                 except Exception as exc:
                     result = exc
                 log.append("answer")
                 return result
 
-            calls = [asyncio.create_task(call("issue", dep)) for dep in ("nav", "byggesak", "nav")]
-            calls.append(asyncio.create_task(call("done", "3")))  # refused: no current ticket
-            calls.append(asyncio.create_task(call("issue", "bolig")))
+            def issue(dep: str) -> Callable[[Ledger], Any]:
+                return lambda ledger: ledger.issue(dep)
+
+            calls = [asyncio.create_task(call(issue(dep))) for dep in ("nav", "byggesak", "nav")]
+            calls.append(
+                asyncio.create_task(call(lambda ledger: ledger.done("3")))
+            )  # refused: no current ticket
+            calls.append(asyncio.create_task(call(issue("bolig"))))
             await asyncio.sleep(0.05)
             gate.set()
             assert await blocker is True
@@ -235,15 +239,15 @@ def test_runner_fails_every_job_of_a_lost_batch(db_path: Path, clock: Clock) -> 
                     return exc
 
             jobs = [
-                asyncio.create_task(call(runner.call("issue", "nav"))),
-                asyncio.create_task(call(runner.run(lose, batch=True))),
-                asyncio.create_task(call(runner.call("issue", "nav"))),
+                asyncio.create_task(call(runner.run(lambda ledger: ledger.issue("nav")))),
+                asyncio.create_task(call(runner.run(lose))),
+                asyncio.create_task(call(runner.run(lambda ledger: ledger.issue("nav")))),
             ]
             await asyncio.sleep(0.05)
             gate.set()
             await blocker
             results = await asyncio.gather(*jobs)
-            after = await runner.call("issue", "nav")  # the writer goes on
+            after = await runner.run(lambda ledger: ledger.issue("nav"))  # the writer goes on
             assert after.number == "A001"
             return results
         finally:

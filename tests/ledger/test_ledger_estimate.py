@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ledgerfixtures import Clock
-
 from nummerlapp.server.ledger import Ledger
 from nummerlapp.server.ledger.estimate import DEFAULT_SERVICE_S, WINDOW, estimate_wait_s
+from nummerlapp.tests.ledger.ledgerfixtures import Clock
 
 
 def test_formula() -> None:
@@ -24,7 +23,7 @@ def _served(ledger: Ledger, clock: Clock, seconds: int) -> None:
 
 def _estimate_now(ledger: Ledger) -> int:
     """The snapshot's estimate for someone taking a ticket now (nobody waits: ahead = 0)."""
-    return next(d["estimated_wait_s"] for d in ledger.snapshot()["departments"] if d["id"] == "byggesak")
+    return int(next(d["estimated_wait_s"] for d in ledger.snapshot()["departments"] if d["id"] == "byggesak"))
 
 
 def test_rolling_window_of_recent_services(ledger: Ledger, clock: Clock) -> None:

@@ -8,12 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from ledgerfixtures import OSLO, Clock, at, example, with_site_hours
 
 from nummerlapp.common.errors import Conflict
+from nummerlapp.config.hours import SiteHours
 from nummerlapp.config.model import Interval, OpeningHours
 from nummerlapp.server.ledger import Ledger
-from nummerlapp.server.ledger.hours import SiteHours
+from nummerlapp.tests.ledger.ledgerfixtures import OSLO, Clock, at, example, with_site_hours
 
 UTC = dt.UTC
 MON, THU, FRI, SAT = (
@@ -84,8 +84,8 @@ def test_tick_reports_hours_changes(make_ledger: Callable[..., Ledger], clock: C
     assert ledger.tick() == []
     clock.set(at(MON, 9, 0))
     (event,) = ledger.tick()
-    assert event.type == "department.changed" and event.data["department"]["id"] == "tolk"
-    assert event.data["department"]["open"] is True
+    assert event.type == "department.changed" and event.encode()["department"]["id"] == "tolk"
+    assert event.encode()["department"]["open"] is True
     clock.set(at(MON, 15, 30))
     types = [e.type for e in ledger.tick()]
     assert types == ["site.changed"] + ["department.changed"] * 4  # tolk closed at 14:00 too

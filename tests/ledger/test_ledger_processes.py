@@ -10,9 +10,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from ledgerfixtures import Clock, example, raw, seqs
-
 from nummerlapp.server.ledger import Ledger
+from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, seqs
 
 WORKER = Path(__file__).with_name("ledger_worker.py")
 

@@ -6,9 +6,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from ledgerfixtures import example, raw
-
 from nummerlapp.server.ledger import Ledger, schema
+from nummerlapp.tests.ledger.ledgerfixtures import example, raw
 
 TABLES = {
     "tickets",
@@ -20,6 +19,8 @@ TABLES = {
     "tokens",
     "users",
     "migrations",
+    "hourly_stats",
+    "stats_days",
 }
 
 
@@ -32,7 +33,7 @@ def test_migrations_recorded_once(db_path: Path) -> None:
     with raw(db_path) as c:
         rows = c.execute("SELECT version, name FROM migrations").fetchall()
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert [r[0] for r in rows] == [1]
+    assert [r[0] for r in rows] == [version for version, _name, _step in schema.MIGRATIONS] == [1, 2]
     assert tables >= TABLES
 
 
@@ -104,4 +105,6 @@ def test_concurrent_first_open(tmp_path: Path) -> None:
         t.join()
     assert errors == []
     with raw(path) as c:
-        assert c.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == 1
+        assert c.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(
+            schema.MIGRATIONS
+        )  # each once

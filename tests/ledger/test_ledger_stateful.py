@@ -20,12 +20,12 @@ from typing import Any
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, event, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
 
 from nummerlapp.common.errors import Conflict
+from nummerlapp.config.hours import SiteHours
 from nummerlapp.server.ledger import Ledger, LedgerReader
-from nummerlapp.server.ledger.hours import SiteHours
 from nummerlapp.server.ledger.models import LIVE, STATUSES, Event
+from nummerlapp.tests.ledger.ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), nav=9, bolig=9)
 DEPS = ("nav", "bolig", "byggesak", "tolk")
@@ -303,7 +303,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """Departments riding on the newest event describe the queue as it is now."""
         if self.last_event is None or self.last_event.seq != (self.seen[-1] if self.seen else 0):
             return
-        data = self.last_event.data
+        data = self.last_event.encode()
         for dep in data.get("departments", []) + ([data["department"]] if "department" in data else []):
             waiting = [
                 t for t in self.tickets.values() if t["status"] == "waiting" and t["dept"] == dep["id"]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nummerlapp.config.model import PrinterSettings
+from nummerlapp.printer.layout import layout, to_escpos
+from nummerlapp.printer.preview import render_png
+from nummerlapp.printer.sample import sample_view
+
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
 ROOT = HERE.parent.parent
-
-from nummerlapp.config.model import PrinterSettings  # noqa: E402
 
 # 80 mm at 203 dpi (Epson TM-T20II), 80 mm at 180 dpi (TM-T88V), 58 mm (a cheap ZJ-5870: no
 # native QR code, no cutter, so those paths are pinned too).
@@ -29,10 +32,6 @@ def golden_settings(dots: int) -> PrinterSettings:
 
 
 def regenerate() -> None:
-    from nummerlapp.printer.layout import layout, to_escpos
-    from nummerlapp.printer.preview import render_png
-    from nummerlapp.printer.sample import sample_view
-
     GOLDEN.mkdir(exist_ok=True)
     for dots in PROFILES:
         settings = golden_settings(dots)

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-from fakeprinter import PtyFakePrinter
 from PIL import Image, ImageDraw
 
 from nummerlapp import main
@@ -18,6 +17,7 @@ from nummerlapp.printer import cli
 from nummerlapp.printer.layout import render
 from nummerlapp.printer.logo import load_logo, nv_store_commands
 from nummerlapp.printer.sample import sample_view
+from nummerlapp.tests.printer.fakeprinter import PtyFakePrinter
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example_site.toml"
 

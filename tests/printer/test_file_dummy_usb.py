@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from escpos.exceptions import DeviceNotFoundError
 from PIL import Image
 
 from nummerlapp.common.errors import ConfigError
@@ -16,7 +18,13 @@ from nummerlapp.printer.layout import render
 from nummerlapp.printer.sample import sample_view
 from nummerlapp.printer.service import TicketPrinter
 from nummerlapp.printer.status import PrinterStatus
-from nummerlapp.printer.transports import DummyTransport, UsbTransport, open_transport, usb_parameters
+from nummerlapp.printer.transports import (
+    DummyTransport,
+    SerialTransport,
+    UsbTransport,
+    open_transport,
+    usb_parameters,
+)
 
 
 def file_settings(directory: Path, dots: int = 576) -> PrinterSettings:
@@ -142,8 +150,6 @@ def test_usb_transport_hands_parameters_to_escpos_usb(monkeypatch: pytest.Monkey
             made.update(kwargs)
 
         def open(self, raise_not_found: bool = True) -> None:
-            from escpos.exceptions import DeviceNotFoundError
-
             raise DeviceNotFoundError("no such device")
 
     monkeypatch.setattr("escpos.printer.Usb", FakeUsb)
@@ -159,9 +165,6 @@ def test_usb_transport_hands_parameters_to_escpos_usb(monkeypatch: pytest.Monkey
 
 def test_write_deadline_grows_with_the_wire_time() -> None:
     """At 9600 baud a ticket needs ~0.3 s on the wire: that is no stall, so the deadline grows."""
-    import time
-
-    from nummerlapp.printer.transports import SerialTransport
 
     assert SerialTransport("/dev/null", 9600).wire_s(283) == pytest.approx(0.2948, abs=1e-4)
     assert SerialTransport("/dev/null", 115200).wire_s(11800) == pytest.approx(1.0243, abs=1e-4)

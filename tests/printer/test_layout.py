@@ -6,9 +6,10 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from goldens import GOLDEN, LANGS, PROFILES, golden_settings
+from escpos.capabilities import get_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config.model import PrinterSettings
@@ -22,7 +23,9 @@ from nummerlapp.printer.layout import (
     render,
     to_escpos,
 )
+from nummerlapp.printer.logo import nv_store_commands
 from nummerlapp.printer.sample import sample_view
+from nummerlapp.tests.printer.goldens import GOLDEN, LANGS, PROFILES, golden_settings
 
 ESC_INIT = b"\x1b@"
 TZ = dt.timezone(dt.timedelta(hours=1))
@@ -70,8 +73,6 @@ def test_nordic_letters_encode_in_cp865_with_esc_t_5() -> None:
 
 def test_profile_code_page_number_is_used() -> None:
     # The cheap ZJ-5870 has CP865 in another slot of its table than Epson: the number follows the profile.
-    from escpos.capabilities import get_profile
-
     settings = dataclasses.replace(T20, profile="POS-5890", dots=384)
     slot = int(get_profile("POS-5890").get_code_pages()["CP865"])
     assert slot == 58
@@ -196,8 +197,6 @@ def test_ops_render_the_same_every_time() -> None:
 
 
 def test_raster_logo_only_when_asked(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from PIL import Image
-
     logo = tmp_path / "logo.png"
     img = Image.new("L", (16, 8), 255)
     img.putpixel((0, 0), 0)  # one black dot, top left
@@ -213,10 +212,6 @@ def test_raster_logo_only_when_asked(tmp_path) -> None:  # type: ignore[no-untyp
 
 
 def test_legacy_nv_store_is_column_format() -> None:
-    from PIL import Image
-
-    from nummerlapp.printer.logo import nv_store_commands
-
     img = Image.new("1", (8, 16), 1)
     img.putpixel((0, 0), 0)  # column 0, top dot → first byte's MSB
     img.putpixel((1, 15), 0)  # column 1, bottom dot → 4th byte's LSB

@@ -7,7 +7,6 @@ import socket
 import time
 
 import pytest
-from fakeprinter import TcpFakePrinter
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config.model import PrinterSettings
@@ -16,6 +15,7 @@ from nummerlapp.printer.layout import render
 from nummerlapp.printer.sample import sample_view
 from nummerlapp.printer.service import TicketPrinter
 from nummerlapp.printer.transports import NetworkTransport, open_transport
+from nummerlapp.tests.printer.fakeprinter import TcpFakePrinter
 
 CUT = b"\x1dVB\x00"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from escpos_reader import read
-from goldens import LANGS, PROFILES, golden_settings
 
 from nummerlapp.config.model import PrinterSettings
 from nummerlapp.printer.layout import Cut, Feed, Line, Logo, QrCode, layout, printable, to_escpos
 from nummerlapp.printer.sample import sample_view
+from nummerlapp.tests.printer.escpos_reader import read
+from nummerlapp.tests.printer.goldens import LANGS, PROFILES, golden_settings
 
 
 def expected(ops: list, codepage: str) -> list[tuple]:  # type: ignore[type-arg]

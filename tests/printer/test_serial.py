@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 
 import pytest
-from fakeprinter import PtyFakePrinter, serial_settings
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.printer.errors import (
@@ -21,6 +21,7 @@ from nummerlapp.printer.layout import render
 from nummerlapp.printer.sample import sample_view
 from nummerlapp.printer.service import TicketPrinter
 from nummerlapp.printer.transports import SerialTransport, open_transport
+from nummerlapp.tests.printer.fakeprinter import PtyFakePrinter, serial_settings
 
 CUT = b"\x1dVB\x00"
 QUERIES = [1, 2, 4]
@@ -237,7 +238,6 @@ def test_bad_serial_options_name_the_key(options: dict[str, object], key: str) -
 
 def test_tickets_from_several_threads_never_interleave(pty_printer: PtyFakePrinter) -> None:
     """The kiosk prints via asyncio.to_thread while a status poll runs: one job at a time on the wire."""
-    import threading
 
     settings = serial_settings(pty_printer.port)
     printer = TicketPrinter(settings, languages=["nb", "sv", "en"])

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Open around the clock (23:59 is the loader's latest end), so tests do not depend on the hour.
@@ -158,8 +161,6 @@ class ServerProcess:
 
     def token(self, role: str, counter: str | None = None, name: str | None = None) -> str:
         """A token made in-process on the same ledger file (the CLI path has its own tests)."""
-        from nummerlapp.server.api import auth
-        from nummerlapp.server.ledger import schema
 
         conn = schema.connect(self.db)
         try:

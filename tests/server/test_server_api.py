@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -54,7 +55,11 @@ def test_issue_get_next_cycle(http: httpx.Client, admin: dict[str, str], server:
     t2 = http.post("/tickets", json={"department": "nav"}, headers=admin).json()
     assert http.get(f"/tickets/{t2['id']}").json()["ahead"] == 1  # public, fresh ahead
     called = http.post("/counters/1/next", headers=staff1).json()["ticket"]
-    assert called["id"] == t["id"] and called["status"] == "called" and called["counter"] == "1"
+    assert (
+        called["id"] == t["id"]
+        and called["status"] == "called"
+        and called["counter"] == {"id": "1", "name": "Skranke 1"}
+    )
     assert http.get(f"/tickets/{t2['id']}").json()["ahead"] == 0
     # next closes the current one as done and calls the following one
     called2 = http.post("/counters/1/next", headers=staff1).json()["ticket"]
@@ -118,7 +123,7 @@ def test_serve(http: httpx.Client, server: ServerProcess, admin: dict[str, str])
     assert r.status_code == 200, r.text
     serving = r.json()["ticket"]
     assert serving["id"] == issued["id"] and serving["number"] == issued["number"]
-    assert serving["status"] == "serving" and serving["counter"] == "2"
+    assert serving["status"] == "serving" and serving["counter"] == {"id": "2", "name": "Skranke 2"}
     assert serving["called_at"] == called["called_at"] and serving["ahead"] == 0
     assert http.get("/state").json()["seq"] == seq + 1  # one ticket.serving event
     snap = http.get("/state").json()
@@ -234,7 +239,15 @@ def test_roles(http: httpx.Client, server: ServerProcess, admin: dict[str, str])
 def test_bad_input_is_4xx_and_changes_nothing(http: httpx.Client, admin: dict[str, str]) -> None:
     before = http.get("/state").json()["seq"]
     assert_error(http.post("/tickets", json={"department": "nope"}, headers=admin), 404, "unknown_department")
-    for body in ({}, {"department": ""}, {"department": 5}, {"department": "nav", "extra": 1}, [], "nav"):
+    bodies: tuple[object, ...] = (
+        {},
+        {"department": ""},
+        {"department": 5},
+        {"department": "nav", "extra": 1},
+        [],
+        "nav",
+    )
+    for body in bodies:
         assert_error(http.post("/tickets", json=body, headers=admin), 422, "invalid_request")
     assert_error(http.post("/tickets", content=b"\xff\xfe", headers=admin), 422, "invalid_request")
     assert_error(http.post("/tickets", headers=admin), 422, "invalid_request")
@@ -285,7 +298,6 @@ def test_token_cli_while_running_and_revoke(http: httpx.Client, server: ServerPr
     assert http.post("/counters/3/pause", headers=bearer(token)).status_code == 200
     listed = run_cli("token", "list", "--json", "--config", str(server.config), "--db", str(server.db))
     assert listed.returncode == 0 and token not in listed.stdout
-    import json
 
     mine = [t for t in json.loads(listed.stdout) if t["name"] == "desk3"]
     assert len(mine) == 1 and mine[0]["counter"] == "3" and mine[0]["revoked_at"] is None

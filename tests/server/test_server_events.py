@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from nummerlapp.common import protocol as P
 from nummerlapp.tests.server.serverproc import ServerProcess, write_site
 
 pytestmark = pytest.mark.timeout(120)
@@ -53,13 +54,14 @@ async def test_snapshot_then_events_in_seq_order(server: ServerProcess, admin: d
                 seen.append(event)
             issue_event = next(e for e in seen if e["type"] == "ticket.issued")
             assert issue_event["ticket"]["id"] == issued["id"]
-            call = seen[-1]
-            assert call["ticket"] == {
-                "id": issued["id"],
-                "number": issued["number"],
-                "department": "bygg",
-            } or (call["ticket"]["id"] == issued["id"] and call["ticket"]["number"] == issued["number"])
-            assert call["counter"]["id"] == "3" and call["counter"]["name"] == "Skranke 3"
+            call = P.decode_event(seen[-1])
+            assert isinstance(call, P.TicketCalled)
+            assert (call.ticket.id, call.ticket.number, call.ticket.department) == (
+                issued["id"],
+                issued["number"],
+                "bygg",
+            )
+            assert call.counter == call.ticket.counter == P.CounterRef(id="3", name="Skranke 3")
         assert start <= snaps[1]["seq"]
 
 
@@ -78,7 +80,8 @@ async def test_serve_sends_ticket_serving_once(server: ServerProcess, admin: dic
             assert (await http.post("/counters/4/serve")).json()["ticket"]["status"] == "serving"
             event = await recv_json(ws)
             assert event["type"] == "ticket.serving" and event["seq"] == seq + 1
-            assert event["counter"] == "4"
+            assert P.decode_event(event) == P.TicketServing.model_validate(event)
+            assert event["counter"] == {"id": "4", "name": "Skranke 4"}
             assert event["ticket"]["id"] == issued["id"] and event["ticket"]["status"] == "serving"
             assert event["ticket"]["number"] == issued["number"]
             # serving again changes nothing: the next event on the socket is the done that follows
@@ -86,7 +89,10 @@ async def test_serve_sends_ticket_serving_once(server: ServerProcess, admin: dic
             assert (await http.post("/counters/4/done")).json()["ticket"]["status"] == "done"
             event = await recv_json(ws)
             assert event["type"] == "ticket.done" and event["seq"] == seq + 2
-            assert event["ticket"]["id"] == issued["id"] and event["counter"] == "4"
+            assert event["ticket"]["id"] == issued["id"] and event["counter"] == {
+                "id": "4",
+                "name": "Skranke 4",
+            }
 
 
 @pytest.fixture(scope="module")

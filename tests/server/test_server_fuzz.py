@@ -18,6 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.core.result import Ok
 from schemathesis.generation.modes import GenerationMode
 
 from nummerlapp.tests.server.serverproc import ServerProcess, write_site
@@ -38,7 +39,11 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 def _operations(server: ServerProcess) -> list[Any]:
     root = server.url.rsplit("/api/v1", 1)[0]
     schema = schemathesis.openapi.from_url(f"{root}/openapi.json")
-    return [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result
+        operations.append(result.ok())
+    return operations
 
 
 @pytest.mark.timeout(300)
@@ -61,7 +66,7 @@ def test_openapi_fuzz(fuzz_server: ServerProcess, mode: GenerationMode) -> None:
             @settings(
                 max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
             )
-            def run(case: schemathesis.Case) -> None:
+            def run(case: schemathesis.Case[Any]) -> None:
                 for headers in variants:  # noqa: B023 (run() is called in this iteration)
                     before = seq()
                     response = case.call_and_validate(base_url=root, headers=headers, timeout=10)

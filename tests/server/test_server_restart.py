@@ -4,7 +4,6 @@ boards resume from a fresh snapshot without missing a call. Also the CLI's edges
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from nummerlapp.common import protocol as P
+from nummerlapp.server.api import auth
+from nummerlapp.server.ledger import schema
 from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, write_site
 
 pytestmark = pytest.mark.timeout(120)
@@ -34,18 +36,20 @@ class Board:
         while True:
             try:
                 async with connect(self.url, open_timeout=2) as ws:
-                    snap = json.loads(await ws.recv())
+                    snap = P.decode_event(await ws.recv())
+                    assert isinstance(snap, P.SnapshotMessage)
                     self.snapshots += 1
-                    self.last_seq = snap["seq"]
-                    for call in snap["state"]["calls"]:
-                        self.calls.add((call["number"], call["counter"]))
+                    self.last_seq = snap.seq
+                    for call in snap.state.calls:
+                        self.calls.add((call.number, call.counter.id))
                     async for raw in ws:
-                        event = json.loads(raw)
-                        if event["seq"] != self.last_seq + 1:
+                        event = P.decode_event(raw)
+                        assert event is not None and not isinstance(event, P.SnapshotMessage)
+                        if event.seq != self.last_seq + 1:
                             self.gaps += 1
-                        self.last_seq = event["seq"]
-                        if event["type"] == "ticket.called":
-                            self.calls.add((event["ticket"]["number"], event["counter"]["id"]))
+                        self.last_seq = event.seq
+                        if isinstance(event, P.TicketCalled):
+                            self.calls.add((event.ticket.number, event.counter.id))
             except ConnectionClosed as exc:
                 self.closes.append(exc.rcvd.code if exc.rcvd else None)
             except OSError:
@@ -147,9 +151,6 @@ def test_token_cli_rejects_bad_input(tmp_path: Path) -> None:
 
 
 def test_user_cli_and_verify(tmp_path: Path) -> None:
-    from nummerlapp.server.api import auth
-    from nummerlapp.server.ledger import schema
-
     cfg, db = str(write_site(tmp_path / "site.toml")), tmp_path / "l.db"
     r = run_cli(
         "user",

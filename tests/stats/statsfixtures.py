@@ -16,6 +16,20 @@ OSLO = ZoneInfo("Europe/Oslo")
 _ids = itertools.count(1)
 
 
+class Clock:
+    """The ledger's clock in tests: set by hand, read by the ledger."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, hhmm: str) -> None:
+        h, m = map(int, hhmm.split(":"))
+        self.now = self.now.replace(hour=h, minute=m)
+
+
 def at(text: str, fold: int = 0) -> str:
     """'2026-03-02 09:05[:30]' Oslo wall time → the ledger's UTC text (fold=1: the second 02:xx)."""
     local = dt.datetime.fromisoformat(text).replace(tzinfo=OSLO, fold=fold)

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from statsfixtures import add
+from playwright.sync_api import sync_playwright
 
 from nummerlapp.server.api import auth
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.stats import ensure_schema
+from nummerlapp.tests.stats.statsfixtures import add
 from nummerlapp.tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
 
 pytestmark = pytest.mark.browser
@@ -79,7 +79,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     tmp = tmp_path_factory.mktemp("reports")
     db = tmp / "ledger.db"
     conn = schema.connect(db)
-    ensure_schema(conn)
     today = dt.datetime.now(OSLO).date()
     four_weeks(conn, today - dt.timedelta(days=1))
     auth.create_user(conn, "boss", "technician-password", role="admin")
@@ -121,8 +120,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def test_report_page_in_chromium(server: dict[str, Any]) -> None:
-    from playwright.sync_api import sync_playwright
-
     base, today = server["base"], server["today"]
     start = today - dt.timedelta(days=28)
     with sync_playwright() as pw:

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from statsfixtures import add, at
 
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.stats import ensure_schema
+from nummerlapp.tests.stats.statsfixtures import add, at
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +35,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def ledger(tmp_path: Path) -> Path:
     path = tmp_path / "ledger.db"
     conn = schema.connect(path)
-    ensure_schema(conn)
     add(conn, "nav", at("2026-03-02 09:00"), at("2026-03-02 09:01"), at("2026-03-02 09:11"), counter="1")
     add(
         conn,

@@ -7,24 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from statsfixtures import add, at
 
 from nummerlapp.config.model import Settings
 from nummerlapp.server.ledger import Event, Ledger, LedgerReader, schema
-from nummerlapp.server.stats import ensure_schema
 from nummerlapp.server.stats.retention import fold
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-class Clock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
+from nummerlapp.tests.stats.statsfixtures import OSLO, Clock, add, at
 
 
 def seqs(conn: sqlite3.Connection) -> list[int]:
@@ -57,7 +44,6 @@ def test_fold_trims_old_events_and_seq_rises_after(tmp_path: Path, example_setti
     for day in ("2026-03-02", "2026-03-03", "2026-06-09", "2026-06-10"):
         a_day(ledger, clock, dt.date.fromisoformat(day))
     conn = schema.connect(db)
-    ensure_schema(conn)
     days = event_days(conn)
     top = max(days)
     assert seqs(conn) == list(range(1, top + 1))
@@ -110,7 +96,6 @@ def test_latest_event_stays_even_when_it_is_old(tmp_path: Path, example_settings
     top = ledger.last_seq()
     ledger.close()
     conn = schema.connect(db)
-    ensure_schema(conn)
     # a year later, with 90 days' retention: the site has been idle since
     result = fold(conn, example_settings, days=90, now=dt.datetime(2027, 3, 2, 12, tzinfo=dt.UTC))
     assert seqs(conn) == [top] and result.deleted_events == top - 1

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 
 import pytest
-from statsfixtures import add, at
 
 from nummerlapp.config.model import Settings
 from nummerlapp.server.stats import StatsError, report
+from nummerlapp.tests.stats.statsfixtures import add, at
 
 D = dt.date.fromisoformat
 
@@ -188,7 +189,6 @@ def test_wait_target_comes_from_the_site(db: sqlite3.Connection, example_setting
     add(db, "nav", at("2026-03-02 09:00"), at("2026-03-02 09:15:01"), counter="1")
     rows = report(db, example_settings, D("2026-03-02"), D("2026-03-02"))
     assert rows[0]["within_target"] == 0.5
-    import dataclasses
 
     strict = dataclasses.replace(
         example_settings, site=dataclasses.replace(example_settings.site, wait_target_min=10)
@@ -208,6 +208,6 @@ def test_bad_requests(
     db: sqlite3.Connection, example_settings: Settings, kwargs: dict[str, str], message: str
 ) -> None:
     with pytest.raises(StatsError, match=message):
-        report(db, example_settings, D("2026-03-02"), D("2026-03-02"), **kwargs)  # type: ignore[arg-type]
+        report(db, example_settings, D("2026-03-02"), D("2026-03-02"), **kwargs)
     with pytest.raises(StatsError, match="ends"):
         report(db, example_settings, D("2026-03-02"), D("2026-03-01"))

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from nummerlapp.config.model import Settings
-from nummerlapp.server.ledger import Ledger
-from nummerlapp.server.stats import ensure_schema, report
+from nummerlapp.server.ledger import Ledger, schema
+from nummerlapp.server.stats import report
 from nummerlapp.server.stats.retention import fold
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-class Clock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, hhmm: str) -> None:
-        h, m = map(int, hhmm.split(":"))
-        self.now = self.now.replace(hour=h, minute=m)
+from nummerlapp.tests.stats.statsfixtures import OSLO, Clock
 
 
 def test_real_ledger_day(tmp_path: Path, example_settings: Settings) -> None:
@@ -47,10 +33,7 @@ def test_real_ledger_day(tmp_path: Path, example_settings: Settings) -> None:
     ledger.done("4")
     ledger.close()
 
-    from nummerlapp.server.ledger import schema
-
     conn = schema.connect(tmp_path / "l.db")
-    ensure_schema(conn)
     day = dt.date(2026, 3, 2)
     rows = {r["department"]: r for r in report(conn, example_settings, day, day)}
     nav, bolig = rows["nav"], rows["bolig"]

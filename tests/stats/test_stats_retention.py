@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from statsfixtures import add, at
-
 from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger import schema
 from nummerlapp.server.stats import report
 from nummerlapp.server.stats.retention import fold
+from nummerlapp.tests.stats.statsfixtures import add, at
 
 D = dt.date.fromisoformat
 SHAPES = [
@@ -120,11 +120,8 @@ def test_live_tickets_of_an_old_day_are_not_deleted(
 
 def test_fold_is_one_transaction_per_day(tmp_path: Path, example_settings: Settings) -> None:
     """A day that fails to fold leaves no aggregates and no deleted rows for that day."""
-    from nummerlapp.server.ledger import schema
-    from nummerlapp.server.stats import ensure_schema
 
     conn = schema.connect(tmp_path / "l.db")
-    ensure_schema(conn)
     add(conn, "nav", at("2026-03-02 09:00"), at("2026-03-02 09:05"), at("2026-03-02 09:10"), counter="1")
     add(conn, "nav", at("2026-03-03 09:00"), at("2026-03-03 09:05"), at("2026-03-03 09:10"), counter="1")
     # Sabotage the second day: its stats_days row already exists with no aggregates, so fold

@@ -10,19 +10,20 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from statsfixtures import add, at
 
 from nummerlapp.config.model import Settings
 from nummerlapp.server.api import auth
+from nummerlapp.server.api.app import create_app
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.stats import ensure_schema, report
+from nummerlapp.server.stats import report
+from nummerlapp.server.stats.web import install
+from nummerlapp.tests.stats.statsfixtures import add, at
 
 
 @pytest.fixture
 def site(tmp_path: Path, example_settings: Settings) -> Iterator[dict[str, Any]]:
     path = tmp_path / "ledger.db"
     conn = schema.connect(path)
-    ensure_schema(conn)
     # Monday 2 March: NAV waits 60 s and 1200 s (09:00 hour); Tuesday: housing 240 s (10:00 hour).
     add(conn, "nav", at("2026-03-02 09:00"), at("2026-03-02 09:01"), at("2026-03-02 09:11"), counter="1")
     add(conn, "nav", at("2026-03-02 09:10"), at("2026-03-02 09:30"), at("2026-03-02 09:35"), counter="2")
@@ -32,8 +33,6 @@ def site(tmp_path: Path, example_settings: Settings) -> Iterator[dict[str, Any]]
     auth.create_user(conn, "boss", "a long enough password", role="admin")
     auth.create_user(conn, "clerk", "a long enough password", role="staff")
     conn.close()
-    from nummerlapp.server.api.app import create_app
-    from nummerlapp.server.stats.web import install
 
     app = create_app(example_settings, path)
     if not any(getattr(r, "path", "") == "/reports" for r in app.routes):

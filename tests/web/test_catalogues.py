@@ -1,4 +1,4 @@
-"""Every string the web pages show is translated into nb and sv (and present in en).
+"""Every string the web pages show is translated into nb, sv and fi (and present in en).
 
 The message ids are found in the sources the same way a translator's tool would: every
 ``_("...")`` call in server/web/*.py and the templates.
@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+
+from nummerlapp.common.i18n import clear_cache, translator
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "server" / "web"
@@ -36,22 +38,20 @@ def test_sources_use_many_strings() -> None:
     assert len(used_msgids()) > 100  # the extractor finds the calls at all
 
 
-@pytest.mark.parametrize("lang", ["nb", "sv", "en"])
+@pytest.mark.parametrize("lang", ["nb", "sv", "fi", "en"])
 def test_every_string_is_translated(lang: str) -> None:
     cat = catalogue(lang)
     missing = sorted(m for m in used_msgids() if not cat.get(m))
     assert missing == [], f"{lang}/web.po lacks: {missing}"
 
 
-@pytest.mark.parametrize("lang", ["nb", "sv"])
+@pytest.mark.parametrize("lang", ["nb", "sv", "fi"])
 def test_translations_keep_placeholders(lang: str) -> None:
     for msgid, msgstr in catalogue(lang).items():
         assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(msgstr)), msgid
 
 
 def test_translator_reads_the_catalogue() -> None:
-    from nummerlapp.common.i18n import clear_cache, translator
-
     clear_cache()
     assert translator("web", "nb")("Next") == "Neste"
     assert translator("web", "sv")("Next") == "Nästa"

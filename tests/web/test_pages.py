@@ -71,7 +71,7 @@ def test_phone_page_follows_its_ticket(new_context: Any, server: Server) -> None
             if called["id"] == mine["id"]:
                 break
     expect(page.locator("#t-headline")).to_have_text("Ditt nummer är uppropat")
-    expect(page.locator("#t-ahead")).to_have_text("Gå till Skranke 1")
+    expect(page.locator("#t-ahead")).to_have_text("Gå till Disk 1")  # the counter's Swedish name
     expect(page.locator("#ticket")).to_have_attribute("data-status", "called")
     page.screenshot(path=str(IMG / "phone-called.png"))
     assert axe_problems_in_csp_free_copy(new_context, f"{server.base}/t/{mine['id']}") == []
@@ -162,7 +162,7 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     other = new_context().new_page()
     sign_in(other, server.base, "desk4", "desk-four-password")
     expect(other).to_have_url(server.base + "/desk")
-    expect(other.locator(".brand .page")).to_have_text("Skranke 4")
+    expect(other.locator(".brand .page")).to_have_text("Counter 4")  # the page is in English
     page.locator('tr[data-user="desk4"]').get_by_role("button", name="Disable").click()
     expect(page.locator('tr[data-user="desk4"] [data-cell="status"]')).to_have_text("disabled")
     other.reload()  # a disabled account stops at once, not at session expiry

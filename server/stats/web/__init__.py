@@ -1,17 +1,22 @@
 """The managers' report page and the statistics API.
 
-``install(app)`` adds, to the FastAPI app of ``server.api.app`` (after ``app.state.settings`` and
-``app.state.runner`` exist, like ``server.web.install``):
+``install(app)`` adds, to the FastAPI app of ``server.api.app.create_app``:
 
-    GET /reports         HTML for a signed-in admin (the desk pages' session): heat map of visits
-                         by weekday and hour, waiting time against the target, per-department
-                         trends, the figures as a table, and today's figures updated every 10 s
-    GET /api/v1/stats    JSON: ?from=&to=&department=&counter=&by=&per= — an admin token
-                         (``Authorization: Bearer``) or an admin session; rows as ``main.py stats``
+    GET /reports         HTML for a signed-in manager or admin (the desk pages' session): heat map
+                         of visits by weekday and hour, waiting time against the target,
+                         per-department trends, the figures as a table, and today's figures
+                         updated every 10 s
+    GET /api/v1/stats    JSON: ?from=&to=&department=&counter=&by=&per= — a manager or admin token
+                         (``Authorization: Bearer``) or session; rows as ``main.py stats``
     /static/reports/     the page's script and style (no build step)
 
-Figures are computed in a worker thread on a connection of their own (WAL: readers never block
-the ledger's writer); nothing here writes tickets. Refusals use the protocol's error shape.
+Who may read them is the one rule table's ``Permission.READ_STATS`` (server/api/auth.py): the
+API's middleware checks it for ``/api/v1/stats`` (token or session) before this code runs, and
+the page checks the signed-in user against the same entry.
+
+Figures are computed in a worker thread on a read-only connection of their own (SQLite
+``mode=ro``): it never takes the write lock the server's writer owns, never migrates, and WAL
+readers never wait for the writer. Refusals use the protocol's error shape.
 """
 
 from __future__ import annotations
@@ -22,17 +27,23 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from fastapi import Query
+from fastapi import FastAPI, Query
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from nummerlapp.common.i18n import language_name, translator
-from nummerlapp.server.api import auth
+from nummerlapp.common.protocol import error_body
+from nummerlapp.config.model import Settings
+from nummerlapp.server.api.auth import Permission
+from nummerlapp.server.api.errors import documented
+from nummerlapp.server.api.services import services
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, parse_day
-from nummerlapp.server.stats.web import charts
+from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine
+from nummerlapp.server.stats.web import charts, localfmt
+from nummerlapp.server.web.context import context
+from nummerlapp.server.web.render import choose_language
 
 HERE = Path(__file__).resolve().parent
 _env = Environment(
@@ -41,6 +52,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+localfmt.install(_env)  # dates, periods and numbers in the page's language
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -48,100 +60,47 @@ CSP = (
 )
 
 
-def install(app: Any) -> None:
+def install(app: FastAPI) -> None:
     app.add_route("/reports", reports_page, methods=["GET"], include_in_schema=False)
-    from nummerlapp.server.api.app import _errors
-
     app.add_api_route(
         "/api/v1/stats",
         stats_api_documented,
         methods=["GET"],
-        summary="Figures for managers (admin)",
+        summary="Figures for managers (manager, admin)",
         description="Issued, called, served, no-shows, transfers, waiting and service times and the "
         "share within the wait target, per department/counter/site and hour/day/week/month. "
         "Rows as `main.py stats`; see docs/STATS.md.",
-        responses=_errors(401, 403, 404, 422),
+        responses=documented(401, 403, 404, 422),
         tags=["statistics"],
     )
     app.mount("/static/reports", StaticFiles(directory=str(HERE / "static")), name="reports-static")
-    service = getattr(app.state, "auth", None)
-    if service is not None and hasattr(service, "extra"):
-        # server/api/app.py's AuthMiddleware guards /api/v1/stats (admin); the page polls it with
-        # the desk pages' session cookie, so an admin session counts there (and only there).
-        service.extra.append(_session_principal)
-
-
-async def _session_principal(scope: Any) -> Any:
-    if scope.get("path", "").rstrip("/") != "/api/v1/stats" or "app" not in scope:
-        return None
-    user = await _session_user(Request(scope))
-    if user is None:
-        return None
-    return auth.Principal("user", user.id, user.role, user.counter, user.username)
-
-
-# -- wiring ----------------------------------------------------------------------------------
-
-
-def _db_path(request: Request) -> Path:
-    state = request.app.state
-    runner = getattr(state, "runner", None)
-    return Path(runner.db_path if runner is not None else state.db_path)
-
-
-def _settings(request: Request) -> Any:
-    return request.app.state.settings
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    from nummerlapp.server.stats.figures import ensure_schema
-
-    conn = schema.connect(path)
-    ensure_schema(conn)
-    return conn
+    """A report's connection: read-only, never migrating (server/ledger/schema.py)."""
+    return schema.connect_reader(path)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-async def _session_user(request: Request) -> Any:
-    """The signed-in user of the desk pages' session, if ``server.web`` is installed."""
-    if not hasattr(request.app.state, "web_sessions"):
-        return None
-    from nummerlapp.server.web.context import context
-
-    ctx = await context(request)
-    return ctx.user
-
-
-async def _principal_role(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        secret = header[7:].strip()
-
-        def verify() -> Any:
-            conn = schema.connect(_db_path(request))
-            try:
-                return auth.verify_token(conn, secret)
-            finally:
-                conn.close()
-
-        principal = await asyncio.to_thread(verify)
-        return principal.role if principal is not None else ""
-    user = await _session_user(request)
-    return user.role if user is not None else None
+    return JSONResponse(error_body(code, message).encode(), status_code=status)
 
 
 # -- figures ---------------------------------------------------------------------------------
 
 
-def _params(request: Request, settings: Any) -> dict[str, Any]:
+def _today(request: Request) -> dt.date:
+    """Today on the site's wall clock, by the service's clock (the one the ledger uses)."""
+    svc = services(request)
+    return svc.clock().astimezone(svc.settings.site.tz).date()
+
+
+def _params(request: Request, settings: Settings) -> dict[str, Any]:
     """Query parameters → checked report arguments (StatsError on anything wrong)."""
     q = request.query_params
-    today = dt.datetime.now(dt.UTC).astimezone(settings.site.tz).date()
-    end = parse_day(q["to"], "to date") if q.get("to") else today
-    start = parse_day(q["from"], "from date") if q.get("from") else end - dt.timedelta(days=27)
+    today = _today(request)
+    lang = q.get("lang")  # the form's dates are typed in the page's language ("26.10.2026")
+    end = localfmt.parse_day(q["to"], lang, "to date") if q.get("to") else today
+    start = localfmt.parse_day(q["from"], lang, "from date") if q.get("from") else end - dt.timedelta(days=27)
     if (end - start).days > 3 * 366:
         raise StatsError("the period is longer than three years")
     args: dict[str, Any] = {
@@ -156,7 +115,7 @@ def _params(request: Request, settings: Any) -> dict[str, Any]:
     return args
 
 
-def figures(path: Path, settings: Any, args: dict[str, Any]) -> dict[str, Any]:
+def figures(path: Path, settings: Settings, args: dict[str, Any]) -> dict[str, Any]:
     """Everything the page shows, from one pass over the ledger (run in a worker thread)."""
     tz = settings.site.tz
     target = settings.site.wait_target_min * 60
@@ -177,9 +136,8 @@ def figures(path: Path, settings: Any, args: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "site": site, "cells": cells}
 
 
-def today_figures(path: Path, settings: Any) -> dict[str, Any]:
+def today_figures(path: Path, settings: Settings, today: dt.date) -> dict[str, Any]:
     tz = settings.site.tz
-    today = dt.datetime.now(dt.UTC).astimezone(tz).date()
     conn = _connect(path)
     try:
         aggs = collect(conn, tz, today, today)
@@ -210,17 +168,14 @@ async def stats_api_documented(
 
 
 async def stats_api(request: Request) -> Response:
-    role = await _principal_role(request)
-    if role is None:
-        return _error(401, "unauthorized", "an admin token or an admin sign-in is needed")
-    if role != "admin":
-        return _error(403, "forbidden", "statistics are for the admin role")
-    settings = _settings(request)
+    """Authorised by the API's middleware (``Permission.READ_STATS``) before it runs."""
+    svc = services(request)
+    settings = svc.settings
     try:
         args = _params(request, settings)
     except StatsError as exc:
         return _error(404 if exc.code.startswith("unknown_") else 422, exc.code, str(exc))
-    data = await asyncio.to_thread(figures, _db_path(request), settings, args)
+    data = await asyncio.to_thread(figures, svc.db_path, settings, args)
     body = {
         "site": settings.site.id,
         "from": args["start"].isoformat(),
@@ -239,27 +194,27 @@ async def stats_api(request: Request) -> Response:
 
 
 async def reports_page(request: Request) -> Response:
-    settings = _settings(request)
-    user = await _session_user(request)
+    svc = services(request)
+    settings = svc.settings
+    user = (await context(request)).user
     lang = request.query_params.get("lang") or ""
     if lang not in settings.site.languages:
-        from nummerlapp.server.web.render import choose_language
-
         lang = choose_language(request)
     _ = translator("reports", lang)
     if user is None:
         return RedirectResponse("/desk/signin?next=/reports", status_code=303)
-    if user.role != "admin":
+    if not user.may(Permission.READ_STATS):
         return _page(_env.get_template("forbidden.html").render(_=_, lang=lang), 403)
     try:
         args = _params(request, settings)
         problem = ""
     except StatsError as exc:
         problem = str(exc)
-        args = _params_default(settings)
-    path = _db_path(request)
+        args = _params_default(_today(request))
+    path = svc.db_path
     data, today = await asyncio.gather(
-        asyncio.to_thread(figures, path, settings, args), asyncio.to_thread(today_figures, path, settings)
+        asyncio.to_thread(figures, path, settings, args),
+        asyncio.to_thread(today_figures, path, settings, _today(request)),
     )
     labels = {d.id: d.label(lang) for d in settings.departments}
     series: dict[str, list[tuple[str, int]]] = {}
@@ -290,8 +245,7 @@ async def reports_page(request: Request) -> Response:
     return _page(html, 200)
 
 
-def _params_default(settings: Any) -> dict[str, Any]:
-    today = dt.datetime.now(dt.UTC).astimezone(settings.site.tz).date()
+def _params_default(today: dt.date) -> dict[str, Any]:
     return {
         "start": today - dt.timedelta(days=27),
         "end": today,

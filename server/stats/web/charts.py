@@ -73,7 +73,7 @@ def heatmap(cells: dict[tuple[int, int], int], weekdays: Sequence[str], _: Trans
 def wait_chart(rows: list[dict[str, Any]], target_s: int, _: Translate) -> Markup:
     """Median wait per period as bars, the 90th percentile as a tick, the target as a line."""
     width, height, left, bottom, top = 720, 260, 48, 40, 14
-    peak = max([target_s * 1.25] + [r["wait_p90_s"] or 0 for r in rows])
+    peak = max([target_s * 1.25] + [float(r["wait_p90_s"] or 0) for r in rows])
     plot_h = height - bottom - top
     n = max(len(rows), 1)
     bw = (width - left - 10) / n

@@ -39,7 +39,7 @@ function renderCounter() {
   const ticket = c ? c.ticket : null;
   $("now-number").textContent = ticket ? ticket.number : "–";
   if (ticket) {
-    const call = (state.calls || []).find((k) => k.counter === counterId && k.number === ticket.number);
+    const call = (state.calls || []).find((k) => k.counter.id === counterId && k.number === ticket.number);
     const parts = [depLabel(ticket.department)];
     if (call && call.at) parts.push(fmt(S.called_at, { time: timeOf(call.at) }));
     $("now-detail").textContent = parts.join(" · ");

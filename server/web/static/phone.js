@@ -12,11 +12,9 @@ const baseTitle = document.title;
 function render() {
   const box = $("ticket");
   box.dataset.status = ticket.status;
-  const counterName = calledCounter
-    ? calledCounter.name
-    : ticket.counter
-      ? boot.counters[ticket.counter] || ticket.counter
-      : "";
+  // the counter's name in the page's language (the site file's names), else the one sent
+  const counter = calledCounter || ticket.counter;
+  const counterName = counter ? boot.counters[counter.id] || counter.name || counter.id : "";
   let headline = S.waiting;
   let ahead = "";
   let wait = "";

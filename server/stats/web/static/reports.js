@@ -3,6 +3,9 @@
 const box = document.getElementById("today");
 const note = document.getElementById("live-note");
 const POLL_MS = 10000;
+// en-GB for English: a Nordic municipality's English writes 26/10/2026, 4.5
+const locale = box && box.dataset.lang !== "en" ? box.dataset.lang : "en-GB";
+const minutes = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
 function isoToday() {
   const d = new Date();
@@ -15,7 +18,7 @@ function show(row) {
     const k = el.dataset.k;
     let v = k === "waiting" ? (row.issued || 0) - (row.called || 0) - (row.void || 0) : row[k];
     if (v === undefined || v === null) { el.textContent = "–"; continue; }
-    if (el.dataset.min) v = (v / 60).toFixed(1);
+    if (el.dataset.min) v = minutes.format(v / 60); // "4,5" on a Norwegian page
     if (el.dataset.pct) v = `${Math.round(100 * v)} %`;
     el.textContent = String(v);
   }

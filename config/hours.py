@@ -1,5 +1,8 @@
 """Opening hours: is the site (or a department) open now, may it still issue, when does it open next.
 
+Pure rules over the site file's settings, so the service (which decides) and the kiosk (which
+explains the decision to a visitor) read the same rules without the kiosk needing the server.
+
 Hours in the site file are wall-clock times in the site's time zone. Here every interval becomes
 a pair of UTC datetimes before any comparison: Python compares two aware datetimes that share one
 tzinfo object by wall time, which is wrong on DST change days, so UTC is the only safe common

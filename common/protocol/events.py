@@ -1,0 +1,258 @@
+"""The event socket's messages (``GET /api/v1/events``) and the follow stream's, each written once.
+
+Every change is ``{"type", "seq", "at", …payload}``; the first message after connecting is
+``{"type": "snapshot", "seq", "state"}``. Build events with their classes
+(``TicketCalled(seq=…, at=…, ticket=…, counter=…)``), send ``event.encode()``, read with
+:func:`decode_event`: an unknown ``type`` is ``None`` (ignored, as the contract asks), a known one
+with a wrong shape raises :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from nummerlapp.common.protocol.base import Instant, Wire
+from nummerlapp.common.protocol.errors import ProtocolError
+from nummerlapp.common.protocol.resources import (
+    Alarm,
+    Counter,
+    CounterRef,
+    Department,
+    DepartmentRef,
+    DepartmentState,
+    Device,
+    DeviceRef,
+    FollowTicket,
+    Site,
+    Snapshot,
+    Ticket,
+)
+
+
+class EventBase(Wire):
+    """The envelope every change has: ``seq`` rises by exactly 1 per event across the site."""
+
+    type: str
+    seq: int
+    at: Instant
+
+
+class _Touches(EventBase):
+    """An event that changed queues: the touched departments' new figures ride along."""
+
+    departments: list[DepartmentState]
+
+
+class _MayTouch(EventBase):
+    OMIT_UNSET: ClassVar[frozenset[str]] = frozenset({"departments"})
+    departments: list[DepartmentState] | None = None
+
+
+class TicketIssued(_Touches):
+    type: Literal["ticket.issued"] = "ticket.issued"
+    ticket: Ticket
+
+
+class TicketCalled(_Touches):
+    type: Literal["ticket.called"] = "ticket.called"
+    ticket: Ticket
+    counter: CounterRef
+
+
+class TicketRecalled(EventBase):
+    type: Literal["ticket.recalled"] = "ticket.recalled"
+    ticket: Ticket
+    counter: CounterRef
+
+
+class TicketServing(EventBase):
+    type: Literal["ticket.serving"] = "ticket.serving"
+    ticket: Ticket
+    counter: CounterRef
+
+
+class TicketDone(_Touches):
+    type: Literal["ticket.done"] = "ticket.done"
+    ticket: Ticket
+    counter: CounterRef
+
+
+class TicketNoShow(_Touches):
+    type: Literal["ticket.no_show"] = "ticket.no_show"
+    ticket: Ticket
+    counter: CounterRef
+
+
+class TicketTransferred(_Touches):
+    """The ticket as it now waits in its new department; ``from`` names the one it left."""
+
+    type: Literal["ticket.transferred"] = "ticket.transferred"
+    ticket: Ticket
+    from_: DepartmentRef = Field(validation_alias="from", serialization_alias="from")
+    counter: CounterRef
+
+
+class TicketVoid(EventBase):
+    type: Literal["ticket.void"] = "ticket.void"
+    ticket: Ticket
+
+
+class CounterChanged(_MayTouch):
+    type: Literal["counter.changed"] = "counter.changed"
+    counter: Counter
+
+
+class DepartmentChanged(EventBase):
+    type: Literal["department.changed"] = "department.changed"
+    department: Department
+
+
+class SiteChanged(_MayTouch):
+    """``reset`` (present and true only after a technician's reset): take a fresh snapshot."""
+
+    OMIT_UNSET: ClassVar[frozenset[str]] = frozenset({"departments", "reset"})
+    type: Literal["site.changed"] = "site.changed"
+    site: Site
+    reset: bool = False
+
+
+class DeviceStatus(EventBase):
+    type: Literal["device.status"] = "device.status"
+    device: Device
+
+
+class DeviceIdentify(EventBase):
+    type: Literal["device.identify"] = "device.identify"
+    device: DeviceRef
+
+
+class ConfigChanged(EventBase):
+    """v1.1: the site file changed; devices fetch ``GET /config`` again."""
+
+    type: Literal["config.changed"] = "config.changed"
+    version: str
+
+
+class AlarmRaised(EventBase):
+    """v1.1: a desk's silent alarm (staff, manager and admin sockets only)."""
+
+    type: Literal["alarm.raised"] = "alarm.raised"
+    alarm: Alarm
+
+
+class AlarmCleared(EventBase):
+    type: Literal["alarm.cleared"] = "alarm.cleared"
+    alarm: Alarm
+
+
+class SnapshotMessage(Wire):
+    """The socket's first message after every connect."""
+
+    type: Literal["snapshot"] = "snapshot"
+    seq: int
+    state: Snapshot
+
+
+Change = Annotated[
+    TicketIssued
+    | TicketCalled
+    | TicketRecalled
+    | TicketServing
+    | TicketDone
+    | TicketNoShow
+    | TicketTransferred
+    | TicketVoid
+    | CounterChanged
+    | DepartmentChanged
+    | SiteChanged
+    | DeviceStatus
+    | DeviceIdentify
+    | ConfigChanged
+    | AlarmRaised
+    | AlarmCleared,
+    Field(discriminator="type"),
+]
+"""One change (every event but the snapshot message)."""
+
+Event = Annotated[Change | SnapshotMessage, Field(discriminator="type")]
+"""Any message of the event socket."""
+
+CallEvent = TicketCalled | TicketRecalled
+
+_EVENT: TypeAdapter[Change | SnapshotMessage] = TypeAdapter(Event)
+_CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
+CHANGE_CLASSES: tuple[type[EventBase], ...] = get_args(get_args(Change)[0])
+_MODELS: tuple[type[Wire], ...] = (*CHANGE_CLASSES, SnapshotMessage)
+EVENT_TYPES: frozenset[str] = frozenset(str(model.model_fields["type"].default) for model in _MODELS)
+
+
+def _parse(raw: str | bytes | dict[str, Any], what: str) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ProtocolError(f"{what} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{what} is not a JSON object")
+    return data
+
+
+def decode_event(raw: str | bytes | dict[str, Any]) -> Change | SnapshotMessage | None:
+    """A message of the event socket; ``None`` for a type this side does not know (ignore it)."""
+    data = _parse(raw, "event")
+    kind = data.get("type")
+    if kind not in EVENT_TYPES:
+        return None
+    try:
+        return _EVENT.validate_python(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"malformed {kind} event: {_first_problem(exc)}") from None
+
+
+def decode_change(kind: str, seq: int, at: str, payload: dict[str, Any]) -> Change | None:
+    """A stored event (type, seq and at in their own columns, the payload beside them)."""
+    if kind not in EVENT_TYPES or kind == "snapshot":
+        return None
+    try:
+        return _CHANGE.validate_python({**payload, "type": kind, "seq": seq, "at": at})
+    except ValidationError as exc:
+        raise ProtocolError(f"malformed {kind} event: {_first_problem(exc)}") from None
+
+
+def payload(event: Wire) -> dict[str, Any]:
+    """An event's keys beside the envelope (what the ledger stores next to type, seq and at)."""
+    data = event.encode()
+    for key in ("type", "seq", "at"):
+        data.pop(key, None)
+    return data
+
+
+# -- v1.1: the follow stream (``GET /api/v1/follow/{follow}/events``) ------------------------------
+
+
+class FollowMessage(Wire):
+    """The follow stream's only message: the visitor's ticket, each time it changes."""
+
+    type: Literal["ticket"] = "ticket"
+    ticket: FollowTicket
+
+
+def decode_follow(raw: str | bytes | dict[str, Any]) -> FollowMessage | None:
+    """A follow-stream message; ``None`` for a type this side does not know."""
+    data = _parse(raw, "follow message")
+    if data.get("type") != "ticket":
+        return None
+    try:
+        return FollowMessage.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(f"malformed follow message: {_first_problem(exc)}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "message"
+    return f"{where}: {err.get('msg', 'invalid')} ({exc.error_count()} problem(s))"

@@ -1,0 +1,41 @@
+"""The pages' routes: ``install(app)`` adds them (server/web/__init__.py lists them)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from nummerlapp.server.web import desk, phone, tech
+from nummerlapp.server.web.render import STATIC
+
+
+async def _root(request: Request) -> Response:
+    return RedirectResponse("/desk", status_code=307)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages to ``app`` (their per-app parts are ``services(request).web``)."""
+    routes = [
+        ("/", _root, ["GET"]),
+        ("/desk/signin", desk.signin_page, ["GET"]),
+        ("/desk/signin", desk.signin_submit, ["POST"]),
+        ("/desk/signout", desk.signout, ["POST"]),
+        ("/desk/counter", desk.counter_page, ["GET"]),
+        ("/desk/counter", desk.counter_submit, ["POST"]),
+        ("/desk", desk.desk_page, ["GET"]),
+        ("/desk/api/counters/{counter}/{action}", desk.counter_action, ["POST"]),
+        ("/desk/api/tickets", desk.issue_ticket, ["POST"]),
+        ("/tech", tech.tech_page, ["GET"]),
+        ("/tech/api/tokens", tech.create_token, ["POST"]),
+        ("/tech/api/tokens/{token_id}/revoke", tech.revoke_token, ["POST"]),
+        ("/tech/api/users", tech.create_user, ["POST"]),
+        ("/tech/api/users/{username}/disable", tech.disable_user, ["POST"]),
+        ("/tech/api/devices/{device_id}/identify", tech.identify, ["POST"]),
+        ("/tech/api/reset", tech.reset_day, ["POST"]),
+        ("/t/{ticket_id}", phone.ticket_page, ["GET"]),
+    ]
+    for path, endpoint, methods in routes:
+        app.add_route(path, endpoint, methods=methods, include_in_schema=False)
+    app.mount("/static/web", StaticFiles(directory=str(STATIC)), name="web-static")
