@@ -4,7 +4,9 @@
     python main.py demo                 the whole appliance on this machine
     python main.py server               the site service (ledger, API, desk pages, mDNS)
     python main.py kiosk | display      the visitor kiosk / a waiting-room board
+    python main.py feedback             the exit terminal's feedback questions
     python main.py token --role staff   make an access token
+    python main.py device pending       devices asking to join; device approve CODE
     python main.py config check FILE    validate a site file
     python main.py printer test         print a test page
     python main.py stats                reports for managers
@@ -32,10 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     # when its command runs, so ``main.py --help`` takes some 70 ms (python -X importtime).
     from nummerlapp.config import cli as config_cli  # noqa: PLC0415  # after _checkout_package
     from nummerlapp.display import cli as display_cli  # noqa: PLC0415  # (as above)
+    from nummerlapp.feedback import cli as feedback_cli  # noqa: PLC0415  # (as above)
     from nummerlapp.kiosk import cli as kiosk_cli  # noqa: PLC0415  # (as above)
     from nummerlapp.printer import cli as printer_cli  # noqa: PLC0415  # (as above)
+    from nummerlapp.server import appointments_cli, demo, device_cli  # noqa: PLC0415  # (as above)
     from nummerlapp.server import cli as server_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.server import demo  # noqa: PLC0415  # (as above)
     from nummerlapp.server.stats import cli as stats_cli  # noqa: PLC0415  # (as above)
 
     parser = argparse.ArgumentParser(
@@ -49,11 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     server_cli.register(sub)
     # ``config check`` also runs the printer's check of its own options: config sits below the
     # printer and imports nothing above it, so the two are composed here, above both.
-    config_cli.register(sub, site_checks=[printer_cli.check_site])
+    config_cli.register(sub, site_checks=[printer_cli.check_site], more=[device_cli.register_config_reload])
     printer_cli.register(sub)
     kiosk_cli.register(sub)
     display_cli.register(sub)
+    feedback_cli.register(sub)
     stats_cli.register(sub)
+    appointments_cli.register(sub)
+    device_cli.register(sub)  # issue 13: enrolment
     demo.register(sub)
     return parser
 

@@ -28,7 +28,7 @@ from typing import Any
 from nummerlapp.bench import results as res
 from nummerlapp.bench.common import HOST, PI4, ROOT, Budget, CpuLimit, Figures
 
-BENCHES = ("printer", "ledger", "stats", "server", "kiosk", "display")
+BENCHES = ("printer", "ledger", "stats", "server", "follow", "kiosk", "display")
 DEVICE = ("kiosk", "display", "server")  # run in both budgets
 
 PI4_METHOD = (
@@ -92,6 +92,7 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
             "ledger": {"runs": 2, "n": 600},
             "stats": {"years": 1, "per_day": 2000, "raw_days": 34, "repeat": 3},
             "server": {"runs": 1, "calls": 50, "issues": 800},
+            "follow": {"runs": 1, "phones": 300, "calls": 10},
             "kiosk": {"runs": 2, "touches": 3},
             "display": {"runs": 1, "calls": 6, "idle": 5.0},
         }
@@ -100,6 +101,7 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
         "ledger": {"runs": 3, "n": 900},
         "stats": {"years": 3, "per_day": 10_000, "raw_days": 34, "repeat": 5},
         "server": {"runs": 2, "calls": 100, "issues": 1600},
+        "follow": {"runs": 1, "phones": 1000, "calls": 30},
         "kiosk": {"runs": 3, "touches": 4},
         "display": {"runs": 2, "calls": 10, "idle": 10.0},
     }
@@ -123,6 +125,10 @@ def run_one(name: str, budget: Budget, kw: dict[str, Any], log: Callable[[str], 
         from nummerlapp.bench import server_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
 
         server_bench.collect(figs, budget, log=log, **kw)
+    elif name == "follow":
+        from nummerlapp.bench import follow_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
+
+        follow_bench.collect(figs, log=log, **kw)
     elif name == "kiosk":
         from nummerlapp.bench import kiosk_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
 

@@ -16,7 +16,7 @@ import ctypes
 import os
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -339,13 +339,20 @@ def malloc_in_use_mb() -> float:
     return float(info.uordblks + info.hblkhd) / 2**20
 
 
-def kivy_env(home: str | None = None) -> dict[str, str]:
-    """The environment a device process needs offscreen (as tests/conftest.py sets it)."""
-
-    env = dict(os.environ)
+def offscreen(env: MutableMapping[str, str], home_prefix: str = "nummerlapp-bench-kivy-") -> None:
+    """Kivy offscreen, quiet and with its own home in ``env`` (as tests/conftest.py sets it), where
+    ``env`` does not say otherwise: ``os.environ`` before Kivy's first import, or a child's."""
     env.setdefault("SDL_VIDEODRIVER", "offscreen")
     env.setdefault("KIVY_NO_ARGS", "1")
     env.setdefault("KIVY_NO_CONSOLELOG", "1")
     env.setdefault("KIVY_NO_FILELOG", "1")
+    if "KIVY_HOME" not in env:
+        env["KIVY_HOME"] = tempfile.mkdtemp(prefix=home_prefix)
+
+
+def kivy_env(home: str | None = None) -> dict[str, str]:
+    """The environment a device process needs offscreen, with a Kivy home of its own."""
+    env = dict(os.environ)
     env["KIVY_HOME"] = home or tempfile.mkdtemp(prefix="nummerlapp-bench-kivy-")
+    offscreen(env)
     return env

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import json
 import os
 import signal
@@ -23,19 +22,26 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nummerlapp.bench.common import (
+    HOST,
+    Budget,
+    Figures,
+    kivy_env,
+    limit,
+    malloc_in_use_mb,
+    memory,
+    offscreen,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_NO_FILELOG", "1")
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
+offscreen(os.environ, "nummerlapp-kivy-")  # before Kivy's first import
 
 import httpx  # noqa: E402
 
-from nummerlapp.bench.common import HOST, Budget, Figures, kivy_env, limit, memory  # noqa: E402
 from nummerlapp.display.announce import RecordingPlayer  # noqa: E402
 from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board  # noqa: E402
 from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site  # noqa: E402
@@ -64,22 +70,6 @@ def rss_by_mapping(top: int = 6) -> list[tuple[str, float]]:
             totals[name] = totals.get(name, 0) + int(parts[1])
     ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
     return [(Path(k).name if k.startswith("/") else k, v / 1024) for k, v in ranked]
-
-
-def malloc_in_use_mb() -> float:
-    """Bytes glibc malloc has handed out and not got back (mallinfo2: arenas + mmapped chunks)."""
-
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(f, ctypes.c_size_t) for f in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                    "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]  # fmt: skip
-
-    try:
-        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
-    except (OSError, AttributeError):
-        return float("nan")
-    mallinfo2.restype = MallInfo2
-    info = mallinfo2()
-    return float(info.uordblks + info.hblkhd) / 2**20
 
 
 def _short(path: str) -> str:
@@ -148,7 +138,17 @@ def collect(
         del figs.items[redis.key]
 
 
-def main() -> int:
+# The service restarts for the rediscovery figures; only mDNS can tell the board where it went.
+# A graceful stop (SIGTERM: mDNS goodbye) and a crash (SIGKILL: the dead port stays in the
+# board's table until the restart's announcement replaces it); then the same port.
+RESTARTS = (
+    (signal.SIGTERM, "a stop + restart on a new port", True),
+    (signal.SIGKILL, "a crash + restart on a new port", True),
+    (signal.SIGTERM, "a stop + restart on the same port", False),
+)
+
+
+def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser()
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--idle", type=float, default=20.0)
@@ -166,7 +166,92 @@ def main() -> int:
         action="store_true",
         help="also report the Python heap (tracemalloc: slower, and its own bookkeeping adds to RSS)",
     )
-    args = p.parse_args()
+    return p.parse_args()
+
+
+async def until(predicate: Callable[..., object], timeout: float = 20.0) -> float:
+    """Seconds until ``predicate()`` holds (polled every 2 ms); TimeoutError after ``timeout``."""
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.002)
+    return time.perf_counter() - start
+
+
+async def measure_calls(
+    app: Any, server: ServerProcess, token: str, calls: int, figures: dict[str, str], out: dict[str, Any]
+) -> None:
+    """Event → frame and HTTP next → frame over ``calls`` calls at counter 1."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as http:
+        for _ in range(calls):
+            (await http.post("/tickets", json={"department": "nav"})).raise_for_status()
+        await asyncio.sleep(2)  # let the refresh and first frames settle
+        app.latencies.clear()
+        http_to_frame = []
+        for _ in range(calls):
+            frames = app.frames
+            sent = time.perf_counter()
+            number = (await http.post("/counters/1/next")).json()["ticket"]["number"]
+            await until(lambda n=number, f=frames: app.screen.number.text == n and app.frames > f)
+            http_to_frame.append(time.perf_counter() - sent)
+            await asyncio.sleep(0.3)
+    lat = sorted(app.latencies)
+    figures["event-to-frame median (ms)"] = f"{statistics.median(lat) * 1000:.1f}"
+    figures["event-to-frame p95 (ms)"] = f"{lat[int(len(lat) * 0.95) - 1] * 1000:.1f}"
+    figures["HTTP next → frame median (ms)"] = f"{statistics.median(http_to_frame) * 1000:.1f}"
+    out["event_to_frame_ms"] = [x * 1000 for x in lat]
+    out["http_to_frame_ms"] = [x * 1000 for x in http_to_frame]
+
+
+def heap_figures(figures: dict[str, str]) -> None:
+    """The Python heap now and at its peak, and the packages holding most of it (tracemalloc)."""
+    current, peak = tracemalloc.get_traced_memory()
+    figures["idle board: Python heap now / peak (MB, tracemalloc)"] = (
+        f"{current / 2**20:.1f} / {peak / 2**20:.1f}"
+    )
+    by_package: dict[str, int] = {}
+    for stat in tracemalloc.take_snapshot().statistics("filename"):
+        path = stat.traceback[0].filename
+        package = path.split("site-packages/")[-1] if "site-packages/" in path else path
+        key = package.split("/")[0] if "site-packages/" in path else _short(path)
+        by_package[key] = by_package.get(key, 0) + stat.size
+    for key, size in sorted(by_package.items(), key=lambda kv: -kv[1])[:8]:
+        figures[f"  Python heap allocated in {key} (MB)"] = f"{size / 2**20:.1f}"
+
+
+async def measure_rediscovery(
+    app: Any,
+    server: ServerProcess,
+    start_server: Callable[[], None],
+    figures: dict[str, str],
+    out: dict[str, Any],
+) -> None:
+    """For each of RESTARTS: seconds from the service answering again to the board connected."""
+    runs: list[float] = out.setdefault("rediscovery_s", [])
+    for sig, label, new_port in RESTARTS:
+        server.stop(sig)
+        await until(lambda: not app.state.connected, 5)
+        await asyncio.sleep(1.0)  # the stream is well into its backoff
+        if new_port:
+            server.port = free_port()
+        connects = app.stream.connects
+
+        def start() -> float:
+            start_server()  # returns once /health answers (polled every 50 ms)
+            return time.perf_counter()
+
+        starting = asyncio.ensure_future(asyncio.to_thread(start))
+        await until(lambda c=connects: app.stream.connects > c and app.state.connected, 30)
+        connected = time.perf_counter()
+        healthy = await starting
+        figures[f"rediscovery after {label} (s)"] = f"{connected - healthy:+.3f}"
+        runs.append(connected - healthy)
+
+
+def main() -> int:
+    args = parse_args()
     if args.tracemalloc:
         tracemalloc.start()
     width, height = (int(v) for v in args.size.split("x"))
@@ -190,18 +275,10 @@ def main() -> int:
         voice_languages=("nb",), site_language="nb", cache_dir=tmp / "wav",
     )  # fmt: skip
     figures: dict[str, str] = {}
-    out: dict[str, object] = {}  # --json: numbers, not text
+    out: dict[str, Any] = {}  # --json: numbers, not text
     memory_figures(figures, "before Kivy's window (Python and the board's libraries)")
     app = BoardApp(options, player=RecordingPlayer())  # imports kivy.core.window: the GL context
     memory_figures(figures, "with the window, before the loop runs")
-
-    async def until(predicate: object, timeout: float = 20.0) -> float:
-        start = time.perf_counter()
-        while not predicate():  # type: ignore[operator]
-            if time.perf_counter() - start > timeout:
-                raise TimeoutError("condition not met")
-            await asyncio.sleep(0.002)
-        return time.perf_counter() - start
 
     async def drive() -> None:
         await until(lambda: app.state.connected, 30)
@@ -209,27 +286,8 @@ def main() -> int:
         await until(lambda: app.frames >= 1, 30)
         await asyncio.sleep(2.0)
         out["memory"] = memory()
-        figures["first screen, idle 2 s: RSS (MB)"] = f"{out['memory']['rss_mb']:.0f}"  # type: ignore[index]
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as http:
-            for _ in range(args.calls):
-                (await http.post("/tickets", json={"department": "nav"})).raise_for_status()
-            await asyncio.sleep(2)  # let the refresh and first frames settle
-            app.latencies.clear()
-            http_to_frame = []
-            for _ in range(args.calls):
-                frames = app.frames
-                sent = time.perf_counter()
-                number = (await http.post("/counters/1/next")).json()["ticket"]["number"]
-                await until(lambda n=number, f=frames: app.screen.number.text == n and app.frames > f)
-                http_to_frame.append(time.perf_counter() - sent)
-                await asyncio.sleep(0.3)
-            lat = sorted(app.latencies)
-            figures["event-to-frame median (ms)"] = f"{statistics.median(lat) * 1000:.1f}"
-            figures["event-to-frame p95 (ms)"] = f"{lat[int(len(lat) * 0.95) - 1] * 1000:.1f}"
-            figures["HTTP next → frame median (ms)"] = f"{statistics.median(http_to_frame) * 1000:.1f}"
-            out["event_to_frame_ms"] = [x * 1000 for x in lat]
-            out["http_to_frame_ms"] = [x * 1000 for x in http_to_frame]
+        figures["first screen, idle 2 s: RSS (MB)"] = f"{out['memory']['rss_mb']:.0f}"
+        await measure_calls(app, server, token, args.calls, figures, out)
         await app.announcer.wait_idle(120)
         app.screen.highlight(False)
         await asyncio.sleep(8)  # highlight over, refresh done: the board is idle now
@@ -244,51 +302,11 @@ def main() -> int:
         memory_figures(figures, "idle board")
         figures["idle board: glibc malloc in use (MB)"] = f"{malloc_in_use_mb():.0f}"
         if args.tracemalloc:
-            current, peak = tracemalloc.get_traced_memory()
-            figures["idle board: Python heap now / peak (MB, tracemalloc)"] = (
-                f"{current / 2**20:.1f} / {peak / 2**20:.1f}"
-            )
-            by_package: dict[str, int] = {}
-            for stat in tracemalloc.take_snapshot().statistics("filename"):
-                path = stat.traceback[0].filename
-                package = path.split("site-packages/")[-1] if "site-packages/" in path else path
-                key = package.split("/")[0] if "site-packages/" in path else _short(path)
-                by_package[key] = by_package.get(key, 0) + stat.size
-            for key, size in sorted(by_package.items(), key=lambda kv: -kv[1])[:8]:
-                figures[f"  Python heap allocated in {key} (MB)"] = f"{size / 2**20:.1f}"
+            heap_figures(figures)
         for name, mb in rss_by_mapping():
             figures[f"  resident in {name} (MB)"] = f"{mb:.0f}"
-        # rediscovery: the service restarts on another port; only mDNS can tell the board where.
-        # A graceful stop (SIGTERM: mDNS goodbye) and a crash (SIGKILL: the dead port stays in
-        # the board's table until the restart's announcement replaces it); then the same port.
-        for sig, label, new_port in (
-            ()
-            if args.no_rediscovery
-            else (
-                (signal.SIGTERM, "a stop + restart on a new port", True),
-                (signal.SIGKILL, "a crash + restart on a new port", True),
-                (signal.SIGTERM, "a stop + restart on the same port", False),
-            )
-        ):
-            server.stop(sig)
-            await until(lambda: not app.state.connected, 5)
-            await asyncio.sleep(1.0)  # the stream is well into its backoff
-            if new_port:
-                server.port = free_port()
-            connects = app.stream.connects
-
-            def start() -> float:
-                start_server()  # returns once /health answers (polled every 50 ms)
-                return time.perf_counter()
-
-            starting = asyncio.ensure_future(asyncio.to_thread(start))
-            await until(lambda c=connects: app.stream.connects > c and app.state.connected, 30)
-            connected = time.perf_counter()
-            healthy = await starting
-            figures[f"rediscovery after {label} (s)"] = f"{connected - healthy:+.3f}"
-            runs = out.setdefault("rediscovery_s", [])
-            assert isinstance(runs, list)
-            runs.append(connected - healthy)
+        if not args.no_rediscovery:
+            await measure_rediscovery(app, server, start_server, figures, out)
 
     try:
         asyncio.run(run_board(app, [drive]))

@@ -18,16 +18,19 @@ service and the printer do not.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nummerlapp.bench.common import HOST, PI4, Budget, Figures, kivy_env, limit
+from nummerlapp.bench.common import HOST, PI4, Budget, Figure, Figures, kivy_env, limit
 from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter, PtyPair
 from nummerlapp.tests.kiosk.test_render import site_file
 from nummerlapp.tests.server.serverproc import ServerProcess
@@ -65,7 +68,8 @@ def collect(
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
     srv = ServerProcess(site_file(tmp / "site.toml"), tmp / "ledger.db")
     srv.start()
-    traces: list[Any] = []
+    reports = _Reports(figs, cold, rss, log)
+    traces = reports.traces
     try:
         with limit(budget) as lim:
             for i in range(runs):
@@ -95,33 +99,8 @@ def collect(
                         env=kivy_env(str(tmp / f"kivy-{i}")) | (env or {}),
                         preexec_fn=lim.preexec() if lim else None,
                     )
-                    assert proc.stdin is not None and proc.stdout is not None
-                    times: list[float] = []
                     try:
-                        for line in proc.stdout:
-                            if not line.startswith("{"):
-                                continue
-                            ev = json.loads(line)
-                            if ev["ev"] == "ready":
-                                cold.add(ev["wall"] - spawned)
-                            elif ev["ev"] == "memory":
-                                rss.add(ev["rss_mb"])
-                                figs.details.setdefault("memory", []).append(ev)
-                            elif ev["ev"] == "touched":
-                                ok = fake.wait_for(b"\x1dV", 10)  # the cut: the whole ticket is there
-                                if ok and fake.first_byte_at is not None:
-                                    times.append((fake.first_byte_at - ev["t"]) * 1000)
-                                fake.data.clear()
-                                fake.first_byte_at = None
-                                proc.stdin.write("next\n")
-                                proc.stdin.flush()
-                            elif ev["ev"] == "profile":
-                                figs.details.setdefault("profile", []).append(ev["text"])
-                                log(ev["text"])
-                            elif ev["ev"] == "trace":
-                                traces.append(ev["steps"])
-                            elif ev["ev"] == "done":
-                                figs.details.setdefault("memory_after_visits", []).append(ev)
+                        times = _follow(proc, fake, functools.partial(reports.note, spawned=spawned))
                         proc.wait(30)
                     finally:
                         if proc.poll() is None:
@@ -145,6 +124,59 @@ def collect(
         figs.details["trace"] = traces
         for steps in traces:
             log("  trace: " + ", ".join(f"{k} {ms:.1f}" for k, ms in steps))
+
+
+@dataclass
+class _Reports:
+    """What a probe reports besides its touches, into the figures and their details."""
+
+    figs: Figures
+    cold: Figure
+    rss: Figure
+    log: Any
+    traces: list[Any] = field(default_factory=list)
+
+    def note(self, ev: dict[str, Any], spawned: float) -> None:
+        details = self.figs.details
+        if ev["ev"] == "ready":
+            self.cold.add(ev["wall"] - spawned)
+        elif ev["ev"] == "memory":
+            self.rss.add(ev["rss_mb"])
+            details.setdefault("memory", []).append(ev)
+        elif ev["ev"] == "profile":
+            details.setdefault("profile", []).append(ev["text"])
+            self.log(ev["text"])
+        elif ev["ev"] == "trace":
+            self.traces.append(ev["steps"])
+        elif ev["ev"] == "done":
+            details.setdefault("memory_after_visits", []).append(ev)
+
+
+def _follow(
+    proc: subprocess.Popen[str], fake: FakeThermalPrinter, note: Callable[[dict[str, Any]], None]
+) -> list[float]:
+    """Read the probe's JSON lines until it ends; each touch's time to the first printer byte (ms).
+
+    After a touch the whole ticket is awaited at the printer's end, then the probe is told to go
+    on; every other line goes to ``note``.
+    """
+    assert proc.stdin is not None and proc.stdout is not None
+    times: list[float] = []
+    for line in proc.stdout:
+        if not line.startswith("{"):
+            continue
+        ev = json.loads(line)
+        if ev["ev"] != "touched":
+            note(ev)
+            continue
+        ok = fake.wait_for(b"\x1dV", 10)  # the cut: the whole ticket is there
+        if ok and fake.first_byte_at is not None:
+            times.append((fake.first_byte_at - ev["t"]) * 1000)
+        fake.data.clear()
+        fake.first_byte_at = None
+        proc.stdin.write("next\n")
+        proc.stdin.flush()
+    return times
 
 
 def main() -> None:

@@ -20,22 +20,20 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import dataclasses
+import functools
 import gc
 import io
 import json
 import os
 import pstats
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-os.environ.setdefault("KIVY_NO_FILELOG", "1")
-os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kiosk-bench-kivy-"))
+from nummerlapp.bench.common import offscreen
+
+offscreen(os.environ, "kiosk-bench-kivy-")
 
 JOB: dict[str, Any] = json.loads(sys.argv[1])
 T0 = time.monotonic()
@@ -50,7 +48,6 @@ try:  # an import error would be swallowed by Kivy's logger: say it where the be
         for dotted, value in JOB["kivy"].items():
             Config.set(*dotted.split(".", 1), value)
 
-    from kivy.clock import Clock
     from kivy.tests.common import UnitTestTouch
 
     from nummerlapp.bench.common import memory
@@ -60,6 +57,8 @@ try:  # an import error would be swallowed by Kivy's logger: say it where the be
     from nummerlapp.kiosk.flow import KioskFlow, Screen
     from nummerlapp.kiosk.ports import DeviceInfo
     from nummerlapp.kiosk.printing import KioskPrinter
+    from nummerlapp.tests import kivyclock
+    from nummerlapp.tests.kivyclock import frames
 except BaseException:
     import traceback
 
@@ -71,19 +70,7 @@ def emit(event: str, **facts: Any) -> None:
     print(json.dumps({"ev": event, **facts}), flush=True)
 
 
-async def frames(n: int = 1) -> None:
-    for _ in range(n):
-        fut = asyncio.get_running_loop().create_future()
-        Clock.schedule_once(lambda _dt, f=fut: f.done() or f.set_result(None), 0)
-        await fut
-
-
-async def until(predicate: Any, timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await frames(1)
+until = functools.partial(kivyclock.until, timeout=15.0)
 
 
 TRACE: list[tuple[str, float]] = []

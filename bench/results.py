@@ -146,6 +146,7 @@ BENCH_TITLES = {
     "server": ("Site service", "benchmarks/server.md"),
     "ledger": ("Ticket ledger", "benchmarks/ledger.md"),
     "stats": ("Statistics", "benchmarks/stats.md"),
+    "follow": ("Phones following their tickets", "benchmarks/follow.md"),
 }
 
 
@@ -192,10 +193,34 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
     pi = budgets.get("pi4")
     if pi and pi.get("method"):
         lines += ["", pi["method"]]
-    lines += ["", "## Device figures, both budgets side by side", ""]
-    figs = results["figures"]
-    device = [f for f in figs if f["bench"] in ("kiosk", "display", "server")]
-    names = list(budgets)
+    lines += _device_table(results["figures"], list(budgets))
+    lines += _other_table(results["figures"])
+    details = results.get("details", {})
+    lines += _memory_table(details)
+    lines += _trace_table(details)
+    old_design = details.get("follow", {}).get("host", {}).get("old_design")
+    if old_design:
+        lines += ["", f"Phones following, the design before the follow stream (issue 14): {old_design}."]
+    table = details.get("printer", {}).get("host", {}).get("bytes_table")
+    if table:
+        lines += ["", "## Printer: bytes per ticket and time on the wire (8N1, computed from the bytes)", ""]
+        lines += table
+    skipped = results.get("skipped", [])
+    if skipped:
+        lines += ["", "## Not measured", ""]
+        lines += [f"- **{s['what']}**: {s['why']}" for s in skipped]
+    lines += ["", "## The parts", ""]
+    for _bench, (title, page) in BENCH_TITLES.items():
+        lines.append(f"- [{title}]({page})")
+    return "\n".join(lines) + "\n"
+
+
+DEVICES = ("kiosk", "display", "server")  # their figures are shown per budget, side by side
+
+
+def _device_table(figs: list[dict[str, Any]], names: list[str]) -> list[str]:
+    lines = ["", "## Device figures, both budgets side by side", ""]
+    device = [f for f in figs if f["bench"] in DEVICES]
     head = (
         "| figure | " + " | ".join(f"{b}: median (spread) [runs]" for b in names) + " | goal (host / pi4) |"
     )
@@ -207,20 +232,24 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
         first = next(iter(per.values()))
         cells = []
         for b in names:
-            f = per.get(b)
-            if f is None or not f.get("spread"):
+            got = per.get(b)
+            if got is None or not got.get("spread"):
                 cells.append("–")
                 continue
-            s = f["spread"]
+            s = got["spread"]
             cells.append(
-                f"**{_num(f['value'])}** {f['unit']} ({_num(s['min'])}–{_num(s['max'])}) [{s['n']}] {_met(f)}".strip()
+                f"**{_num(got['value'])}** {got['unit']} ({_num(s['min'])}–{_num(s['max'])}) [{s['n']}] {_met(got)}".strip()
             )
         goals = " / ".join(_goal(per[b]) if b in per else "–" for b in names)
         lines.append(f"| {first['name']} | " + " | ".join(cells) + f" | {goals} |")
-    lines += ["", "## Other figures (host)", ""]
+    return lines
+
+
+def _other_table(figs: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Other figures (host)", ""]
     lines += ["| part | figure | median | spread [runs] | goal | |", "|---|---|---|---|---|---|"]
     for f in figs:
-        if f["bench"] in ("kiosk", "display", "server") or not f.get("spread"):
+        if f["bench"] in DEVICES or not f.get("spread"):
             continue
         s = f["spread"]
         part = BENCH_TITLES.get(f["bench"], (f["bench"], ""))
@@ -228,7 +257,11 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
             f"| [{part[0]}]({part[1]}) | {f['name']} | **{_num(f['value'])}** {f['unit']} | "
             f"{_num(s['min'])}–{_num(s['max'])} [{s['n']}] | {_goal(f)} | {_met(f)} |"
         )
-    details = results.get("details", {})
+    return lines
+
+
+def _memory_table(details: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     mem_rows = []
     for bench, label in (("kiosk", "kiosk"), ("display", "board")):
         mem = details.get(bench, {}).get("host", {}).get("memory")
@@ -262,6 +295,11 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
             + " |"
         )
         lines.append("| threads | " + " | ".join(str(mem["threads"]) for _, mem in mem_rows) + " |")
+    return lines
+
+
+def _trace_table(details: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
     trace = details.get("kiosk", {}).get("host", {}).get("trace")
     if trace:
         lines += [
@@ -277,18 +315,7 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
         for step in steps:
             cells = [next((f"{ms:.1f}" for k, ms in t if k == step), "") for t in trace]
             lines.append(f"| {step} | " + " | ".join(cells) + " |")
-    table = details.get("printer", {}).get("host", {}).get("bytes_table")
-    if table:
-        lines += ["", "## Printer: bytes per ticket and time on the wire (8N1, computed from the bytes)", ""]
-        lines += table
-    skipped = results.get("skipped", [])
-    if skipped:
-        lines += ["", "## Not measured", ""]
-        lines += [f"- **{s['what']}**: {s['why']}" for s in skipped]
-    lines += ["", "## The parts", ""]
-    for _bench, (title, page) in BENCH_TITLES.items():
-        lines.append(f"- [{title}]({page})")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def summary(results: dict[str, Any]) -> str:

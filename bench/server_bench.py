@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import statistics
 import tempfile
 import time
 from collections import deque
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ import httpx
 import uvloop
 from websockets.asyncio.client import connect
 
-from nummerlapp.bench.common import HOST, Budget, Figures, limit
+from nummerlapp.bench.common import HOST, Budget, CpuLimit, Figures, limit
 from nummerlapp.config import load_settings
 from nummerlapp.server.api import runner as runner_mod
 from nummerlapp.server.ledger import Ledger
@@ -91,6 +93,26 @@ class RawHttp:
         return status, json.loads(await self._reader.readexactly(length))
 
 
+def _frame_at(buf: bytearray, pos: int) -> tuple[int, int, int] | None:
+    """(opcode, header length, payload length) of the unmasked frame at ``pos``; None until all of
+    it has arrived."""
+    if len(buf) - pos < 2:
+        return None
+    opcode, n = buf[pos] & 0x0F, buf[pos + 1] & 0x7F
+    head = 2
+    if n == 126:
+        if len(buf) - pos < 4:
+            return None
+        n, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
+    elif n == 127:
+        if len(buf) - pos < 10:
+            return None
+        n, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
+    if len(buf) - pos < head + n:
+        return None
+    return opcode, head, n
+
+
 class RawWs(asyncio.Protocol):
     """A minimal WebSocket client (RFC 6455 handshake and framing, text messages, answers pings).
 
@@ -139,34 +161,29 @@ class RawWs(asyncio.Protocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def _handshaken(self) -> bool:
+        """Whether the handshake's answer is in (and taken off the buffer): frames may follow."""
+        buf = self._buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        status = bytes(buf[:end]).split(b" ", 2)[1]
+        if status != b"101":
+            self._ready.set_exception(ConnectionError(f"handshake answered {status!r}"))
+            return False
+        del buf[: end + 4]
+        self._handshake = False
+        self._ready.set_result(None)
+        return True
+
     def data_received(self, data: bytes) -> None:
         buf = self._buf
         buf += data
-        if self._handshake:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            status = bytes(buf[:end]).split(b" ", 2)[1]
-            if status != b"101":
-                self._ready.set_exception(ConnectionError(f"handshake answered {status!r}"))
-                return
-            del buf[: end + 4]
-            self._handshake = False
-            self._ready.set_result(None)
+        if self._handshake and not self._handshaken():
+            return
         pos = 0
-        while len(buf) - pos >= 2:
-            opcode, n = buf[pos] & 0x0F, buf[pos + 1] & 0x7F
-            head = 2
-            if n == 126:
-                if len(buf) - pos < 4:
-                    break
-                n, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
-            elif n == 127:
-                if len(buf) - pos < 10:
-                    break
-                n, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
-            if len(buf) - pos < head + n:
-                break
+        while (frame := _frame_at(buf, pos)) is not None:
+            opcode, head, n = frame
             payload = bytes(buf[pos + head : pos + head + n])
             pos += head + n
             if opcode == 1:
@@ -317,6 +334,23 @@ async def writer_only(issues: int, callers: int, batch_max: int) -> tuple[float,
     return per * callers / elapsed, sum(commits) / max(1, len(commits))
 
 
+@contextlib.contextmanager
+def big_server(lim: CpuLimit | None = None) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """A fresh service on a fresh ledger of BIG_SITE (its process inside ``lim``'s quota, if
+    any), and an admin's request headers; stopped on the way out."""
+    with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
+        site = Path(tmp) / "site.toml"
+        site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
+        server = ServerProcess(site, Path(tmp) / "ledger.db")
+        server.start()
+        try:
+            if lim is not None and server.proc is not None:
+                lim.confine(server.proc.pid)
+            yield server, {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
+        finally:
+            server.stop()
+
+
 def run(coro: Any, loop: str) -> Any:
     if loop == "uvloop":
         return uvloop.run(coro)
@@ -343,21 +377,11 @@ def collect(
     rate = figs.fig("issues_per_s", f"durable issues over HTTP, {clients} clients", "1/s", "higher", 1000.0)
     with limit(budget) as lim:
         for i in range(runs):
-            with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
-                site = Path(tmp) / "site.toml"
-                site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
-                server = ServerProcess(site, Path(tmp) / "ledger.db")
-                server.start()
-                try:
-                    if lim is not None and server.proc is not None:
-                        lim.confine(server.proc.pid)
-                    admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
-                    ms = [x * 1000 for x in run(latency(server, admin, sockets, calls), "uvloop")]
-                    p50.add(statistics.median(ms))
-                    p99.add(pct(ms, 99))
-                    rate.add(run(throughput(server, admin, issues, clients), "uvloop"))
-                finally:
-                    server.stop()
+            with big_server(lim) as (server, admin):
+                ms = [x * 1000 for x in run(latency(server, admin, sockets, calls), "uvloop")]
+                p50.add(statistics.median(ms))
+                p99.add(pct(ms, 99))
+                rate.add(run(throughput(server, admin, issues, clients), "uvloop"))
             log(
                 f"  server run {i + 1} ({budget.name}): p50 {p50.runs[-1]:.2f} ms, p99 {p99.runs[-1]:.2f} ms, "
                 f"{rate.runs[-1]:.0f} issues/s  (load {os.getloadavg()[0]:.2f})"
@@ -395,29 +419,21 @@ def main() -> None:
         f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; clients: http {args.http}, ws {args.ws}, on {args.loop}"
     )
     for _ in range(args.runs):  # a fresh server and ledger per run
-        with tempfile.TemporaryDirectory(prefix="nummerlapp-bench-") as tmp:
-            site = Path(tmp) / "site.toml"
-            site.write_text(BIG_SITE.format(kiosk_interval=2.0), encoding="utf-8")
-            server = ServerProcess(site, Path(tmp) / "ledger.db")
-            server.start()
-            try:
-                admin = {"Authorization": f"Bearer {server.token('admin', name='bench')}"}
-                samples = run(latency(server, admin, args.sockets, args.calls, args.http, args.ws), args.loop)
-                ms = [s * 1000 for s in samples]
-                print(
-                    f"next -> ticket.called at {args.sockets} sockets, {len(ms)} samples: "
-                    f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms"
-                    f"  (load {os.getloadavg()[0]:.2f})",
-                    flush=True,
-                )
-                rate = run(throughput(server, admin, args.issues, args.clients, args.http), args.loop)
-                print(
-                    f"issues over HTTP, durable, {args.clients} clients: {rate:.0f} issues/s"
-                    f"  (load {os.getloadavg()[0]:.2f})",
-                    flush=True,
-                )
-            finally:
-                server.stop()
+        with big_server() as (server, admin):
+            samples = run(latency(server, admin, args.sockets, args.calls, args.http, args.ws), args.loop)
+            ms = [s * 1000 for s in samples]
+            print(
+                f"next -> ticket.called at {args.sockets} sockets, {len(ms)} samples: "
+                f"p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 99):.2f} ms, max {max(ms):.2f} ms"
+                f"  (load {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
+            rate = run(throughput(server, admin, args.issues, args.clients, args.http), args.loop)
+            print(
+                f"issues over HTTP, durable, {args.clients} clients: {rate:.0f} issues/s"
+                f"  (load {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ INSERT = """INSERT INTO tickets (id, number, num, seq, department, origin, statu
 
 def as_agg_columns(rows: list[tuple[object, ...]], tz: Any) -> list[tuple[Any, ...]]:
     """Raw rows of one day → the fold's hourly_stats rows (by the fold's own code)."""
-    picked = [(r[9], r[5], r[4], r[13], r[6], r[7], r[11], r[15], r[14], r[16], r[17]) for r in rows]
+    picked = [(r[9], r[5], r[4], r[13], r[6], r[7], r[11], r[15], r[14], r[16], r[17], 0) for r in rows]
     return hourly_rows(picked, tz)
 
 

@@ -155,6 +155,14 @@ class ApiClient:
     def has_token(self) -> bool:
         return bool(self._token)
 
+    def set_token(self, token: str | None) -> None:
+        """A device's new token (after enrolment), or none (revoked): later requests carry it."""
+        self._token = token
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
     async def _request(self, method: str, path: str, json: Any = None) -> Any:
         try:
             response = await self._http.request(method, P.API_PREFIX + path, json=json)
@@ -187,9 +195,41 @@ class ApiClient:
         answer = await self._request("POST", "/tickets", json=body.encode())
         return decode(P.IssuedTicket, answer, "POST /tickets")
 
+    async def check_in(self, reference: str, lang: str | None = None) -> P.IssuedTicket:
+        """``POST /appointments/{reference}/check-in``: the booked visit's ticket (with ``appointment``).
+
+        Raises NotFound (``unknown_appointment``) and Conflict (``not_today``, ``already_checked_in``,
+        ``cancelled``, ``too_late``)."""
+        body = P.CheckInBody(lang=lang) if lang else P.CheckInBody()
+        path = f"/appointments/{reference}/check-in"
+        answer = await self._request("POST", path, json=body.encode())
+        return decode(P.CheckInAnswer, answer, "POST /appointments/{reference}/check-in").ticket
+
     async def get_ticket(self, ticket_id: str) -> P.Ticket:
         """``GET /tickets/{id}`` with fresh ``ahead`` and ``estimated_wait_s``."""
         return decode(P.Ticket, await self._request("GET", f"/tickets/{ticket_id}"), "GET /tickets/{id}")
+
+    async def give_feedback(self, body: P.FeedbackBody) -> P.FeedbackAnswer:
+        """``POST /feedback`` (feedback token): one visit's answers at the exit terminal.
+        Raises BadRequest (422: a question the site no longer asks), Unauthorized/Forbidden."""
+        answer = await self._request("POST", "/feedback", json=body.encode())
+        return decode(P.FeedbackAnswer, answer, "POST /feedback")
+
+    # -- v1.1: enrolment and configuration (client/enrol.py) ------------------------------------
+
+    async def ask_to_join(self, body: P.EnrolmentRequest) -> P.Enrolment:
+        """``POST /enrolments``: the code to show. Raises RateLimited (429: too many wait)."""
+        answer = await self._request("POST", "/enrolments", json=body.encode())
+        return decode(P.EnrolmentAnswer, answer, "POST /enrolments").enrolment
+
+    async def enrolment(self, enrolment_id: str) -> P.Enrolment:
+        """``GET /enrolments/{id}``: pending, approved (with the token, once), refused, expired."""
+        answer = await self._request("GET", f"/enrolments/{enrolment_id}")
+        return decode(P.EnrolmentAnswer, answer, "GET /enrolments/{id}").enrolment
+
+    async def get_config(self) -> P.ConfigAnswer:
+        """``GET /config`` (device token): what this device needs of the site file."""
+        return decode(P.ConfigAnswer, await self._request("GET", "/config"), "GET /config")
 
     async def report_device_status(
         self,

@@ -46,13 +46,13 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI, WebSocketException
 
 from nummerlapp.common import protocol as P
 
@@ -68,6 +68,7 @@ class StreamDown:
 
     reason: str
     type: Literal["stream.down"] = "stream.down"
+    refused: bool = False  # the service refused this client's token (revoked): 401/403 at the upgrade
 
 
 Message = P.Change | P.SnapshotMessage | StreamDown
@@ -110,8 +111,10 @@ class EventStream:
         ping_interval: float = 0.6,
         ping_timeout: float = 0.6,
         open_timeout: float = 2.0,
+        token: str | None = None,
     ) -> None:
         self._server = server
+        self.token = token  # a device's token: the service lists the device as connected
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.ping_interval = ping_interval
@@ -169,11 +172,11 @@ class EventStream:
         async for message in self:
             on_message(message)
 
-    def _down(self, reason: str) -> Message:
+    def _down(self, reason: str, refused: bool = False) -> Message:
         self.connected = False
         if self.down_since is None:
             self.down_since = time.monotonic()
-        return StreamDown(reason)
+        return StreamDown(reason, refused=refused)
 
     async def _run(self) -> AsyncIterator[Message]:
         delays: Iterator[float] = backoff_delays(self.first_backoff, self.max_backoff)
@@ -181,51 +184,58 @@ class EventStream:
         base: str | None = None  # an address resolved during the last wait, to try next
         jumped = False  # the attempt just made went to such an address, skipping the wait
         while not self._closed.is_set():
-            reason = "stopped"
             if self._woken.is_set():
                 # the service was just heard of (again), maybe still binding: retry it quickly
                 delays = backoff_delays(self.first_backoff, self.max_backoff)
                 self._woken.clear()
-            if base is None:
-                base = await self._resolve()
-            tried, base = base, None
-            if tried is None:
-                reason = "service not found"
-            else:
-                try:
-                    async for message in self._session(events_url(tried)):
-                        if isinstance(message, P.SnapshotMessage):
-                            delays = backoff_delays(self.first_backoff, self.max_backoff)
-                            announced_down = False
-                        yield message
-                    reason = "connection closed"
-                except _Gap as gap:
-                    log.info("event stream: %s; taking a fresh snapshot", gap)
-                    self._resync = True
-                except _Woken:
-                    log.info("event stream: woken while connecting to %s; trying again", tried)
-                    continue  # an attempt abandoned for a fresher address: no "down", no wait
-                except P.ProtocolError as exc:
-                    log.warning("event stream: %s; reconnecting", exc)
-                    reason = str(exc)
-                except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
-                    reason = _describe(exc)
-                finally:
-                    self._ws = None
+            tried = base if base is not None else await self._resolve()
+            base = None
+            ending = _Ending()
+            async with contextlib.aclosing(self._attempt(tried, ending)) as messages:
+                async for message in messages:
+                    if isinstance(message, P.SnapshotMessage):
+                        delays = backoff_delays(self.first_backoff, self.max_backoff)
+                        announced_down = False
+                    yield message
+            if ending.woken:
+                continue  # an attempt abandoned for a fresher address: no "down", no wait
             if self._closed.is_set():
                 break
             if self._resync:
                 self._resync = False
                 continue  # straight back for a fresh snapshot; the link itself was fine
-            was_connected = self.connected
-            if was_connected or not announced_down:
-                log.info("event stream down (%s); reconnecting", reason)
+            if self.connected or not announced_down or ending.refused:
+                log.info("event stream down (%s); reconnecting", ending.reason)
                 announced_down = True
-                yield self._down(reason)
+                yield self._down(ending.reason, ending.refused)
             base = await self._wait(next(delays), None if jumped else tried)
             jumped = base is not None  # at most one skipped wait in a row: two dead addresses
             # named in turn must not make a busy loop
         self.connected = False
+
+    async def _attempt(self, base: str | None, ending: _Ending) -> AsyncGenerator[Message, None]:
+        """One connection to ``base``: its messages; how it ended is written into ``ending``."""
+        if base is None:
+            ending.reason = "service not found"
+            return
+        try:
+            async for message in self._session(events_url(base)):
+                yield message
+            ending.reason = "connection closed"
+        except _Gap as gap:
+            log.info("event stream: %s; taking a fresh snapshot", gap)
+            self._resync = True
+        except _Woken:
+            log.info("event stream: woken while connecting to %s; trying again", base)
+            ending.woken = True
+        except P.ProtocolError as exc:
+            log.warning("event stream: %s; reconnecting", exc)
+            ending.reason = str(exc)
+        except (OSError, TimeoutError, WebSocketException, ValueError) as exc:
+            ending.reason = _describe(exc)
+            ending.refused = isinstance(exc, InvalidStatus) and exc.response.status_code in (401, 403)
+        finally:
+            self._ws = None
 
     async def _wait(self, delay: float, tried: str | None) -> str | None:
         """The backoff wait after a failure; an address to try at once, or None (resolve again).
@@ -276,6 +286,7 @@ class EventStream:
             close_timeout=0.2,  # a dead peer never answers the close: do not wait on it
             proxy=None,
             max_size=8 * 1024 * 1024,
+            additional_headers={"Authorization": f"Bearer {self.token}"} if self.token else None,
         )
 
     async def _session(self, url: str) -> AsyncIterator[Message]:
@@ -315,6 +326,15 @@ class EventStream:
                 self.last_seq = seq
                 if message is not None:  # None: a type this side does not know (it still counts)
                     yield message
+
+
+@dataclass
+class _Ending:
+    """How one connection attempt ended (written by ``EventStream._attempt``)."""
+
+    reason: str = "stopped"
+    woken: bool = False  # abandoned for a fresher address: try again at once
+    refused: bool = False  # the upgrade was refused (401/403): the token is no good
 
 
 class _Gap(Exception):

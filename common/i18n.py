@@ -1,7 +1,7 @@
 """Translations: gettext catalogues read at run time with Babel.
 
 Catalogues live at ``common/locale/<lang>/<domain>.po`` (one domain per part: kiosk, display,
-printer, phone, web, reports, technician). Message ids are English. Adding a language means
+printer, phone, feedback, web, reports, technician). Message ids are English. Adding a language means
 dropping in a folder of ``.po`` files — no compile step, nothing to register. A directory named in
 ``NUMMERLAPP_LOCALE_DIR`` is searched first, so a site can add or override a catalogue without
 touching the installation.
@@ -12,7 +12,7 @@ touching the installation.
 Which catalogues a language needs (docs/LANGUAGES.md):
 
 * A **site language** (``site.languages``) is offered to visitors, so it must have every
-  visitor-facing domain (:data:`VISITOR_DOMAINS`: kiosk, printer, display, phone);
+  visitor-facing domain (:data:`VISITOR_DOMAINS`: kiosk, printer, display, phone, feedback);
   ``config check`` refuses one that lacks any (:func:`missing_catalogues`).
 * Staff pages (desk, technician, reports) and the kiosk's technician screen are offered in the
   site languages that also have :data:`STAFF_DOMAINS`; the others fall back to English.
@@ -32,7 +32,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 FALLBACK = "en"
 REFERENCE = "en"  # the catalogue every other one is checked against (tests/common/test_catalogues.py)
 
-VISITOR_DOMAINS = ("kiosk", "printer", "display", "phone")
+VISITOR_DOMAINS = ("kiosk", "printer", "display", "phone", "feedback")  # feedback: the exit terminal
 STAFF_DOMAINS = ("web", "reports", "technician")
 ALL_DOMAINS = VISITOR_DOMAINS + STAFF_DOMAINS
 

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic, Arabic supplement/extended and the
 # presentation forms: the strong right-to-left letters a site's texts may hold.
@@ -36,6 +37,7 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # its presentation forms, Hebrew and Cyrillic; Kivy's bundled Roboto has no Arabic at all.
 RTL_FONT = FONT_DIR / "DejaVuSans.ttf"
 RTL_FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+RTL_FONT_NAME = "NummerlappRtl"  # the name the Kivy skins know DejaVu Sans by
 
 Measure = Callable[[str], float]
 
@@ -112,3 +114,14 @@ def font_for(text: str, bold: bool = False) -> Path | None:
     if has_rtl(text):
         return RTL_FONT_BOLD if bold else RTL_FONT
     return None
+
+
+def kivy_rtl_font(label_base: Any) -> str | None:
+    """The font name for right-to-left text in a Kivy skin (kiosk, board, feedback terminal),
+    registered once with ``label_base``, Kivy's ``LabelBase``: handed in, so that this module
+    imports no Kivy. ``None`` if the font is not installed."""
+    if RTL_FONT_NAME not in label_base._fonts:
+        if not RTL_FONT.is_file():
+            return None
+        label_base.register(RTL_FONT_NAME, str(RTL_FONT), fn_bold=str(RTL_FONT_BOLD))
+    return RTL_FONT_NAME

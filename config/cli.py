@@ -30,9 +30,12 @@ SiteCheck = Callable[[Settings], None]
 
 
 def register(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], site_checks: Sequence[SiteCheck] = ()
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    site_checks: Sequence[SiteCheck] = (),
+    more: Sequence[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = (),
 ) -> None:
-    """Add ``config`` and its subcommands to main.py's parser; ``config check`` runs ``site_checks``."""
+    """Add ``config`` and its subcommands to main.py's parser; ``config check`` runs ``site_checks``;
+    ``more`` adds subcommands of parts above config (the server's ``config reload``)."""
     parser = subparsers.add_parser(
         "config",
         help="check a site file, show the settings in force, hash a kiosk PIN",
@@ -72,6 +75,8 @@ def register(
     )
     pin.add_argument("--stdin", action="store_true", help="read the PIN from the first line of stdin")
     pin.set_defaults(func=cmd_hash_pin)
+    for add in more:
+        add(sub)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -111,7 +111,20 @@ class SiteHours:
             return override
         return span_at(self.settings.site.hours, now, self.tz) is not None
 
-    def department_open(self, department_id: str, now: dt.datetime, override: bool | None = None) -> bool:
+    def department_open(
+        self,
+        department_id: str,
+        now: dt.datetime,
+        override: bool | None = None,
+        department_override: bool | None = None,
+    ) -> bool:
+        """``department_override`` (a manager's open/close of this one department for the rest
+        of the day): False closes it; True opens it whenever the site is open, whatever its own
+        hours say. The site's override and the site's hours still rule over it."""
+        if department_override is False:
+            return False
+        if department_override is True:
+            return self.site_open(now, override)
         if override is not None:
             return override
         memo = self._memo_for(now)
@@ -147,9 +160,29 @@ class SiteHours:
                 return "department_closed"
         return None
 
-    def refusal(self, department_id: str, now: dt.datetime, override: bool | None = None) -> Refusal | None:
-        """None when ``department_id`` may issue at ``now``; else the code and the next opening."""
+    def refusal(
+        self,
+        department_id: str,
+        now: dt.datetime,
+        override: bool | None = None,
+        department_override: bool | None = None,
+    ) -> Refusal | None:
+        """None when ``department_id`` may issue at ``now``; else the code and the next opening.
+
+        ``department_override`` as in :meth:`department_open`: False refuses until tomorrow's
+        opening; True lifts the department's own hours (the site's still apply)."""
         now = now.astimezone(UTC)
+        if department_override is False and override is not False:
+            tomorrow = service_day(now, self.tz) + dt.timedelta(days=1)
+            return Refusal(
+                "department_closed", self.next_issuing(department_id, day_start(tomorrow, self.tz))
+            )
+        if department_override is True and override is None:
+            span = span_at(self.settings.site.hours, now, self.tz)
+            if span is not None and now < span[1] - self.cutoff:
+                return None
+            minute = now.replace(second=0, microsecond=0)
+            return Refusal("site_closed", self.next_issuing(department_id, minute))
         if override is True:
             return None
         if override is False:

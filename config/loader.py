@@ -27,14 +27,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.common.i18n import available_languages, missing_catalogues
 from nummerlapp.config.model import (
+    ICS_MATCH,
+    MAX_QUESTIONS,
+    SCALES,
     WEEKDAYS,
+    AppointmentSettings,
     BoardSettings,
     Counter,
     Department,
+    FeedbackSettings,
     Interval,
     KioskSettings,
     OpeningHours,
     PrinterSettings,
+    Question,
     Settings,
     Site,
     Zone,
@@ -78,6 +84,16 @@ def load_settings(path: Path | None = None) -> Settings:
     except OSError as exc:
         raise ConfigError(label, "", f"cannot read the site file: {exc.strerror or exc}") from None
     return _Loader(label).load(raw)
+
+
+def parse_settings(raw: bytes, label: str) -> Settings:
+    """A site file's bytes, already read, checked as :func:`load_settings` checks a file."""
+    return _Loader(label).load(raw)
+
+
+def settings_from_data(data: Mapping[str, Any], label: str) -> Settings:
+    """The site file's tables as data (the service's ``GET /config``), checked the same way."""
+    return _Loader(label).settings(dict(data))
 
 
 def show_value(value: object) -> str:
@@ -309,7 +325,17 @@ class _Loader:
         self.table(
             data,
             "",
-            ("site", "departments", "counters", "printers", "zones", "kiosk", "board"),
+            (
+                "site",
+                "departments",
+                "counters",
+                "printers",
+                "zones",
+                "kiosk",
+                "board",
+                "feedback",
+                "appointments",
+            ),
             ("site", "departments", "counters"),
         )
         site = self.site(self.sub(data, "", "site"))
@@ -350,6 +376,8 @@ class _Loader:
         self.unique(zones, "zones", lambda z: z.id)
         kiosk = self.kiosk(data, {p.id for p in printers})
         board = self.board(data, {z.id for z in zones})
+        feedback = self.feedback(data)
+        appointments = self.appointments(data, known)
         return Settings(
             site=site,
             departments=tuple(departments),
@@ -358,6 +386,8 @@ class _Loader:
             zones=tuple(zones),
             kiosk=kiosk,
             board=board,
+            feedback=feedback,
+            appointments=appointments,
             source=self.label,
         )
 
@@ -600,6 +630,79 @@ class _Loader:
             voice_languages=self.site_languages(data, path, "voice_languages"),
             languages=self.site_languages(data, path, "languages"),
             language_period_s=self.integer(data, path, "language_period_s", 12, 3),
+        )
+
+    def feedback(self, root: Mapping[str, Any]) -> FeedbackSettings:
+        """``[feedback]`` and its ``[[feedback.questions]]`` (docs/FEEDBACK.md)."""
+        if "feedback" not in root:
+            return FeedbackSettings()
+        path = "feedback"
+        data = self.sub(root, "", path)
+        self.table(data, path, ("questions", "idle_timeout_s", "thanks_s"))
+        entries = self.items(data, path, "questions", "tables") if "questions" in data else []
+        if len(entries) > MAX_QUESTIONS:
+            self.fail(
+                "feedback.questions",
+                f"{len(entries)} questions: at most {MAX_QUESTIONS} (a visitor at the exit answers a few, not a form)",
+            )
+        questions: list[Question] = []
+        for i, entry in enumerate(entries):
+            here = f"feedback.questions[{i}]"
+            if not isinstance(entry, dict):
+                self.fail(here, f"expected a table, got {show_value(entry)} ({_kind(entry)})")
+            self.table(entry, here, ("id", "text", "scale"), ("id", "text"))
+            scale = self.text(entry, here, "scale", "faces")
+            if scale not in SCALES:
+                self.fail(
+                    f"{here}.scale", f"{show_value(scale)} is not one of {', '.join(map(show_value, SCALES))}"
+                )
+            questions.append(
+                Question(
+                    id=self.ident(entry, here),
+                    text=self.language_texts(entry, here, "text", complete=True),
+                    scale=scale,
+                )
+            )
+        self.unique(questions, "feedback.questions", lambda q: q.id)
+        return FeedbackSettings(
+            questions=tuple(questions),
+            idle_timeout_s=self.integer(data, path, "idle_timeout_s", 20, 5),
+            thanks_s=self.integer(data, path, "thanks_s", 5, 1),
+        )
+
+    def appointments(self, root: Mapping[str, Any], known: set[str]) -> AppointmentSettings:
+        """``[appointments]``: grace, target and the iCalendar mapping (docs/APPOINTMENTS.md)."""
+        if "appointments" not in root:
+            return AppointmentSettings()
+        path = "appointments"
+        data = self.sub(root, "", path)
+        self.table(data, path, ("grace_min", "target_min", "ics_match", "ics_departments"))
+        match = self.text(data, path, "ics_match", "categories")
+        if match not in ICS_MATCH:
+            self.fail(
+                "appointments.ics_match",
+                f"{show_value(match)} is not one of {', '.join(map(show_value, ICS_MATCH))}",
+            )
+        mapping: dict[str, str] = {}
+        if "ics_departments" in data:
+            here = "appointments.ics_departments"
+            for key, value in self.sub(data, path, "ics_departments").items():
+                if not key.strip():
+                    self.fail(here, "an empty key maps nothing: name a category, location or UID prefix")
+                if not isinstance(value, str) or value not in known:
+                    self.fail(
+                        _key(here, key),
+                        f"unknown department {show_value(value)} (known: {', '.join(sorted(known))})",
+                    )
+                mapping[key] = value
+        grace = self.integer(data, path, "grace_min", 10, 0)
+        if grace > 240:
+            self.fail("appointments.grace_min", f"{grace} is more than 240 (four hours)")
+        return AppointmentSettings(
+            grace_min=grace,
+            target_min=self.integer(data, path, "target_min", 5, 1),
+            ics_match=match,
+            ics_departments=_frozen(mapping),
         )
 
     def site_languages(self, data: Mapping[str, Any], path: str, key: str) -> tuple[str, ...]:

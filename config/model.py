@@ -151,6 +151,71 @@ class BoardSettings:
     language_period_s: int = 12  # seconds each of ``languages`` stays on the board
 
 
+SCALES = ("faces", "yes_no")  # a question's answers: 1 (worst) to 5 (best) faces, or 1 yes / 0 no
+MAX_QUESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Question:
+    """One visitor-feedback question (docs/FEEDBACK.md): its text per language and its scale."""
+
+    id: str
+    text: Mapping[str, str] = field(hash=False)  # every site language present
+    scale: str = "faces"  # one of SCALES
+
+    def label(self, lang: str) -> str:
+        return label(self.text, lang, default=self.id)
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The answers it takes, in the order a terminal shows them (worst first; no before yes)."""
+        return (1, 2, 3, 4, 5) if self.scale == "faces" else (0, 1)
+
+    def accepts(self, value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value in self.values
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    """The exit terminal's questions and timings, also asked on the phone page."""
+
+    questions: tuple[Question, ...] = ()
+    idle_timeout_s: int = 20  # back to the start after this long without a touch, answers forgotten
+    thanks_s: int = 5  # the thank-you screen stays this long
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+ICS_MATCH = ("categories", "location", "uid_prefix")  # what an iCalendar event's department is read from
+
+
+@dataclass(frozen=True)
+class AppointmentSettings:
+    """Booked visits (docs/APPOINTMENTS.md): the grace period, the promise, the calendar mapping."""
+
+    grace_min: int = 10  # a visit not checked in by start + grace is a no-show; later check-in: too_late
+    target_min: int = 5  # the protocol's appointment_target_min: called within this of start/check-in
+    ics_match: str = "categories"  # one of ICS_MATCH
+    # key (a CATEGORIES value, a LOCATION, or a UID prefix) -> department id
+    ics_departments: Mapping[str, str] = field(default_factory=_empty, hash=False)
+
+    def department_for(self, categories: tuple[str, ...], location: str, uid: str) -> str | None:
+        """The department an imported event belongs to, by ``ics_match`` (None: not mapped).
+
+        Categories and locations compare without regard to case or surrounding spaces; a UID
+        prefix compares exactly (the booking system writes it)."""
+        folded = {k.strip().casefold(): v for k, v in self.ics_departments.items()}
+        if self.ics_match == "categories":
+            return next(
+                (folded[c.strip().casefold()] for c in categories if c.strip().casefold() in folded), None
+            )
+        if self.ics_match == "location":
+            return folded.get(location.strip().casefold())
+        best = max((k for k in self.ics_departments if uid.startswith(k)), key=len, default=None)
+        return None if best is None else self.ics_departments[best]
+
+
 @dataclass(frozen=True)
 class Settings:
     site: Site
@@ -160,6 +225,8 @@ class Settings:
     zones: tuple[Zone, ...] = ()
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     board: BoardSettings = field(default_factory=BoardSettings)
+    appointments: AppointmentSettings = field(default_factory=AppointmentSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     source: str = "<embedded example site>"  # the file it came from
 
     def department(self, department_id: str) -> Department | None:

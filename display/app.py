@@ -32,9 +32,10 @@ from zeroconf.asyncio import AsyncZeroconf
 from nummerlapp.client.events import EventStream, Message
 from nummerlapp.common.discovery import Advertiser, Browser, _zc_interfaces
 from nummerlapp.common.errors import ConfigError
+from nummerlapp.common.heap import SETTLE_HEAP_S, settle_heap
 from nummerlapp.common.i18n import translator
 from nummerlapp.display.announce import Announcer, KivyPlayer, Player, SpeechCache
-from nummerlapp.display.state import BoardState, new_calls, reduce
+from nummerlapp.display.state import BoardState, new_calls, next_message, reduce
 from nummerlapp.display.view import board_text
 
 if TYPE_CHECKING:
@@ -68,6 +69,9 @@ class BoardOptions:
     language_period_s: float = 12.0
     messages: Mapping[str, str] = field(default_factory=dict)
     counter_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # "You said, we did" (issue 16): each of the service's board messages stays this long; a new
+    # call blanks the line for ``highlight_s`` (docs/DISPLAY.md).
+    message_period_s: float = 10.0
 
     @classmethod
     def from_settings(
@@ -176,7 +180,9 @@ def _make_app_class() -> type:
             Clock.schedule_interval(self._tick_clock, 1.0)
             if len(self.options.languages) > 1:
                 Clock.schedule_interval(self._next_language, self.options.language_period_s)
+            Clock.schedule_interval(self._message_tick, self.options.message_period_s)
             Window.bind(on_flip=self._on_flip)
+            Clock.schedule_once(lambda _dt: settle_heap(), SETTLE_HEAP_S)
             return self.screen
 
         @property
@@ -255,11 +261,32 @@ def _make_app_class() -> type:
             if self.screen is None:
                 return
             self.screen.highlight(True)
+            self._calls_until = time.monotonic() + self.options.highlight_s
             if self._unhighlight is not None:
                 self._unhighlight.cancel()
-            self._unhighlight = Clock.schedule_once(
-                lambda _dt: self.screen.highlight(False), self.options.highlight_s
-            )
+
+            def done(_dt: float) -> None:
+                if self.screen is not None:
+                    self.screen.highlight(False)
+                self._next_message()  # the call has had the screen: the message line comes back
+
+            self._unhighlight = Clock.schedule_once(done, self.options.highlight_s)
+
+        def _message_tick(self, _dt: float = 0) -> None:
+            if time.monotonic() >= getattr(self, "_calls_until", 0.0):  # a new call keeps the screen
+                self._next_message()
+
+        def _next_message(self) -> None:
+            """The next board message (or the held one back): :func:`display.state.next_message`."""
+            new = next_message(self.state)
+            if new == self.state:
+                return
+            self.state = new
+            text = self.words(new)
+            if self.screen is not None and text != self._shown:
+                self._shown = text
+                self.screen.show(text)
+                self._pending_frame = time.perf_counter()
 
         def _identify(self) -> None:
             if self.screen is None:
@@ -312,21 +339,7 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
     with them); when all of them finish, the app stops.
     """
     options: BoardOptions = app.options
-    aiozc = browser = advertiser = None
-    if options.mdns:
-        interfaces = list(options.mdns_interfaces) if options.mdns_interfaces else None
-        aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)
-        browser = Browser(role="server", site=options.site_id, interfaces=interfaces, aiozc=aiozc)
-        await browser.start()
-        advertiser = Advertiser(
-            "board", options.site_id or "", 0, device_id=options.board_id, interfaces=interfaces, aiozc=aiozc,
-            properties={"name": options.board_name or options.board_id, "zone": ",".join(options.zone or ())},
-        )  # fmt: skip
-        try:
-            await advertiser.start()
-        except Exception as exc:  # a board that cannot advertise still shows calls
-            log.warning("board: could not advertise over mDNS: %s", exc)
-            advertiser = None
+    aiozc, browser, advertiser = await _start_discovery(options)
     server: Any = await _resolver(options, browser) if browser is not None else options.server_url
     if not server:
         raise ConfigError("<board>", "server", "no --server address and mDNS is off: nothing to connect to")
@@ -369,9 +382,33 @@ async def run_board(app: Any, tasks: Sequence[Callable[[], Any]] = ()) -> None:
             raise driver.exception()  # type: ignore[misc]
         if app.announcer is not None:
             await app.announcer.close()
-        if advertiser is not None:
-            await advertiser.stop()
-        if browser is not None:
-            await browser.stop()
-        if aiozc is not None:
-            await aiozc.async_close()
+        await _stop_discovery(aiozc, browser, advertiser)
+
+
+async def _start_discovery(options: BoardOptions) -> tuple[Any, Any, Any]:
+    """(zeroconf, the service browser, the board's advertisement); all None with mDNS off."""
+    if not options.mdns:
+        return None, None, None
+    interfaces = list(options.mdns_interfaces) if options.mdns_interfaces else None
+    aiozc = AsyncZeroconf(interfaces=_zc_interfaces(interfaces), ip_version=IPVersion.V4Only)
+    browser = Browser(role="server", site=options.site_id, interfaces=interfaces, aiozc=aiozc)
+    await browser.start()
+    advertiser = Advertiser(
+        "board", options.site_id or "", 0, device_id=options.board_id, interfaces=interfaces, aiozc=aiozc,
+        properties={"name": options.board_name or options.board_id, "zone": ",".join(options.zone or ())},
+    )  # fmt: skip
+    try:
+        await advertiser.start()
+    except Exception as exc:  # a board that cannot advertise still shows calls
+        log.warning("board: could not advertise over mDNS: %s", exc)
+        return aiozc, browser, None
+    return aiozc, browser, advertiser
+
+
+async def _stop_discovery(aiozc: Any, browser: Any, advertiser: Any) -> None:
+    if advertiser is not None:
+        await advertiser.stop()
+    if browser is not None:
+        await browser.stop()
+    if aiozc is not None:
+        await aiozc.async_close()

@@ -20,7 +20,18 @@ from nummerlapp.config import load_settings
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("display", help="run a waiting-room board (Kivy)")
     p.add_argument(
-        "--config", type=Path, default=None, metavar="PATH", help="site file; default: the example site"
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a site file of its own (no enrolment); default: enrol and take the settings from the service",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where the board keeps its token (default: $NUMMERLAPP_STATE_DIR or ~/.local/state/nummerlapp/display)",
     )
     p.add_argument(
         "--server",
@@ -52,6 +63,45 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_display)  # fmt: skip
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's BoardOptions values."""
+    overrides: dict[str, Any] = {
+        "mdns": not args.no_mdns,
+        "mdns_interfaces": tuple(args.mdns_interface) if args.mdns_interface else None,
+        "cache_dir": args.cache,
+    }
+    if args.server:
+        overrides["server_url"] = args.server
+    if args.board_id:
+        overrides["board_id"] = args.board_id
+    if args.board_name:
+        overrides["board_name"] = args.board_name
+    if args.mute:
+        overrides["announce"] = False
+    return overrides
+
+
+def run_enrolled(args: argparse.Namespace) -> int:
+    """No site file: enrol with the service and take the settings from it (display/device.py)."""
+    from nummerlapp.client.enrol import default_state_dir  # noqa: PLC0415  # start-up
+
+    width, height = parse_size(args.size)
+    overrides = _overrides(args)
+    if not overrides["mdns"] and not args.server:
+        raise ConfigError(
+            "<command line>", "--server", "mDNS is off and no --server given: nothing to connect to"
+        )
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from nummerlapp.display.app import BoardApp, BoardOptions, configure_window  # noqa: PLC0415  # start-up: Kivy loads only when the board runs
+    from nummerlapp.display.device import DeviceBoard, run_device_board  # noqa: PLC0415  # (as above)
+
+    board = DeviceBoard(args.state_dir or default_state_dir("display"), args.lang, args.zone, overrides)
+    options = BoardOptions(lang=args.lang or "nb", site_id=None, **overrides)
+    configure_window(width, height, fullscreen=args.fullscreen, rotation=90 if args.portrait else 0)
+    asyncio.run(run_device_board(BoardApp(options), board))
+    return 0
+
+
 def parse_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
@@ -66,7 +116,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def run_display(args: argparse.Namespace) -> int:
     logging.getLogger("websockets").setLevel(logging.INFO)  # -v: not every keepalive ping
-
+    if args.config is None:
+        return run_enrolled(args)
     settings = load_settings(args.config)
     width, height = parse_size(args.size)
     lang = args.lang or settings.site.default_language
@@ -76,19 +127,7 @@ def run_display(args: argparse.Namespace) -> int:
             "--lang",
             f"{lang!r} is not one of the site's languages {list(settings.site.languages)}",
         )
-    overrides: dict[str, Any] = {
-        "mdns": not args.no_mdns,
-        "mdns_interfaces": tuple(args.mdns_interface) if args.mdns_interface else None,
-        "cache_dir": args.cache,
-    }
-    if args.server:
-        overrides["server_url"] = args.server
-    if args.board_id:
-        overrides["board_id"] = args.board_id
-    if args.board_name:
-        overrides["board_name"] = args.board_name
-    if args.mute:
-        overrides["announce"] = False
+    overrides = _overrides(args)
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from nummerlapp.display.app import BoardApp, BoardOptions, configure_window, run_board  # noqa: PLC0415  # start-up: Kivy loads only when the board runs
 

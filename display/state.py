@@ -72,6 +72,10 @@ class BoardState:
     site_name: str = ""
     site_open: bool = True
     messages: tuple[Mapping[str, str], ...] = ()  # the site's board messages, if it sends any
+    # "You said, we did" (issue 16): which message is shown (turn modulo their number), and
+    # whether a live call holds them back (a call always wins the screen: see next_message).
+    message_turn: int = 0
+    message_held: bool = False
     departments: tuple[P.Department, ...] = ()
     counters: tuple[CounterView, ...] = ()
     calls: tuple[Call, ...] = ()
@@ -183,7 +187,9 @@ def _call(state: BoardState, event: P.TicketCalled | P.TicketRecalled) -> BoardS
     recall = isinstance(event, P.TicketRecalled)
     call = Call(ticket.number, counter.id, counter.name, ticket.department, event.at, recall, ticket.id)
     state = _set_counter_ticket(state, counter.id, ticket.number)
-    return replace(state, calls=(call, *state.calls)[:MAX_CALLS], call_serial=state.call_serial + 1)
+    return replace(
+        state, calls=(call, *state.calls)[:MAX_CALLS], call_serial=state.call_serial + 1, message_held=True
+    )
 
 
 def _apply(state: BoardState, event: P.Change) -> BoardState:
@@ -234,6 +240,24 @@ def reduce_all(state: BoardState, messages: Iterable[Message]) -> BoardState:
     for message in messages:
         state = reduce(state, message)
     return state
+
+
+def shown_message(state: BoardState) -> Mapping[str, str] | None:
+    """The board message on screen now: none while a live call holds them back, else the
+    messages in turn (``message_turn`` modulo their number)."""
+    if not state.messages or state.message_held:
+        return None
+    return state.messages[state.message_turn % len(state.messages)]
+
+
+def next_message(state: BoardState) -> BoardState:
+    """The skin's message clock ticked: a held message line comes back (the same message, the
+    call has had the screen), otherwise the next message takes the line."""
+    if state.message_held:
+        return replace(state, message_held=False)
+    if len(state.messages) < 2:
+        return state
+    return replace(state, message_turn=(state.message_turn + 1) % len(state.messages))
 
 
 def new_calls(old: BoardState, new: BoardState) -> tuple[Call, ...]:

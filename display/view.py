@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from nummerlapp.common.i18n import is_rtl, translator
 from nummerlapp.common.protocol import label
-from nummerlapp.display.state import BoardState, Call
+from nummerlapp.display.state import BoardState, Call, shown_message
 
 CounterNames = Mapping[str, Mapping[str, str]]  # counter id -> {lang: name} (the site file's tables)
 
@@ -111,7 +111,11 @@ def board_text(
         else:
             wait = wait_text(dep.estimated_wait_s, lang)
         deps.append(DepartmentText(dep.label(lang), str(dep.waiting), _("waiting"), wait, dep.open))
-    line = (label(state.messages[0], lang) if state.messages else "") or message
+    if state.messages:  # "you said, we did", in turn; a blank line while a new call has the screen
+        shown = shown_message(state)
+        line = label(shown, lang) if shown is not None else ""
+    else:
+        line = message
     if not state.site_open and state.seq is not None:
         line = _("Closed for today")
     return BoardText(

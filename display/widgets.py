@@ -28,8 +28,6 @@ from kivy.uix.widget import Widget
 from nummerlapp.common import textshape
 from nummerlapp.display.view import BoardText, DepartmentText
 
-RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Kivy's Roboto has no Arabic letters
-
 NAVY = (0x0A / 255, 0x1A / 255, 0x2F / 255, 1)
 PANEL = (0x13 / 255, 0x29 / 255, 0x4B / 255, 1)
 YELLOW = (0xFF / 255, 0xD6 / 255, 0x0A / 255, 1)
@@ -74,11 +72,7 @@ def text(
 
 
 def _rtl_font() -> str | None:
-    if RTL_FONT not in LabelBase._fonts:
-        if not textshape.RTL_FONT.is_file():
-            return None
-        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
-    return RTL_FONT
+    return textshape.kivy_rtl_font(LabelBase)  # DejaVu Sans: Kivy's Roboto has no Arabic letters
 
 
 def put(label: Label, value: str, rtl: bool = False) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import gc
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -26,27 +25,18 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from nummerlapp.common.heap import SETTLE_HEAP_S, settle_heap
 from nummerlapp.common.i18n import translator
-from nummerlapp.kiosk import theme, words
+from nummerlapp.kiosk import checkin_screens, theme, words
 from nummerlapp.kiosk.flow import KioskFlow, Screen
 from nummerlapp.kiosk.screens import BUILDERS, Ctx
 from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
 from nummerlapp.kiosk.widgets import Text, paint
 
 log = logging.getLogger(__name__)
-
-
-# Start-up leaves a few hundred thousand objects (Kivy, httpx, Babel, python-escpos, the site)
-# that live as long as the kiosk. Left alone, the first full garbage collection walks them all
-# (30-40 ms) at whatever allocates next: the first visitor's touch, between the service's answer
-# and the printer's first byte (docs/benchmarks/kiosk.md). So collect once while the home screen
-# is idle, and freeze what is left: later collections walk only what the visits make.
-SETTLE_HEAP_S = 0.5
-
-
-def settle_heap() -> None:
-    gc.collect()
-    gc.freeze()
+SCREENS = {**BUILDERS, **checkin_screens.BUILDERS}
+ENTER_KEYS = (13, 271)  # Return, keypad Enter: a USB scanner ends its code with one
+BACKSPACE_KEY = 8
 
 
 class KioskRoot(BoxLayout):
@@ -127,6 +117,7 @@ class KioskApp(App):
         root.add_widget(self.content)
         self.flow.subscribe(lambda _flow: self.render())
         Window.bind(size=lambda *_: self.render(force=True))
+        Window.bind(on_textinput=self._typed, on_key_down=self._key_down)
         Clock.schedule_interval(self._every_second, 1.0)
         self.render(force=True)
         Clock.schedule_once(lambda _dt: self.first_frame.set(), 0)
@@ -145,6 +136,8 @@ class KioskApp(App):
             f.print_fault,
             f.ask_reason,
             f.notice,
+            f.reference,
+            f.check_in_problem,
             f.site_closure,
             f.pin_failed,
             f.pin_locked(),
@@ -174,8 +167,23 @@ class KioskApp(App):
             widget = technician_screen(ctx, self.log_tail, self.version)
         else:
             self.pin.digits = ""
-            widget = BUILDERS[self.flow.screen](ctx)
+            widget = SCREENS[self.flow.screen](ctx)
         self.content.add_widget(widget)
+
+    # -- a USB scanner (or a keyboard) types the reference -------------------------------------
+
+    def _typed(self, _window: Any, text: str) -> None:
+        for char in text:
+            self.flow.type_key(char)
+
+    def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
+        if key in ENTER_KEYS:
+            self.flow.submit_reference()
+            return True
+        if key == BACKSPACE_KEY:
+            self.flow.erase()
+            return True
+        return False
 
     def _build_top_bar(self, c: Ctx) -> None:
         m = c.m

@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--id", dest="device_id", default="", metavar="ID", help="this kiosk's id (default: kiosk-HOST)"
     )
     p.add_argument("--name", default="", help="a name staff recognise, e.g. 'Entrance'")
+    p.add_argument(
+        "--scanner", metavar="PORT", help="a serial barcode/QR scanner for booked visits, e.g. /dev/ttyACM0"
+    )
     p.set_defaults(func=run)
 
 
@@ -97,5 +100,6 @@ def run(args: argparse.Namespace) -> int:
         mdns=not args.no_mdns,
         device_id=args.device_id,
         name=args.name,
+        scanner=args.scanner,
     )
     return main(settings, opts, fullscreen=args.fullscreen)

@@ -75,9 +75,37 @@ class Screen(StrEnum):
     ASK_RECEPTION = "ask_reception"
     TECH_PIN = "tech_pin"
     TECHNICIAN = "technician"
+    # booked visits (issue 15)
+    APPOINTMENT = "appointment"  # the keypad for the reference
+    BOOKED = "booked"  # checked in: the number and when it will be called
+    APPT_LATE = "appt_late"  # too late for the booking: an ordinary ticket is offered
+    APPT_PROBLEM = "appt_problem"  # unknown, cancelled, another day, already checked in
 
 
 RESTING = frozenset({Screen.HOME, Screen.CLOSED, Screen.PRINTER_FAULT, Screen.UNREACHABLE})
+# "I have an appointment" works from these (a booked visit is met even when issuing has closed)
+CHECK_IN_FROM = frozenset({Screen.HOME, Screen.CLOSED})
+DISMISSABLE = frozenset(
+    {
+        Screen.TICKET,
+        Screen.BOOKED,
+        Screen.PRINT_FAILED,
+        Screen.PRINTER_FAULT,
+        Screen.ASK_RECEPTION,
+        Screen.APPT_LATE,
+        Screen.APPT_PROBLEM,
+        Screen.APPOINTMENT,
+    }
+)
+
+
+class CheckInProblem(StrEnum):
+    """Why a reference did not check a visit in (the UI picks the words and points to the reception)."""
+
+    UNKNOWN = "unknown_appointment"
+    CANCELLED = "cancelled"
+    NOT_TODAY = "not_today"
+    ALREADY = "already_checked_in"
 
 
 class AskReason(StrEnum):
@@ -140,6 +168,8 @@ class KioskFlow:
             DepartmentView(d.id, dict(d.name), dict(d.description), True) for d in settings.departments
         )
         self.ticket: P.IssuedTicket | None = None
+        self.reference = ""  # typed or scanned so far (the keypad's line)
+        self.check_in_problem: CheckInProblem | None = None
         self.ticket_department: DepartmentView | None = None
         self.printer_state = P.PrinterReport(state="unknown")
         self.print_fault: P.PrinterReport | None = None  # why the last print failed / was refused
@@ -268,6 +298,10 @@ class KioskFlow:
             log.error("issue %s refused: %s (%s)", dep.id, exc, getattr(exc, "code", ""))
             self._ask(AskReason.REFUSED)
             return
+        await self._print(ticket, lang, Screen.TICKET)
+
+    async def _print(self, ticket: P.IssuedTicket, lang: str, shown: Screen) -> None:
+        """The number is taken: keep it, print it, then show ``shown`` (or keep it on screen)."""
         self._mark_up()
         self.ticket = ticket
         self._changed()
@@ -282,7 +316,7 @@ class KioskFlow:
             self._go(Screen.PRINT_FAILED)
             self._spawn(self._report(force=True))
             return
-        self._go(Screen.TICKET)
+        self._go(shown)
 
     async def _ask_for_ticket(self, department_id: str, lang: str) -> P.IssuedTicket:
         try:
@@ -324,7 +358,115 @@ class KioskFlow:
     def dismiss(self) -> None:
         """ "OK" on a ticket, fault or notice screen: back to the resting screen now."""
         self.touch()
-        if self.screen in (Screen.TICKET, Screen.PRINT_FAILED, Screen.PRINTER_FAULT, Screen.ASK_RECEPTION):
+        if self.screen in DISMISSABLE:
+            self._rest()
+
+    # -- booked visits (issue 15) ---------------------------------------------------------------
+
+    def open_appointment(self) -> bool:
+        """ "I have an appointment": the keypad, from a screen the kiosk rests on."""
+        self.touch()
+        if self.screen not in CHECK_IN_FROM and self.screen not in (Screen.APPT_PROBLEM, Screen.APPOINTMENT):
+            return False
+        self.reference = ""
+        self.check_in_problem = None
+        self._go(Screen.APPOINTMENT)
+        return True
+
+    def type_key(self, key: str) -> None:
+        """One key of the reference, from the keypad or a scanner that types like a keyboard.
+
+        A scanner needs no button first: its first character opens the keypad on a resting
+        screen. Keys outside the alphabet (a scanner's prefix, a look-alike) are ignored."""
+        char = key.upper()
+        if len(char) != 1 or char not in P.REFERENCE_ALPHABET:
+            return
+        if self.screen != Screen.APPOINTMENT and not self.open_appointment():
+            return
+        self.touch()
+        if len(self.reference) < P.REFERENCE_LEN:
+            self.reference += char
+            self._changed()
+
+    def erase(self) -> None:
+        """The correction key: the last character goes."""
+        self.touch()
+        if self.screen == Screen.APPOINTMENT and self.reference:
+            self.reference = self.reference[:-1]
+            self._changed()
+
+    def clear_reference(self) -> None:
+        self.touch()
+        if self.screen == Screen.APPOINTMENT and self.reference:
+            self.reference = ""
+            self._changed()
+
+    def submit_reference(self) -> asyncio.Task[None] | None:
+        """ "Check in" (or a scanner's Enter): only with a whole reference on the line."""
+        self.touch()
+        if self.screen != Screen.APPOINTMENT or len(self.reference) != P.REFERENCE_LEN:
+            return None
+        self.ticket = None
+        self.ticket_department = None
+        self._go(Screen.ISSUING)
+        return self._spawn(self._check_in(self.reference, self.lang))
+
+    def scanned(self, text: str) -> asyncio.Task[None] | None:
+        """A whole code from a scanner (a serial one sends it at once): check in at once."""
+        reference = P.normalize_reference(text)
+        if reference is None:
+            log.info("scanned code is not a reference (%d characters)", len(text))
+            if self.screen in CHECK_IN_FROM or self.screen == Screen.APPOINTMENT:
+                self.check_in_problem = CheckInProblem.UNKNOWN
+                self._go(Screen.APPT_PROBLEM)
+            return None
+        if self.screen != Screen.APPOINTMENT and not self.open_appointment():
+            return None
+        self.reference = reference
+        return self.submit_reference()
+
+    async def _check_in(self, reference: str, lang: str) -> None:
+        state = await self._printer_status()
+        if not state.can_print:
+            self.print_fault = state
+            self._go(Screen.PRINTER_FAULT)
+            return
+        try:
+            ticket = await self.api.check_in(reference, lang)
+        except ApiUnavailable as exc:
+            log.warning("check-in: %s", exc)
+            self._ask(AskReason.UNCERTAIN if exc.request_sent else AskReason.UNREACHABLE)
+            return
+        except ServiceUnavailable as exc:
+            log.warning("check-in: %s", exc)
+            self._ask(AskReason.UNCERTAIN)
+            return
+        except (NotFound, Conflict) as exc:
+            log.info("check-in refused: %s", exc.code)
+            self._check_in_refused(exc.code)
+            return
+        except LedgerError as exc:
+            log.error("check-in refused: %s (%s)", exc, exc.code)
+            self._ask(AskReason.REFUSED)
+            return
+        self.ticket_department = self.department(ticket.department)
+        await self._print(ticket, lang, Screen.BOOKED)
+
+    def _check_in_refused(self, code: str) -> None:
+        if code == "too_late":
+            self._go(Screen.APPT_LATE)
+            return
+        try:
+            self.check_in_problem = CheckInProblem(code)
+        except ValueError:
+            self.check_in_problem = CheckInProblem.UNKNOWN
+        self._go(Screen.APPT_PROBLEM)
+
+    def ordinary_ticket(self) -> None:
+        """On the "too late" screen: choose a service for an ordinary ticket instead."""
+        self.touch()
+        if self.screen in (Screen.APPT_LATE, Screen.APPT_PROBLEM, Screen.APPOINTMENT):
+            self.reference = ""
             self._rest()
 
     # -- time -----------------------------------------------------------------------------------
@@ -335,7 +477,7 @@ class KioskFlow:
         on_screen = now - self._t.screen_since
         idle = now - self._t.last_touch
         kiosk = self.settings.kiosk
-        if self.screen == Screen.TICKET and on_screen >= kiosk.ticket_screen_s:
+        if self.screen in (Screen.TICKET, Screen.BOOKED) and on_screen >= kiosk.ticket_screen_s:
             self._reset_visitor()
             self._rest()
         elif self.screen == Screen.ISSUING:
@@ -353,6 +495,8 @@ class KioskFlow:
     def _reset_visitor(self) -> None:
         self.lang = self.default_lang
         self.large_text = False
+        self.reference = ""
+        self.check_in_problem = None
         self.notice = None
         self.pin_failed = False
         self.tech_message = None

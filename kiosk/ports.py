@@ -32,6 +32,8 @@ class ApiPort(Protocol):
 
     async def issue_ticket(self, department: str, lang: str | None = None) -> P.IssuedTicket: ...
 
+    async def check_in(self, reference: str, lang: str | None = None) -> P.IssuedTicket: ...
+
     async def report_device_status(
         self,
         device_id: str,

@@ -58,7 +58,10 @@ class KioskPrinter:
             issued = dt.datetime.fromisoformat(ticket.issued_at).astimezone(site.tz)
         except ValueError:
             issued = dt.datetime.now(site.tz)
-        qr = f"{site.public_url.rstrip('/')}/t/{ticket.id}" if site.public_url else None
+        # The QR code opens the ticket's page by its follow secret (PROTOCOL.md v1.1), which only
+        # the issue answer carries; no public_url (or no secret) prints no QR code.
+        follow = ticket.follow if isinstance(ticket, P.IssuedTicket) else None
+        qr = f"{site.public_url.rstrip('/')}/t/{follow}" if site.public_url and follow else None
         return TicketView(
             site_name=site.name,
             department_name=dep.label(lang) if dep is not None else ticket.department,
@@ -71,7 +74,18 @@ class KioskPrinter:
             lang=lang,
             logo=self.printer_settings.logo != "none",
             ticket_id=ticket.id,
+            **self._booked(ticket),
         )
+
+    def _booked(self, ticket: P.Ticket) -> dict[str, Any]:
+        """A checked-in visit prints its time and when it is called (printer/layout.py)."""
+        if ticket.appointment is None:
+            return {}
+        start = dt.datetime.fromisoformat(ticket.appointment.start).astimezone(self.settings.site.tz)
+        return {
+            "booked_at": start,
+            "called_soon": start <= dt.datetime.now(start.tzinfo) + dt.timedelta(minutes=1),
+        }
 
     def print_ticket(self, ticket: P.Ticket, lang: str) -> None:
         view = self.view(ticket, lang)

@@ -27,6 +27,7 @@ from nummerlapp.config.model import Settings
 from nummerlapp.kiosk.flow import KioskFlow
 from nummerlapp.kiosk.ports import DeviceInfo
 from nummerlapp.kiosk.printing import KioskPrinter, NoPrinter
+from nummerlapp.kiosk.scanner import SerialScanner
 from nummerlapp.kiosk.window import configure_window
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class KioskOptions:
     device_id: str = ""
     name: str = ""
     discover_timeout_s: float = 5.0
+    scanner: str | None = None  # a serial barcode/QR scanner's port (kiosk/scanner.py)
 
 
 def version() -> str:
@@ -115,10 +117,16 @@ async def run_kiosk(settings: Settings, opts: KioskOptions) -> None:
         app = KioskApp(flow, version=device.version, log_tail=tail, size=opts.size)
         if opts.mdns:
             advertiser = await _advertise(settings, opts, device_id)
+        scanner = None
+        if opts.scanner:
+            scanner = SerialScanner(opts.scanner, flow.scanned, asyncio.get_running_loop())
+            scanner.start()
         try:
             log.info("kiosk %s using the service at %s", device_id, base)
             await run_app(app, flow)
         finally:
+            if scanner is not None:
+                scanner.stop()
             if advertiser is not None:
                 await advertiser.stop()
             logging.getLogger().removeHandler(tail)

@@ -156,8 +156,25 @@ def home(c: Ctx) -> Widget:
             col.add_widget(_steps(c))
             col.add_widget(Widget())
     col.add_widget(_cards(c, flow.departments))
+    col.add_widget(appointment_button(c))
     col.add_widget(language_bar(c))
     return col
+
+
+def appointment_button(c: Ctx) -> Widget:
+    """ "I have an appointment": always on the home and closed screens, in the visitor's language."""
+    m = c.m
+    return PillButton(
+        c._("I have an appointment"),
+        m.font(4.4),
+        c.flow.open_appointment,
+        fill=theme.WHITE,
+        ink=theme.INK,
+        border=theme.YELLOW,
+        name="appointment",
+        size_hint_y=None,
+        height=m.target(11),
+    )
 
 
 def _steps(c: Ctx) -> Widget:
@@ -191,6 +208,7 @@ def closed(c: Ctx) -> Widget:
         col.add_widget(Text(_week(c), m.font(3.4), theme.MIST))
     col.add_widget(Widget())
     col.add_widget(_cards(c, flow.departments))
+    col.add_widget(appointment_button(c))
     col.add_widget(language_bar(c))
     return col
 

@@ -21,23 +21,12 @@ from nummerlapp.common import textshape
 from nummerlapp.kiosk import theme
 from nummerlapp.kiosk.theme import Rgb
 
-RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Roboto, Kivy's default, has no Arabic
-
-
-def _rtl_font() -> str | None:
-    """Register (once) and name the font for right-to-left text; None if it is not installed."""
-    if RTL_FONT not in LabelBase._fonts:
-        if not textshape.RTL_FONT.is_file():
-            return None
-        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
-    return RTL_FONT
-
 
 def rtl_kwargs(text: str, kw: dict[str, Any], mirror: bool = True) -> dict[str, Any]:
     """Right-to-left text (Arabic): a font with its glyphs, and (``mirror``) left alignment
     mirrored to right."""
     if textshape.has_rtl(text):
-        font = _rtl_font()
+        font = textshape.kivy_rtl_font(LabelBase)  # DejaVu Sans: Kivy's Roboto has no Arabic
         if font is not None:
             kw.setdefault("font_name", font)
         if mirror and kw.get("halign", "left") == "left":

@@ -27,6 +27,11 @@ def _time(_: Translate, when: dt.datetime, lang: str) -> str:
     return format_time(when, _("HH:mm"), locale=locale_for(lang))
 
 
+def time_of_day(_: Translate, when: dt.datetime, lang: str) -> str:
+    """A clock time in the visitor's language ("10:40", Finnish "10.40")."""
+    return _time(_, when, lang)
+
+
 def opening(_: Translate, when: dt.datetime, now: dt.datetime, lang: str) -> str:
     """ "Opens today at 09:00" / "Opens tomorrow at 08:00" / "Opens Monday 30 November at 08:00"."""
     days = (when.date() - now.date()).days

@@ -97,6 +97,10 @@ class TicketView:
     lang: str = "en"
     logo: bool = True
     ticket_id: str = ""
+    # A booked visit's ticket (issue 15): its start, printed instead of the queue and the wait;
+    # ``called_soon``: the start has come, so the number is called next, not at the time.
+    booked_at: dt.datetime | None = None
+    called_soon: bool = False
 
     def __post_init__(self) -> None:
         if not self.number or not self.number.isprintable():
@@ -196,6 +200,20 @@ def wait_minutes(seconds: int) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
+def _booked(view: TicketView, dots: int) -> list[Op]:
+    """ "Booked visit 10:40" and when the number will be called, instead of the queue figures."""
+    assert view.booked_at is not None
+    _ = translator("printer", view.lang)
+    time = f"{view.booked_at:%H:%M}"
+    call = (
+        _("We will call your number soon")
+        if view.called_soon
+        else _("We will call your number at {time}").format(time=time)
+    )
+    lines = _wrapped(_("Booked visit at {time}").format(time=time), height=2, bold=True, dots=dots)
+    return [*lines, *_wrapped(call, bold=True, dots=dots)]
+
+
 def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None = None) -> list[Op]:
     """The ticket as ops. ``logo_image``: the file a raster logo is read from (raster mode only)."""
     _ = translator("printer", view.lang)
@@ -213,12 +231,14 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
     mag = number_magnification(view.number, dots)
     ops.append(Line(view.number, mag, mag, "center", True))
     ops.append(Feed(1))
-    if view.ahead is not None:
+    if view.booked_at is not None:
+        ops += _booked(view, dots)
+    elif view.ahead is not None:
         if view.ahead == 0:
             ops += _wrapped(_("You are next"), bold=True, dots=dots)
         else:
             ops += _wrapped(_("People ahead of you: {n}").format(n=view.ahead), bold=True, dots=dots)
-    if view.estimated_wait_s is not None and view.ahead != 0:
+    if view.estimated_wait_s is not None and view.ahead != 0 and view.booked_at is None:
         minutes = wait_minutes(view.estimated_wait_s)
         ops += _wrapped(_("Estimated wait: about {n} min").format(n=minutes), bold=True, dots=dots)
     ops += _wrapped(format_issued(view), dots=dots)

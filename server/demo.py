@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from pathlib import Path
 from nummerlapp.common.cli import DEFAULT_PORT
 from nummerlapp.common.errors import NummerlappError, ServiceUnavailable
 from nummerlapp.config import settings_from_args
+from nummerlapp.config.loader import EMBEDDED
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -41,6 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--data", type=Path, default=Path("var") / "demo", help="folder for the demo's ledger and tokens"
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="service port on 127.0.0.1 (default 8420)")
+    p.add_argument(
+        "--public-port",
+        type=int,
+        default=None,
+        help="visitors' port on 127.0.0.1, printed in the tickets' QR codes (default: --port + 1)",
+    )
     p.add_argument("--no-kiosk", action="store_true", help="don't open the kiosk window")
     p.add_argument("--no-board", action="store_true", help="don't open the board window")
     p.add_argument(
@@ -94,20 +102,59 @@ def _cli(args: list[str], stdin: str | None = None) -> str:
     return done.stdout.strip()
 
 
-def _wait_healthy(base: str, server: subprocess.Popen[bytes], timeout_s: float = 30.0) -> None:
+def wait_healthy(
+    base: str, server: subprocess.Popen[bytes], timeout_s: float = 30.0, poll_s: float = 0.1
+) -> None:
+    """Return once the service process ``server`` answers ``/api/v1/health`` at ``base``.
+
+    ServiceUnavailable when it exits first or stays silent for ``timeout_s``. The demo starts its
+    service with it, and so do the tests and benchmarks (tests/server/serverproc.py).
+    """
     import httpx  # noqa: PLC0415  # start-up: httpx (70 ms) loads when the demo runs
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise ServiceUnavailable(f"demo: the service exited with code {server.returncode}")
+            raise ServiceUnavailable(f"the service exited with code {server.returncode}")
         try:
             if httpx.get(f"{base}/api/v1/health", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
-    raise ServiceUnavailable(f"demo: the service did not answer at {base} within {timeout_s:.0f} s")
+        time.sleep(poll_s)
+    raise ServiceUnavailable(f"the service did not answer at {base} within {timeout_s:.0f} s")
+
+
+def _free_near(port: int) -> int:
+    """``port`` if nobody listens on it, else a free one the system picks."""
+    import socket  # noqa: PLC0415  # start-up: only when the demo runs
+
+    for wanted in (port, 0):
+        with socket.socket() as s:
+            try:
+                s.bind((LOOPBACK, wanted))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    return port
+
+
+def _site_for_demo(config: Path | None, current: str, public_url: str, data: Path) -> Path | None:
+    """The site file the demo runs on: the given one (or the embedded example), with
+    ``site.public_url`` pointing at this machine's visitors' port, so a ticket's QR code opens
+    its page from the demo machine itself. None: the file as it is already says so."""
+    if current.rstrip("/") == public_url and config is None:
+        return None
+    if current.rstrip("/") == public_url:
+        return config
+    text = (config if config is not None else EMBEDDED).read_text(encoding="utf-8")
+    line = f"public_url = \"{public_url}\"  # the demo's visitors' port (main.py demo)"
+    text, found = re.subn(r"(?m)^public_url\s*=.*$", line, text, count=1)
+    if not found:
+        text = re.sub(r"(?m)^\[site\]\s*$", "[site]\n" + line, text, count=1)
+    path = data / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def run(args: argparse.Namespace) -> int:
@@ -117,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     data: Path = args.data
     data.mkdir(parents=True, exist_ok=True)
     db = data / "ledger.db"
-    site_opts = ["--db", str(db)] + (["--config", str(args.config)] if args.config else [])
+    public_port = args.public_port or _free_near(args.port + 1)
+    public_url = f"http://{LOOPBACK}:{public_port}"
+    site_file = _site_for_demo(args.config, settings.site.public_url, public_url, data)
+    site_opts = ["--db", str(db)] + (["--config", str(site_file)] if site_file else [])
     base = f"http://{LOOPBACK}:{args.port}"
 
     # Credentials for this run: tokens are shown once and stored hashed, so make fresh ones.
@@ -151,14 +201,17 @@ def run(args: argparse.Namespace) -> int:
                 LOOPBACK,
                 "--port",
                 str(args.port),
+                "--public-port",
+                str(public_port),
                 "--mdns-interface",
                 LOOPBACK,
             ],
         )
-        _wait_healthy(base, server)
+        wait_healthy(base, server)
         # The demo runs at any hour: open the site for the rest of today (an admin override).
         httpx.post(f"{base}/api/v1/site/open", headers={"Authorization": f"Bearer {admin_token}"}, timeout=5)
-        cfg = ["--config", str(args.config)] if args.config else []
+        # devices given a site file use it (no enrolment: docs/KIOSK.md, "Enrolment")
+        cfg = ["--config", str(site_file or EMBEDDED)]
         if not args.no_board:
             children.start(
                 "board",
@@ -186,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
             f"\nNummerlapp demo — {settings.site.name}\n"
             f"  desk page:      {base}/desk\n"
             f"  technician:     {base}/tech\n"
+            f"  phones (QR):    {public_url}/t/<follow> (the visitors' port)\n"
             f"  sign in as:     {username} / {password}\n"
             f"  tickets (PNG):  {Path(str(tickets)).resolve() if tickets else '(no file printer)'}\n"
             f"  admin token:    {admin_token}\n"

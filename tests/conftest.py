@@ -19,6 +19,9 @@ os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="nummerlapp-kivy-"))
+# Servers started by tests open no visitors' port unless a test asks (--public-port N): many
+# servers run at once here, and the default port (8421) can be had only once.
+os.environ.setdefault("NUMMERLAPP_PUBLIC_PORT", "0")
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ PRINTER_STATES: tuple[PrinterState, ...] = get_args(PrinterState)
 # states in which no ticket can be printed (``unknown`` may print: many printers never answer)
 PRINTER_FAULTS: frozenset[PrinterState] = frozenset({"paper_end", "cover_open", "offline"})
 DeviceRole = Literal["kiosk", "board", "display", "feedback"]  # what a device may call itself
-DeviceSource = Literal["report", "socket", "mdns"]
+DeviceSource = Literal["report", "socket", "mdns", "enrolment"]
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 Instant = Annotated[str, Field(description="ISO 8601 with the site's UTC offset, to the second")]
@@ -51,7 +51,9 @@ def label(names: Mapping[str, str], lang: str, fallback: str = "en", default: st
 class Wire(BaseModel):
     """What the service sends (see the module docstring)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True, defer_build=True
+    )
     OMIT_UNSET: ClassVar[frozenset[str]] = frozenset()
 
     @model_serializer(mode="wrap")
@@ -75,7 +77,7 @@ class Wire(BaseModel):
 class Body(BaseModel):
     """A request body the service accepts: unknown keys refused, strings bounded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     def encode(self) -> dict[str, Any]:
         """The JSON-able dict a client sends (unset optional keys left out)."""

@@ -9,6 +9,7 @@ with a wrong shape raises :class:`ProtocolError`.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -51,61 +52,75 @@ class _MayTouch(EventBase):
     departments: list[DepartmentState] | None = None
 
 
+class _AtCounter(EventBase):
+    """A ticket's step at a counter: the full ticket, and the counter that took it."""
+
+    ticket: Ticket
+    counter: CounterRef
+
+
 class TicketIssued(_Touches):
+    """A new ticket waits (the kiosk, the reception or a phone took it)."""
+
     type: Literal["ticket.issued"] = "ticket.issued"
     ticket: Ticket
 
 
-class TicketCalled(_Touches):
+class TicketCalled(_AtCounter, _Touches):
+    """Enough for a board to show and announce the call without another request."""
+
     type: Literal["ticket.called"] = "ticket.called"
-    ticket: Ticket
-    counter: CounterRef
 
 
-class TicketRecalled(EventBase):
+class TicketRecalled(_AtCounter):
     type: Literal["ticket.recalled"] = "ticket.recalled"
-    ticket: Ticket
-    counter: CounterRef
 
 
-class TicketServing(EventBase):
+class TicketServing(_AtCounter):
+    """The called visitor arrived at the desk (``called`` → ``serving``); sent once."""
+
     type: Literal["ticket.serving"] = "ticket.serving"
-    ticket: Ticket
-    counter: CounterRef
 
 
-class TicketDone(_Touches):
+class TicketParked(_AtCounter):
+    """Extension: the counter's current ticket stepped away (``parked``); ``call`` brings it
+    back. The counter, now free, follows as ``counter.changed``. The queues do not change."""
+
+    type: Literal["ticket.parked"] = "ticket.parked"
+
+
+class TicketDone(_AtCounter, _Touches):
     type: Literal["ticket.done"] = "ticket.done"
-    ticket: Ticket
-    counter: CounterRef
 
 
-class TicketNoShow(_Touches):
+class TicketNoShow(_AtCounter, _Touches):
     type: Literal["ticket.no_show"] = "ticket.no_show"
-    ticket: Ticket
-    counter: CounterRef
 
 
-class TicketTransferred(_Touches):
+class TicketTransferred(_AtCounter, _Touches):
     """The ticket as it now waits in its new department; ``from`` names the one it left."""
 
     type: Literal["ticket.transferred"] = "ticket.transferred"
-    ticket: Ticket
     from_: DepartmentRef = Field(validation_alias="from", serialization_alias="from")
-    counter: CounterRef
 
 
 class TicketVoid(EventBase):
+    """A live ticket left from an earlier service day, or voided by a technician's reset."""
+
     type: Literal["ticket.void"] = "ticket.void"
     ticket: Ticket
 
 
 class CounterChanged(_MayTouch):
+    """A counter paused, opened, or took or let go of a ticket (as in the snapshot)."""
+
     type: Literal["counter.changed"] = "counter.changed"
     counter: Counter
 
 
 class DepartmentChanged(EventBase):
+    """A department's state changed: opening hours, or its queue after a batch of voids."""
+
     type: Literal["department.changed"] = "department.changed"
     department: Department
 
@@ -120,11 +135,15 @@ class SiteChanged(_MayTouch):
 
 
 class DeviceStatus(EventBase):
+    """A device's heartbeat: its last report, printer state and when it was last seen."""
+
     type: Literal["device.status"] = "device.status"
     device: Device
 
 
 class DeviceIdentify(EventBase):
+    """The technician asks that device (and no other) to show itself."""
+
     type: Literal["device.identify"] = "device.identify"
     device: DeviceRef
 
@@ -136,16 +155,18 @@ class ConfigChanged(EventBase):
     version: str
 
 
-class AlarmRaised(EventBase):
+class _AlarmEvent(EventBase):
     """v1.1: a desk's silent alarm (staff, manager and admin sockets only)."""
 
+    alarm: Alarm
+
+
+class AlarmRaised(_AlarmEvent):
     type: Literal["alarm.raised"] = "alarm.raised"
-    alarm: Alarm
 
 
-class AlarmCleared(EventBase):
+class AlarmCleared(_AlarmEvent):
     type: Literal["alarm.cleared"] = "alarm.cleared"
-    alarm: Alarm
 
 
 class SnapshotMessage(Wire):
@@ -161,6 +182,7 @@ Change = Annotated[
     | TicketCalled
     | TicketRecalled
     | TicketServing
+    | TicketParked
     | TicketDone
     | TicketNoShow
     | TicketTransferred
@@ -182,8 +204,19 @@ Event = Annotated[Change | SnapshotMessage, Field(discriminator="type")]
 
 CallEvent = TicketCalled | TicketRecalled
 
-_EVENT: TypeAdapter[Change | SnapshotMessage] = TypeAdapter(Event)
-_CHANGE: TypeAdapter[Change] = TypeAdapter(Change)
+
+# Built on first use, not at import: a device decodes a few kinds of message, and building every
+# validator up front costs start-up time and memory on a Pi-class board (docs/benchmarks/).
+@functools.cache
+def _event_adapter() -> TypeAdapter[Change | SnapshotMessage]:
+    return TypeAdapter(Event)
+
+
+@functools.cache
+def _change_adapter() -> TypeAdapter[Change]:
+    return TypeAdapter(Change)
+
+
 CHANGE_CLASSES: tuple[type[EventBase], ...] = get_args(get_args(Change)[0])
 _MODELS: tuple[type[Wire], ...] = (*CHANGE_CLASSES, SnapshotMessage)
 EVENT_TYPES: frozenset[str] = frozenset(str(model.model_fields["type"].default) for model in _MODELS)
@@ -208,7 +241,7 @@ def decode_event(raw: str | bytes | dict[str, Any]) -> Change | SnapshotMessage 
     if kind not in EVENT_TYPES:
         return None
     try:
-        return _EVENT.validate_python(data)
+        return _event_adapter().validate_python(data)
     except ValidationError as exc:
         raise ProtocolError(f"malformed {kind} event: {_first_problem(exc)}") from None
 
@@ -218,7 +251,7 @@ def decode_change(kind: str, seq: int, at: str, payload: dict[str, Any]) -> Chan
     if kind not in EVENT_TYPES or kind == "snapshot":
         return None
     try:
-        return _CHANGE.validate_python({**payload, "type": kind, "seq": seq, "at": at})
+        return _change_adapter().validate_python({**payload, "type": kind, "seq": seq, "at": at})
     except ValidationError as exc:
         raise ProtocolError(f"malformed {kind} event: {_first_problem(exc)}") from None
 

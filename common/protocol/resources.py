@@ -192,9 +192,14 @@ class SiteAnswer(Wire):
 
 
 class Health(Wire):
+    OMIT_UNSET: ClassVar[frozenset[str]] = frozenset({"tls_sha256"})
     status: Literal["ok"]
     version: str
     site: str
+    tls_sha256: str | None = Field(
+        default=None,
+        description="only when the service serves TLS: the SHA-256 of its certificate (hex), to pin",
+    )
 
 
 # -- devices -----------------------------------------------------------------------------------------
@@ -239,7 +244,7 @@ class DeviceEntry(Wire):
     """One line of ``GET /devices``: whatever is known of a device, and how it is known."""
 
     OMIT_UNSET: ClassVar[frozenset[str]] = frozenset(
-        {"name", "status", "version", "printer", "last_seen", "address"}
+        {"name", "status", "version", "printer", "last_seen", "address", "zone", "printer_id"}
     )
     id: str
     role: str
@@ -250,6 +255,12 @@ class DeviceEntry(Wire):
     printer: PrinterReport | None = None
     last_seen: Instant | None = None
     address: str | None = None
+    # v1.1 (issue 13): an enrolled device holds a token; ``connected`` while its event socket
+    # (opened with that token) is open. A board's zone and a kiosk's printer as approved.
+    enrolled: bool = False
+    connected: bool = False
+    zone: str | None = None
+    printer_id: str | None = Field(default=None, description="a kiosk's printer (site file id)")
 
 
 class DeviceList(Wire):
@@ -275,12 +286,18 @@ class Enrolment(Wire):
     """A device's request to join: the first answer has id, code and expires_at; a later look
     has the status, and the token in the first answer after approval only."""
 
-    OMIT_UNSET: ClassVar[frozenset[str]] = frozenset({"id", "code", "expires_at", "token"})
+    OMIT_UNSET: ClassVar[frozenset[str]] = frozenset(
+        {"id", "code", "expires_at", "token", "site", "tls_sha256"}
+    )
     status: EnrolmentStatus
     id: str | None = None
     code: str | None = Field(default=None, description="6 digits, shown on the device's screen")
     expires_at: Instant | None = None
     token: str | None = None
+    site: str | None = Field(default=None, description="extension: the site's name, for the code screen")
+    tls_sha256: str | None = Field(
+        default=None, description="extension: the served certificate's SHA-256 (hex), for the device to pin"
+    )
 
 
 class EnrolmentAnswer(Wire):
@@ -300,6 +317,12 @@ class PendingEnrolments(Wire):
     enrolments: list[PendingEnrolment]
 
 
+class DeviceSettingsAnswer(Wire):
+    """Extension: ``PATCH /devices/{id}`` (admin): the device as the list shows it now."""
+
+    device: DeviceEntry
+
+
 # -- v1.1: configuration from the service --------------------------------------------------------------
 
 
@@ -308,6 +331,17 @@ class ConfigAnswer(Wire):
 
     version: str
     config: dict[str, JsonValue]
+
+
+class ConfigReloaded(Wire):
+    """Extension: ``POST /config/reload`` (admin): the site file in force now.
+
+    ``restart`` lists the keys that changed in the file but take effect only after a restart
+    (they keep their old values until then)."""
+
+    version: str
+    changed: bool
+    restart: list[str]
 
 
 # -- v1.1: the public follow view -------------------------------------------------------------------
@@ -331,6 +365,22 @@ class FollowAnswer(Wire):
 # -- v1.1: appointments --------------------------------------------------------------------------------
 
 AppointmentStatus = Literal["booked", "checked_in", "called", "serving", "done", "no_show", "cancelled"]
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: nothing to mistake
+REFERENCE_LEN = 8
+
+
+def normalize_reference(text: object) -> str | None:
+    """A visit's reference as a visitor typed it or a scanner read it, or None if it is none.
+
+    Case and spaces or dashes between groups do not matter (``k7qx 2m4p``); a QR code holding
+    an address that ends in the reference (``…/a/K7QX2M4P``) gives the reference.
+    """
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    candidate = text.strip().rstrip("/").rsplit("/", 1)[-1]
+    candidate = "".join(c for c in candidate if not c.isspace() and c != "-").upper()
+    ok = len(candidate) == REFERENCE_LEN and all(c in REFERENCE_ALPHABET for c in candidate)
+    return candidate if ok else None
 
 
 class Appointment(Wire):
@@ -358,3 +408,15 @@ class Alarm(Wire):
     id: str
     counter: CounterRef
     at: Instant
+
+
+class AlarmAnswer(Wire):
+    """``POST /counters/{id}/alarm`` (202) and ``POST /alarms/{id}/clear`` (200)."""
+
+    alarm: Alarm
+
+
+class DepartmentAnswer(Wire):
+    """Extension: ``POST /departments/{id}/open``, ``/close`` and ``/hours``."""
+
+    department: Department

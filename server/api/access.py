@@ -53,11 +53,33 @@ RULES: tuple[Rule, ...] = (
         _rule("POST", rf"/counters/(?P<counter>[^/]+)/{re.escape(spec.action.value)}", spec.permission)
         for spec in ACTIONS.values()
     ),
+    _rule("POST", "/counters/(?P<counter>[^/]+)/alarm", Permission.RAISE_ALARM),  # server/api/floor.py
+    _rule("POST", "/alarms/[^/]+/clear", Permission.CLEAR_ALARM),
     _rule("POST", "/site/(open|close|hours)", Permission.OPEN_CLOSE_SITE),
+    _rule("POST", "/departments/[^/]+/(open|close|hours)", Permission.OPEN_CLOSE_SITE),
     _rule("POST", "/devices/[^/]+/status", Permission.REPORT_DEVICE_STATUS),
     _rule("POST", "/devices/[^/]+/identify", Permission.MANAGE_DEVICES),
     _rule("GET", "/devices", Permission.MANAGE_DEVICES),
+    # issue 13: enrolment and configuration (server/api/enrolment.py, server/api/config_api.py);
+    # POST /enrolments and GET /enrolments/{id} are public (the id is the secret)
+    _rule("GET", "/enrolments", Permission.MANAGE_DEVICES),
+    _rule("POST", "/enrolments/[^/]+/(approve|refuse)", Permission.MANAGE_DEVICES),
+    _rule("DELETE", "/devices/[^/]+", Permission.MANAGE_DEVICES),
+    _rule("PATCH", "/devices/[^/]+", Permission.MANAGE_DEVICES),
+    _rule("GET", "/config", Permission.READ_CONFIG),
+    _rule("POST", "/config/reload", Permission.MANAGE_DEVICES),
     _rule("GET", "/stats", Permission.READ_STATS),  # server/stats/web/
+    _rule("GET", "/tickets/[^/]+", Permission.READ_TICKETS),  # v1.1: ids are on the event stream
+    # issue 16 (server/api/feedback.py, server/stats/feedback.py)
+    _rule("POST", "/feedback", Permission.GIVE_FEEDBACK),
+    _rule("GET", "/site/messages", Permission.EDIT_BOARD_MESSAGES),
+    _rule("PUT", "/site/messages", Permission.EDIT_BOARD_MESSAGES),
+    _rule("GET", "/stats/feedback", Permission.READ_STATS),
+    # issue 15: booked visits (server/api/appointments.py)
+    _rule("POST", "/appointments", Permission.BOOK_APPOINTMENTS),
+    _rule("GET", "/appointments", Permission.BOOK_APPOINTMENTS),
+    _rule("DELETE", "/appointments/[^/]+", Permission.BOOK_APPOINTMENTS),
+    _rule("POST", "/appointments/[^/]+/check-in", Permission.CHECK_IN),
 )
 
 
@@ -103,6 +125,11 @@ def _bearer(scope: Scope) -> str | None:
             scheme, _, token = text.partition(" ")
             return token.strip() if scheme.lower() == "bearer" else ""
     return None
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The bearer token of a request or WebSocket upgrade ("" for another scheme; None: none)."""
+    return _bearer(scope)
 
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="nummerlapp"'}

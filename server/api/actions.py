@@ -2,8 +2,9 @@
 buttons are all made from :data:`ACTIONS`.
 
 PROTOCOL.md names next, recall, no-show, done, transfer, pause and open; this project adds serve;
-version 1.1 adds call, park and alarm, which are in :class:`CounterAction` (and in the access
-table, server/api/auth.py) but have no ledger operation yet, so no route.
+version 1.1 adds call and park (rows here) and the silent alarm, which is in :class:`CounterAction`
+and the access table but is not a ticket action: it answers 202 with the alarm and goes to staff
+sockets only, so its route is server/api/alarms.py.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Target:
     """What an action's request body names besides the counter (transfer: the department)."""
 
     department: str | None = None
+    ticket: str | None = None  # call: the ticket's number or id
 
 
 Outcome = Ticket | CounterState | None
@@ -52,6 +54,7 @@ class ActionSpec:
     summary: str  # the route's documentation
     answers: Literal["ticket", "counter"]  # ``{"ticket": …}`` or ``{"counter": …}``
     needs_department: bool = False  # the body names a department (``{"department": id}``)
+    needs_ticket: bool = False  # the body names a ticket (``{"ticket": number or id}``)
     # The desk sends the ticket it believed current; the action is refused when the counter has
     # moved on since (server/web/guard.py). Actions on the counter's state do not need it.
     acts_on_current: bool = True
@@ -65,6 +68,12 @@ def _department(target: Target) -> str:
     if target.department is None:
         raise ValueError("this action needs a department")
     return target.department
+
+
+def _ticket(target: Target) -> str:
+    if target.ticket is None:
+        raise ValueError("this action needs a ticket")
+    return target.ticket
 
 
 ACTIONS: MappingProxyType[CounterAction, ActionSpec] = MappingProxyType(
@@ -109,6 +118,22 @@ ACTIONS: MappingProxyType[CounterAction, ActionSpec] = MappingProxyType(
                 "The current ticket waits in another department, keeping its place by original issue time.",
                 "ticket",
                 needs_department=True,
+            ),
+            ActionSpec(
+                CounterAction.CALL,
+                lambda ledger, counter, target: ledger.call(counter, _ticket(target)),
+                "Call a waiting or parked ticket of the counter's departments out of turn, by number "
+                "(`A012`; `a12` reads the same) or id; the current ticket closes as done, as with "
+                "`next`. 404 `unknown_ticket`; 409 `not_waiting` (being called, served or finished).",
+                "ticket",
+                needs_ticket=True,
+            ),
+            ActionSpec(
+                CounterAction.PARK,
+                lambda ledger, counter, _t: ledger.park(counter),
+                "The current ticket steps away (`parked`): `next` skips it, its number stays taken, "
+                "`call` brings it back (`ticket.parked`, then `counter.changed`).",
+                "ticket",
             ),
             ActionSpec(
                 CounterAction.PAUSE,

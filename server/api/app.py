@@ -27,9 +27,15 @@ from fastapi import FastAPI, WebSocket
 
 from nummerlapp.common.protocol import Snapshot
 from nummerlapp.config.model import Settings
+from nummerlapp.server.api import appointments, config_api, enrolment, feedback, floor
 from nummerlapp.server.api.access import API, AccessMiddleware, AuthStore
+from nummerlapp.server.api.config_api import SiteFile, SiteHolder
+from nummerlapp.server.api.docs import install_docs
 from nummerlapp.server.api.errors import install_error_handlers
+from nummerlapp.server.api.follow import FollowHub
+from nummerlapp.server.api.follow import router as follow_router
 from nummerlapp.server.api.hub import DEFAULT_MAX_QUEUE, Hub
+from nummerlapp.server.api.limits import BodyLimit, ListenerLimits, SocketLimit, budget, raise_file_limit
 from nummerlapp.server.api.routes import router
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.api.services import KioskLimiter, Services
@@ -65,6 +71,8 @@ def create_app(
     clock: Callable[[], dt.datetime] | None = None,
     client_queue: int = DEFAULT_MAX_QUEUE,
     mdns: ServerMdns | None = None,
+    limits: ListenerLimits | None = None,
+    tls_sha256: str | None = None,
 ) -> FastAPI:
     """Build the site service app. Stable signature; everything else is keyword-only.
 
@@ -72,6 +80,12 @@ def create_app(
     - ``clock``: ``() -> aware datetime`` for the ledger (tests move time); None: the real clock.
     - ``client_queue``: events buffered per WebSocket client before it is dropped (code 1013).
     - ``mdns``: a :class:`server.api.mdns.ServerMdns` started/stopped with the app; None: no mDNS.
+    - ``limits``: this (LAN) listener's WebSocket caps (server/api/limits.py); None: the shares
+      of the current file limit.
+    - ``tls_sha256``: the served certificate's SHA-256, shown by ``/health`` (devices pin it).
+
+    The visitors' port is a second app on the same :class:`Services`:
+    :func:`server.api.public.create_public_app` (it runs no lifespan of its own).
 
     ``services(request)`` (server/api/services.py) then gives the app's :class:`Services`.
     """
@@ -80,8 +94,10 @@ def create_app(
     runner = LedgerRunner(db_path, settings, clock=clock, on_events=hub.publish_threadsafe)
     web = WebParts.make(runner, db_path)
     store = AuthStore(db_path, runner, sessions=session_authenticator(web))
+    follow = FollowHub(db_path, settings, clock)
+    hub.listeners.append(follow.on_events)
     svc = Services(
-        settings=settings,
+        site=SiteHolder(SiteFile.of(settings)),  # issue 13: the site file in force, reloadable
         db_path=db_path,
         clock=clock or _utc_now,
         runner=runner,
@@ -89,7 +105,9 @@ def create_app(
         auth=store,
         limiter=KioskLimiter(settings.site.kiosk_interval_s),
         web=web,
+        follow=follow,
         mdns=mdns,
+        tls_sha256=tls_sha256,
     )
 
     async def snapshot() -> Snapshot:
@@ -103,8 +121,11 @@ def create_app(
         hub.bind_loop(asyncio.get_running_loop())
         await runner.start()
         store.open()
+        await follow.start()
         tasks = [asyncio.create_task(_every(TICK_S, tick))]
         tasks.append(asyncio.create_task(_every(TOUCH_FLUSH_S, store.flush)))
+        tasks.append(asyncio.create_task(enrolment.watch_revoked(svc)))  # issue 13
+        await config_api.started(svc)  # issue 13: SIGHUP reloads the site file
         if mdns is not None:
             await mdns.start()
         log.info("site service for %r ready (ledger %s)", settings.site.id, db_path)
@@ -112,6 +133,7 @@ def create_app(
             yield
         finally:
             hub.close()
+            await follow.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -129,15 +151,36 @@ def create_app(
         version=_version(),
         description="Queue tickets for public service centres. Wire protocol v1: docs/PROTOCOL.md, docs/API.md.",
         lifespan=lifespan,
+        docs_url=None,  # served from the appliance itself below, not from a CDN
+        redoc_url=None,
     )
     app.state.services = svc  # the one attribute: read it with services(request)
     install_error_handlers(app)
     app.add_middleware(AccessMiddleware, store=store)
+    # Outermost: a socket or a body too many is refused before anything else looks at it.
+    app.add_middleware(SocketLimit, limits=limits or budget(raise_file_limit()).lan)
+    app.add_middleware(BodyLimit)
     app.include_router(router, prefix=API)
+    app.include_router(follow_router, prefix=API)
+    install_docs(app)
+    app.include_router(feedback.router, prefix=API)  # issue 16: feedback and board messages
+    app.include_router(feedback.public_router, prefix=API)
+    app.include_router(appointments.router, prefix=API)  # issue 15: booked visits
+    app.include_router(floor.router, prefix=API)  # issue 17: silent alarm, a department by hand
+    app.include_router(enrolment.router, prefix=API)  # issue 13: devices join, configuration
+    app.include_router(config_api.router, prefix=API)
 
     @app.websocket(f"{API}/events")
     async def events(websocket: WebSocket) -> None:
-        await serve_events(websocket, hub, snapshot, svc.sockets)
+        await serve_events(
+            websocket,
+            hub,
+            snapshot,
+            svc.sockets,
+            auth=store,
+            device_of=lambda token_id: runner.run_conn(lambda conn: enrolment.device_of(conn, token_id)),
+            alarms=lambda: runner.run(lambda ledger: ledger.open_alarms()),
+        )
 
     _declare_bearer(app)
     pages.install(app)  # desk, technician and phone pages (server/web/)
@@ -158,6 +201,7 @@ def _declare_bearer(app: FastAPI) -> None:
                 "scheme": "bearer",
                 "description": "a token made with `python main.py token --role ROLE`",
             }
+            feedback.document(schema, app.state.services.settings)  # this site's languages and questions
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -64,6 +64,7 @@ class Permission(StrEnum):
     COUNTER_WORK = "counter_work"  # the counter actions (server/api/actions.py) but the alarm
     RAISE_ALARM = "raise_alarm"  # v1.1 POST /counters/{id}/alarm
     CLEAR_ALARM = "clear_alarm"  # v1.1 POST /alarms/{id}/clear
+    HEAR_ALARMS = "hear_alarms"  # v1.1 the event socket's alarm.* messages (server/api/sockets.py)
     OPEN_CLOSE_SITE = "open_close_site"  # POST /site/open|close|hours; v1.1 a department too
     EDIT_BOARD_MESSAGES = "edit_board_messages"  # v1.1 PUT /site/messages
     READ_STATS = "read_stats"  # GET /stats and the report page; v1.1 feedback figures, live view
@@ -75,6 +76,7 @@ class Permission(StrEnum):
     RESET_DAY = "reset_day"  # void every live ticket (the technician page)
     BOOK_APPOINTMENTS = "book_appointments"  # v1.1 /appointments
     CHECK_IN = "check_in"  # v1.1 /appointments/{reference}/check-in
+    READ_TICKETS = "read_tickets"  # v1.1 GET /tickets/{id} (ids are on the boards' event stream)
 
 
 _R = Role
@@ -86,6 +88,7 @@ GRANTS: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.COUNTER_WORK: frozenset({_R.STAFF, _R.ADMIN}),
         Permission.RAISE_ALARM: frozenset({_R.STAFF}),
         Permission.CLEAR_ALARM: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN}),
+        Permission.HEAR_ALARMS: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN}),
         Permission.OPEN_CLOSE_SITE: frozenset({_R.MANAGER, _R.ADMIN}),
         Permission.EDIT_BOARD_MESSAGES: frozenset({_R.MANAGER, _R.ADMIN}),
         Permission.READ_STATS: frozenset({_R.MANAGER, _R.ADMIN}),
@@ -97,6 +100,7 @@ GRANTS: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.RESET_DAY: frozenset({_R.ADMIN}),
         Permission.BOOK_APPOINTMENTS: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN, _R.BOOKING}),
         Permission.CHECK_IN: frozenset({_R.KIOSK, _R.STAFF, _R.ADMIN}),
+        Permission.READ_TICKETS: frozenset({_R.KIOSK, _R.DISPLAY, _R.STAFF, _R.MANAGER, _R.ADMIN}),
     }
 )
 # Permissions exercised AT a counter: a token or user bound to one counter has them there only.
@@ -221,8 +225,11 @@ def _write(conn: sqlite3.Connection) -> Iterator[None]:
 def _check_role_counter(
     role: str, counter: str | None, roles: tuple[Role, ...], settings: Settings | None
 ) -> None:
-    if role not in roles:
+    if not isinstance(role, str) or role not in roles:
         raise InvalidInput(f"role must be one of {', '.join(roles)}, not {role!r}", code="invalid_role")
+    if counter is not None and (not isinstance(counter, str) or not counter.strip()):
+        # e.g. {"counter": 5}: never read as "no counter", which would be valid at every counter
+        raise InvalidInput("counter must be a counter id (a string) or absent", code="invalid_counter")
     if counter is not None:
         if role not in BINDABLE:
             raise InvalidInput("only a staff token or user can be bound to a counter", code="invalid_counter")
@@ -242,6 +249,9 @@ def create_token(
 ) -> tuple[str, TokenInfo]:
     """Make a token; returns ``(secret, info)``. The secret is shown once and never stored."""
     _check_role_counter(role, counter, ROLES, settings)
+    if name is not None and not isinstance(name, str):
+        raise InvalidInput("name must be text", code="invalid_name")
+    _encodable(name or "", "name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     created = _now()
     label = (name or "").strip()[:80] or f"{role}{'-' + counter if counter else ''}"
@@ -332,8 +342,9 @@ def create_user(
     """Add a staff user with an argon2id password hash; Conflict if the name is taken."""
     _check_username(username)
     _check_role_counter(role, counter, USER_ROLES, settings)
-    if len(password) < MIN_PASSWORD:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", code="weak_password")
+    _encodable(password, "password")
     password_hash = _hasher().hash(password)
     created = _now()
     try:
@@ -365,9 +376,77 @@ def disable_user(conn: sqlite3.Connection, username: str) -> UserInfo:
             "UPDATE users SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL", (_now(), username)
         )
         row = conn.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", (username,)).fetchone()
+        if row is not None:
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (row[0],))
     if row is None:
         raise NotFound(f"no user {username!r}", code="unknown_user")
     return _user_row(row)
+
+
+def set_password(conn: sqlite3.Connection, username: str, password: str) -> UserInfo:
+    """A new password for a user; every session of that user ends (signed out everywhere)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", code="weak_password")
+    _encodable(password, "password")
+    password_hash = _hasher().hash(password)
+    with _write(conn):
+        row = conn.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            raise NotFound(f"no user {username!r}", code="unknown_user")
+        conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, row[0]))
+        conn.execute("DELETE FROM sessions WHERE user_id = ?", (row[0],))
+    return _user_row(row)
+
+
+# -- page sessions (server/web/session.py) ---------------------------------------------------------
+
+
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()
+
+
+def start_session(conn: sqlite3.Connection, user_id: int, address: str = "") -> str:
+    """Record a signed-in browser; returns the session id its signed cookie carries."""
+    session_id = secrets.token_urlsafe(32)
+    with _write(conn):
+        conn.execute(
+            "INSERT INTO sessions (id_hash, user_id, created_at, address) VALUES (?, ?, ?, ?)",
+            (_session_hash(session_id), user_id, _now(), address[:64]),
+        )
+    return session_id
+
+
+def end_session(conn: sqlite3.Connection, session_id: str) -> None:
+    """Sign-out: the session id is worthless from now on, wherever the cookie was copied to."""
+    with _write(conn):
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_session_hash(session_id),))
+
+
+def end_sessions(conn: sqlite3.Connection, user_id: int) -> int:
+    """End every session of a user (password change, account disabled); returns how many."""
+    with _write(conn):
+        return conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
+
+
+def session_user(conn: sqlite3.Connection, session_id: str, user_id: int) -> UserInfo | None:
+    """The enabled user of a live session (the one the cookie names), else None."""
+    row = conn.execute(
+        f"""SELECT {", ".join("u." + c.strip() for c in _USER_COLS.split(","))}
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id_hash = ? AND s.user_id = ? AND u.disabled_at IS NULL""",
+        (_session_hash(session_id), user_id),
+    ).fetchone()
+    return None if row is None else _user_row(row)
+
+
+def _encodable(text: str, what: str) -> None:
+    """Refuse text that cannot be stored as UTF-8 (a lone surrogate from JSON's ``\\ud800``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"{what} contains characters that are not valid text", code="invalid_text"
+        ) from None
 
 
 def verify_user(conn: sqlite3.Connection, username: str, password: str) -> Principal | None:
@@ -378,6 +457,10 @@ def verify_user(conn: sqlite3.Connection, username: str, password: str) -> Princ
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError  # noqa: PLC0415  # start-up: argon2 only when a password is hashed or checked
 
     global _DUMMY_HASH
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        password = password.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     hasher = _hasher()
     row = conn.execute(
         "SELECT id, password_hash, role, counter, disabled_at FROM users WHERE username = ?", (username,)

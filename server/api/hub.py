@@ -13,6 +13,12 @@ snapshot. One slow or stuck board never delays the others, and memory per client
 Ordering without gaps: a client subscribes *first*, then takes the snapshot in the writer thread,
 then skips buffered events with ``seq <= snapshot seq``. Events committed after the snapshot are
 published after the subscription existed, so none is missed; the skip removes the overlap.
+
+The staff channel: a subscription made with ``staff=True`` (a socket of a staff, manager or admin
+token or signed-in page: server/api/sockets.py) also gets the messages of
+:meth:`Hub.publish_staff` (the silent alarm's ``alarm.*``). They are buffered as ``(None, text)``:
+outside the site-wide ``seq`` order, never skipped, and no other subscription ever sees them, so
+boards, kiosks and public sockets see neither an alarm nor a gap in ``seq``.
 """
 
 from __future__ import annotations
@@ -38,18 +44,20 @@ def encode(event: Mapping[str, Any]) -> str:
 
 
 class Subscription:
-    """One client's bounded buffer of encoded events, ``(seq, text)`` in seq order."""
+    """One client's bounded buffer of encoded events, ``(seq, text)`` in seq order (``seq`` None:
+    a staff-channel message, outside the site-wide order)."""
 
-    def __init__(self, hub: Hub, max_queue: int) -> None:
+    def __init__(self, hub: Hub, max_queue: int, staff: bool = False) -> None:
         self._hub = hub
         self._max = max_queue
-        self._buffer: deque[tuple[int, str]] = deque()
+        self.staff = staff
+        self._buffer: deque[tuple[int | None, str]] = deque()
         self._wake = asyncio.Event()
         self.dropped = False
         self.closing = False  # the server is shutting down
         self.on_drop: Callable[[], None] | None = None
 
-    def _offer(self, items: Sequence[tuple[int, str]]) -> None:
+    def _offer(self, items: Sequence[tuple[int | None, str]]) -> None:
         """Append one commit's events, or drop the client if it is still a full buffer behind.
 
         The test is made once per commit, before the commit's events are added: a client that
@@ -75,7 +83,7 @@ class Subscription:
         self.closing = True
         self._wake.set()
 
-    async def next_batch(self) -> list[tuple[int, str]]:
+    async def next_batch(self) -> list[tuple[int | None, str]]:
         """Wait for buffered events and take them all ([] once dropped or closing)."""
         while not self._buffer and not self.dropped and not self.closing:
             self._wake.clear()
@@ -103,6 +111,8 @@ class Hub:
         self.last_seq = 0
         self.dropped_total = 0
         self.closed = False
+        # Called on the loop with each committed batch of events (before the sockets' fan-out).
+        self.listeners: list[Callable[[list[Mapping[str, Any]]], None]] = []
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -111,8 +121,9 @@ class Hub:
     def clients(self) -> int:
         return len(self._subs)
 
-    def subscribe(self) -> Subscription:
-        sub = Subscription(self, self.max_queue)
+    def subscribe(self, staff: bool = False) -> Subscription:
+        """A new client's buffer; ``staff``: it also gets :meth:`publish_staff`'s messages."""
+        sub = Subscription(self, self.max_queue, staff)
         if self.closed:
             sub._close()
         else:
@@ -127,12 +138,26 @@ class Hub:
 
     def publish(self, events: Iterable[Mapping[str, Any]]) -> None:
         """Fan events out (loop thread only). Each is encoded once."""
+        events = list(events)
         items = [(int(event["seq"]), encode(event)) for event in events]
         if not items:
             return
+        for listener in self.listeners:  # e.g. the phones' follow fan-out (server/api/follow.py)
+            listener(events)
         self.last_seq = max(self.last_seq, max(seq for seq, _ in items))
         for sub in list(self._subs):
             sub._offer(items)
+
+    def publish_staff(self, message: Mapping[str, Any]) -> None:
+        """Send one staff-channel message (loop thread only) to staff subscriptions only."""
+        item: tuple[int | None, str] = (None, encode(message))
+        for sub in list(self._subs):
+            if sub.staff:
+                sub._offer([item])
+
+    @property
+    def staff_clients(self) -> int:
+        return sum(1 for sub in self._subs if sub.staff)
 
     def publish_threadsafe(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Called from the ledger writer thread after a commit."""

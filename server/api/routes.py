@@ -11,16 +11,16 @@ it (and the fuzz test checks the two agree) without a second validation pass on 
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from nummerlapp.common import protocol as P
 from nummerlapp.server.api.access import principal
 from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
+from nummerlapp.server.api.enrolment import device_list
 from nummerlapp.server.api.errors import documented as _errors
 from nummerlapp.server.api.errors import error_response, retry_after
+from nummerlapp.server.api.reports import TooManyDevices
 from nummerlapp.server.api.services import Services, services
 from nummerlapp.server.ledger import CounterState, Ledger, Ticket
 
@@ -43,8 +43,10 @@ def _answer(shape: P.Wire, status_code: int = 200) -> JSONResponse:
 
 @router.get("/health", response_model=P.Health, tags=["public"])
 async def health(request: Request) -> JSONResponse:
-    """Liveness: `{"status": "ok", "version", "site"}`."""
-    return _answer(P.Health(status="ok", version=request.app.version, site=_state(request).settings.site.id))
+    """Liveness: `{"status": "ok", "version", "site"}`, and `tls_sha256` when serving TLS."""
+    st = _state(request)
+    extra = {} if st.tls_sha256 is None else {"tls_sha256": st.tls_sha256}
+    return _answer(P.Health(status="ok", version=request.app.version, site=st.settings.site.id, **extra))
 
 
 @router.get("/state", response_model=P.Snapshot, tags=["public"])
@@ -61,11 +63,13 @@ async def events_over_http() -> JSONResponse:
 @router.get(
     "/tickets/{ticket_id}",
     response_model=P.Ticket,
-    responses=_errors(404, 422),
-    tags=["public"],
+    responses=_errors(401, 403, 404, 422),
+    tags=["tickets"],
+    openapi_extra={"security": [{"HTTPBearer": []}]},
 )
 async def get_ticket(request: Request, ticket_id: str = Path(max_length=200)) -> JSONResponse:
-    """A ticket by its unguessable id, with fresh `ahead` and `estimated_wait_s`."""
+    """A ticket by its id, with fresh `ahead` and `estimated_wait_s`. Needs a token from v1.1 on
+    (ids are on the boards' event stream); a visitor's phone uses `GET /follow/{follow}`."""
     ticket = await _state(request).runner.run(lambda ledger: ledger.ticket(ticket_id))
     return _answer(ticket.wire())
 
@@ -111,7 +115,11 @@ async def _act(request: Request, spec: ActionSpec, counter_id: str, target: Targ
 
 
 _ANSWERS: dict[str, type[P.Wire]] = {"ticket": P.TicketAnswer, "counter": P.CounterAnswer}
-_SPECIAL_ANSWERS: dict[CounterAction, type[P.Wire]] = {CounterAction.SERVE: P.CurrentTicketAnswer}
+_SPECIAL_ANSWERS: dict[CounterAction, type[P.Wire]] = {
+    CounterAction.SERVE: P.CurrentTicketAnswer,
+    CounterAction.CALL: P.CurrentTicketAnswer,
+    CounterAction.PARK: P.CurrentTicketAnswer,
+}
 
 
 def _counter_route(spec: ActionSpec) -> None:
@@ -120,6 +128,11 @@ def _counter_route(spec: ActionSpec) -> None:
 
         async def action(request: Request, body: P.TransferBody, counter_id: str = CounterId) -> JSONResponse:
             return await _act(request, spec, counter_id, Target(department=body.department))
+
+    elif spec.needs_ticket:
+
+        async def action(request: Request, body: P.CallBody, counter_id: str = CounterId) -> JSONResponse:  # type: ignore[misc]
+            return await _act(request, spec, counter_id, Target(ticket=body.ticket))
 
     else:
 
@@ -175,7 +188,7 @@ _site_action("hours", None, "Extension: drop today's override; the opening hours
 @router.post(
     "/devices/{device_id}/status",
     response_model=P.DeviceAnswer,
-    responses=_errors(401, 403, 422),
+    responses=_errors(401, 403, 422, 429),
     tags=["devices"],
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
@@ -188,11 +201,28 @@ async def device_status(
         status = P.DeviceReport(version=body.version)
     else:
         status = P.DeviceReport(version=body.version, printer=P.PrinterReport(**dict(body.printer)))
+    who = principal(request)
+    gate = _state(request).reports
+    key = f"{role}|{body.name or ''}|{status.encode_json()}"
+    try:
+        known = gate.check(who.id, who.role == "admin", device_id, key)
+    except TooManyDevices:
+        return error_response(
+            403, "too_many_devices", "this token already reports for as many devices as it may"
+        )
+    if isinstance(known, P.Device):  # the same as last time: no write, no event
+        return _answer(P.DeviceAnswer(device=known))
+    if isinstance(known, float):
+        return error_response(
+            429, "too_many_requests", "this device reports too often", headers=retry_after(known)
+        )
 
     def report(ledger: Ledger) -> P.Device:
         return ledger.report_device(device_id, role, status, body.name or None)
 
-    return _answer(P.DeviceAnswer(device=await _state(request).runner.run(report)))
+    device = await _state(request).runner.run(report)
+    gate.written(device_id, key, device)
+    return _answer(P.DeviceAnswer(device=device))
 
 
 @router.get(
@@ -203,28 +233,9 @@ async def device_status(
     openapi_extra={"security": [{"HTTPBearer": []}]},
 )
 async def devices(request: Request) -> JSONResponse:
-    """Devices seen over mDNS, connected to the event socket, or reporting status (admin)."""
-    st = _state(request)
-    found: dict[str, dict[str, Any]] = {}
-
-    def entry(device_id: str, role: str) -> dict[str, Any]:
-        return found.setdefault(device_id, {"id": device_id, "role": role, "sources": []})
-
-    for device in await st.runner.run(lambda ledger: ledger.devices()):
-        e = entry(device.id, device.role)
-        e.update((k, v) for k, v in device if k != "id")
-        e["sources"].append("report")
-    for device_id, info in list(st.sockets.items()):
-        e = entry(device_id, info.role)
-        e.setdefault("address", info.address)
-        e["sources"].append("socket")
-    if st.mdns is not None:
-        for d in st.mdns.devices():
-            e = entry(d.device_id, d.role)
-            e.setdefault("address", f"{d.host}:{d.port}")
-            e["sources"].append("mdns")
-    entries = [P.DeviceEntry(**e) for e in sorted(found.values(), key=lambda d: (d["role"], d["id"]))]
-    return _answer(P.DeviceList(devices=entries))
+    """Every enrolled device, and devices heard over mDNS or reporting status; whether each is
+    connected (its event socket, opened with its token, is open now) (admin)."""
+    return _answer(P.DeviceList(devices=await device_list(_state(request))))
 
 
 @router.post(

@@ -17,7 +17,11 @@ from starlette.requests import HTTPConnection
 
 from nummerlapp.config.model import Settings
 from nummerlapp.server.api.access import AuthStore
+from nummerlapp.server.api.askgate import AskGate
+from nummerlapp.server.api.config_api import SiteHolder
+from nummerlapp.server.api.follow import FollowHub
 from nummerlapp.server.api.hub import Hub
+from nummerlapp.server.api.reports import ReportGate
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.api.sockets import SocketClient
 from nummerlapp.server.web.parts import WebParts
@@ -47,9 +51,12 @@ class KioskLimiter:
 
 @dataclass(frozen=True)
 class Services:
-    """Everything one app's routes and pages use. Built once by ``create_app``; never replaced."""
+    """Everything one app's routes and pages use. Built once by ``create_app``; never replaced.
 
-    settings: Settings
+    The settings in force live in ``site`` (a reload swaps them: server/api/config_api.py);
+    ``settings`` reads them."""
+
+    site: SiteHolder
     db_path: Path
     clock: Clock  # the ledger's clock (tests move time): "today" for reports too
     runner: LedgerRunner  # the single writer thread: ``await runner.run(lambda ledger: …)``
@@ -57,8 +64,17 @@ class Services:
     auth: AuthStore  # token look-ups (read-only) and the pages' sessions
     limiter: KioskLimiter  # kiosk tokens: one ticket per interval
     web: WebParts  # the desk and technician pages' sessions, replay cache, accounts
+    follow: FollowHub  # visitors' phones following their tickets (server/api/follow.py)
+    reports: ReportGate = field(default_factory=ReportGate)  # device status before the writer
     mdns: ServerMdns | None = None
+    enrolment_asks: AskGate = field(default_factory=AskGate)  # POST /enrolments per address
     sockets: dict[str, SocketClient] = field(default_factory=dict)  # device id → named socket
+    tls_sha256: str | None = None  # the served certificate's fingerprint, when serving TLS
+
+    @property
+    def settings(self) -> Settings:
+        """The site file in force now (a reload may swap it between two requests)."""
+        return self.site.settings
 
 
 def services(conn: HTTPConnection) -> Services:

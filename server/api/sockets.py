@@ -7,8 +7,21 @@ leaving. If the hub drops the client (buffer full) the pump is cancelled even wh
 send on a full socket, and the socket is closed with 1013; the client reconnects to a fresh
 snapshot. On shutdown uvicorn closes every socket with 1012 ("service restart").
 
-A client may name itself with query parameters ``?device=<id>&role=board`` so the technician's
-device list (``GET /api/v1/devices``) shows it; both are optional and never required.
+A socket opened with a device's token (kiosk, display, feedback) is that device: the technician's
+device list (``GET /api/v1/devices``) shows it connected while the socket is open, under the id
+it enrolled with (a device token made by hand, not by enrolment, names itself with
+``?device=<id>``). A socket without a device token is not a device, whatever it names itself
+(PROTOCOL.md v1.1). When the device's token is revoked the service closes its socket (1008).
+
+Who is asking (PROTOCOL.md v1.1, "More counter actions"): the socket accepts a token
+(``Authorization: Bearer``) or a signed-in page's session cookie (only from a page of this very
+host: a cross-site page's socket carries no session). A principal whose role may hear alarms
+(:data:`~server.api.auth.Permission.HEAR_ALARMS`: staff, manager, admin) gets the staff channel
+as well: after the snapshot, an ``alarm.raised`` for each alarm that stands, then every
+``alarm.*`` as it happens. Those messages carry the ``seq`` of the latest site event and do not
+take one (they are outside the site-wide order; a client handles them apart from its gap check);
+a public or device socket never gets them and so never sees a gap. An unknown or revoked bearer
+token is refused (HTTP 403 before the upgrade); no token is simply the public stream.
 """
 
 from __future__ import annotations
@@ -18,11 +31,14 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from nummerlapp.common.protocol import Snapshot, SnapshotMessage
+from nummerlapp.common.protocol import Alarm, AlarmRaised, Snapshot, SnapshotMessage
+from nummerlapp.server.api.access import AuthStore, bearer_token
+from nummerlapp.server.api.auth import Permission, Principal
 from nummerlapp.server.api.hub import CLOSE_SHUTDOWN, CLOSE_TOO_SLOW, Hub, Subscription
 
 log = logging.getLogger(__name__)
@@ -30,12 +46,42 @@ _NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CLOSE_WAIT_S = 2.0
 
 
+DEVICE_ROLES = frozenset({"kiosk", "display", "feedback"})
+CLOSE_REVOKED = 1008
+
+
 @dataclass(frozen=True)
 class SocketClient:
-    """An event-socket client that named itself (``?device=…&role=…``), for the device list."""
+    """A device's event socket (opened with its token), for the device list."""
 
     role: str
     address: str
+    token_id: int | None = None
+    kick: asyncio.Event = field(default_factory=asyncio.Event, compare=False)  # set: close it (revoked)
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    """A browser names the page that opens a socket in ``Origin``: a session cookie counts only
+    when that page is this host's own (no cross-site socket hijacking)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser
+    host = websocket.headers.get("host", "")
+    return origin.split("://", 1)[-1].rstrip("/") == host
+
+
+async def socket_principal(websocket: WebSocket, auth: AuthStore | None) -> Principal | bool | None:
+    """The socket's principal; None: public (no credentials); False: a bad token (refuse)."""
+    if auth is None:
+        return None
+    secret = bearer_token(websocket.scope)
+    if secret is not None:
+        found = auth.verify(secret)
+        return found if found is not None else False
+    if auth.sessions is None or not _same_origin(websocket):
+        return None
+    # The pages' session authenticator reads a session for safe requests; the upgrade is a GET.
+    return await auth.sessions({**websocket.scope, "method": "GET"})
 
 
 async def serve_events(
@@ -43,21 +89,29 @@ async def serve_events(
     hub: Hub,
     snapshot: Callable[[], Awaitable[Snapshot]],
     clients: dict[str, SocketClient],
+    *,
+    auth: AuthStore | None = None,
+    alarms: Callable[[], Awaitable[list[Alarm]]] | None = None,
+    device_of: Callable[[int], Awaitable[Any]] | None = None,
 ) -> None:
+    who = await socket_principal(websocket, auth)
+    if who is False:
+        await websocket.close(code=1008, reason="the token is unknown or revoked")
+        return
+    staff = isinstance(who, Principal) and who.may(Permission.HEAR_ALARMS)
     await websocket.accept()
-    sub = hub.subscribe()
-    device = websocket.query_params.get("device", "")
-    role = websocket.query_params.get("role", "board")
-    entry: SocketClient | None = None
-    if _NAME.match(device) and _NAME.match(role):
-        peer = websocket.client
-        entry = SocketClient(role, f"{peer.host}:{peer.port}" if peer else "")
+    sub = hub.subscribe(staff=staff)
+    device, entry = await _device_entry(websocket, who, device_of)
+    if entry is not None:
         clients[device] = entry
     pump: asyncio.Task[None] | None = None
     listen: asyncio.Task[None] | None = None
     try:
         snap = await snapshot()
         await websocket.send_text(SnapshotMessage(seq=snap.seq, state=snap).encode_json())
+        if staff and alarms is not None:
+            for alarm in await alarms():  # the alarms that stand now (a reconnecting desk too)
+                await websocket.send_text(AlarmRaised(seq=snap.seq, at=alarm.at, alarm=alarm).encode_json())
         pump = asyncio.create_task(_pump(websocket, sub, snap.seq))
         listen = asyncio.create_task(_listen(websocket))
         running = pump
@@ -66,7 +120,7 @@ async def serve_events(
             running.cancel()
 
         sub.on_drop = drop
-        await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+        await _until_done(websocket, {pump, listen}, entry)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
@@ -83,6 +137,36 @@ async def serve_events(
         await _close(websocket, sub)
 
 
+async def _until_done(
+    websocket: WebSocket, tasks: set[asyncio.Task[None]], entry: SocketClient | None
+) -> None:
+    """Until the pump or the listener ends, or the device's token is revoked (then close 1008)."""
+    kicked = asyncio.create_task(entry.kick.wait()) if entry is not None else None
+    try:
+        await asyncio.wait({*tasks, *([kicked] if kicked else [])}, return_when=asyncio.FIRST_COMPLETED)
+        if kicked is not None and kicked.done():
+            with contextlib.suppress(Exception):
+                reason = "the device's token was revoked"
+                await asyncio.wait_for(websocket.close(CLOSE_REVOKED, reason), CLOSE_WAIT_S)
+    finally:
+        if kicked is not None and not kicked.done():
+            kicked.cancel()
+
+
+async def _device_entry(
+    websocket: WebSocket, who: Principal | bool | None, device_of: Callable[[int], Awaitable[Any]] | None
+) -> tuple[str, SocketClient | None]:
+    """(device id, entry) for a socket opened with a device token; ("", None) for anyone else."""
+    if not isinstance(who, Principal) or who.kind != "token" or who.role not in DEVICE_ROLES:
+        return "", None
+    found = await device_of(who.id) if device_of is not None else None
+    device = found.id if found is not None else websocket.query_params.get("device", "")
+    if not _NAME.match(device):
+        return "", None
+    peer = websocket.client
+    return device, SocketClient(who.role, peer.host if peer else "", token_id=who.id)
+
+
 async def _pump(websocket: WebSocket, sub: Subscription, after: int) -> None:
     last = after
     while True:
@@ -90,9 +174,10 @@ async def _pump(websocket: WebSocket, sub: Subscription, after: int) -> None:
         if not batch:  # dropped or shutting down
             return
         for seq, text in batch:
-            if seq <= last:
-                continue
-            last = seq
+            if seq is not None:  # None: a staff-channel message, outside the seq order
+                if seq <= last:
+                    continue
+                last = seq
             await websocket.send_text(text)
 
 

@@ -20,15 +20,16 @@ from nummerlapp.common.protocol import iso
 WAITING = "waiting"
 CALLED = "called"
 SERVING = "serving"
+PARKED = "parked"
 DONE = "done"
 NO_SHOW = "no_show"
 VOID = "void"
-STATUSES = (WAITING, CALLED, SERVING, DONE, NO_SHOW, VOID)
-LIVE = (WAITING, CALLED, SERVING)  # a live ticket's number may not be reused
+STATUSES = (WAITING, CALLED, SERVING, PARKED, DONE, NO_SHOW, VOID)
+LIVE = (WAITING, CALLED, SERVING, PARKED)  # a live ticket's number may not be reused
 
 # SQL fragment matching LIVE; the partial unique index in schema.py uses the same text so that
 # SQLite can use that index for the "is this number live?" lookup.
-LIVE_SQL = "status IN ('waiting', 'called', 'serving')"
+LIVE_SQL = "status IN ('waiting', 'called', 'serving', 'parked')"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class Ticket:
     # The follow secret (PROTOCOL.md v1.1), only on the value ``issue`` returns: the ledger keeps
     # its hash, so no later read can give it back.
     follow: str | None = field(default=None, repr=False)
+    # The booked visit this ticket was checked in for (None: a walk-in); on the wire as
+    # ``appointment: {reference, start}`` (PROTOCOL.md v1.1, server/ledger/appointments.py).
+    appointment: P.AppointmentRef | None = None
 
     @property
     def live(self) -> bool:
@@ -67,7 +71,7 @@ class Ticket:
     def _wire_fields(self) -> dict[str, Any]:
         issued_at = iso(self.issued_at)
         assert issued_at is not None
-        return {
+        fields: dict[str, Any] = {
             "id": self.id,
             "number": self.number,
             "department": self.department,
@@ -77,6 +81,9 @@ class Ticket:
             "called_at": iso(self.called_at),
             "lang": self.lang,
         }
+        if self.appointment is not None:  # absent on a walk-in's ticket
+            fields["appointment"] = self.appointment
+        return fields
 
     def wire(self) -> P.Ticket:
         """PROTOCOL.md's ticket (with ``lang``, the language the visitor chose)."""
@@ -84,7 +91,7 @@ class Ticket:
 
     def issued(self) -> P.IssuedTicket:
         """The ticket as the answer to issuing it (the only answer that may carry ``follow``)."""
-        extra = {} if self.follow is None else {"follow": self.follow}
+        extra: dict[str, Any] = {} if self.follow is None else {"follow": self.follow}
         return P.IssuedTicket(
             **self._wire_fields(), ahead=self.ahead, estimated_wait_s=self.estimated_wait_s, **extra
         )

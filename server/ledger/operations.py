@@ -20,6 +20,7 @@ estimate and durability.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from functools import partial
 from pathlib import Path
@@ -27,6 +28,9 @@ from pathlib import Path
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, NotFound
 from nummerlapp.config.model import Counter, Department, Settings
+from nummerlapp.server.ledger.appointments import HELD_SQL, AppointmentOps
+from nummerlapp.server.ledger.feedback import FeedbackOps
+from nummerlapp.server.ledger.floor import FloorOps
 from nummerlapp.server.ledger.models import LIVE_SQL, CounterState, Event, Ticket
 from nummerlapp.server.ledger.reads import InvalidArgument, LedgerReader, db_time, follow_hash, new_follow
 from nummerlapp.server.ledger.site import DEVICE_ROLES as DEVICE_ROLES
@@ -38,7 +42,7 @@ from nummerlapp.server.ledger.tx import Clock as Clock
 from nummerlapp.server.ledger.tx import Listener as Listener
 
 
-class Ledger(SiteOps):
+class Ledger(AppointmentOps, FeedbackOps, FloorOps, SiteOps):
     """The site's ticket ledger on one SQLite file (one thread per object: see server/ledger/tx.py)."""
 
     # Every operation runs through ``_tx``, which inside :meth:`batch` is a savepoint of the
@@ -126,6 +130,12 @@ class Ledger(SiteOps):
     def issue(self, department_id: str, lang: str | None = None, source: str | None = None) -> Ticket:
         """A new ticket at the back of the department's queue (refused when closed or full)."""
         dep = self._department(department_id)
+        lang = self._issue_args(lang, source)
+        with self._tx() as tx:
+            return self._issue_in(tx, dep, lang, source)
+
+    def _issue_args(self, lang: str | None, source: str | None) -> str:
+        """The visitor's language (the site's first if none), refusing a bad one or a bad source."""
         languages = self.settings.site.languages
         if lang is None:
             lang = self.settings.site.default_language
@@ -133,72 +143,90 @@ class Ledger(SiteOps):
             raise InvalidArgument(f"language {lang!r} is not offered here (offered: {', '.join(languages)})")
         if source is not None and (not isinstance(source, str) or len(source) > 100):
             raise InvalidArgument("source must be a string of at most 100 characters")
-        with self._tx() as tx:
-            conn = self._conn
-            refusal = self._hours.refusal(dep.id, tx.now, self._override(tx.day))
-            if refusal is not None:
-                next_open = refusal.next_open.astimezone(self.tz) if refusal.next_open else None
-                what = "the site" if refusal.code == "site_closed" else f"department {dep.id!r}"
-                when = f"; opens {next_open.isoformat(timespec='minutes')}" if next_open else ""
-                raise Conflict(
-                    f"{what} is closed for new tickets{when}",
-                    code=refusal.code,
-                    next_open=next_open.isoformat(timespec="seconds") if next_open else None,
-                )
-            key = ("numbering", dep.id)
-            row = self._cache.get(key)
-            if row is None:  # cached like the estimate inputs; this method keeps it exact
-                row = conn.execute(
-                    "SELECT service_day, last_num, seq FROM numbering WHERE department = ?", (dep.id,)
-                ).fetchone()
-            last_num, day_seq = (row[1], row[2]) if row is not None and row[0] == tx.day else (0, 0)
-            num, number = self._free_number(dep, last_num)
-            ticket_id = "t_" + secrets.token_urlsafe(16)
-            follow = new_follow()  # the QR code's secret: only its hash is stored
-            now_db = db_time(tx.now)
-            ahead, oldest = self._queue(dep.id)  # the new ticket is the newest: all waiting are ahead
-            ticket = Ticket(
-                id=ticket_id,
-                number=number,
-                department=dep.id,
-                status="waiting",
-                issued_at=tx.now.astimezone(self.tz),
-                order_at=tx.now.astimezone(self.tz),
-                lang=lang,
-                service_day=dt.date.fromisoformat(tx.day),
-                seq=day_seq + 1,
-                ahead=ahead,
-                estimated_wait_s=self._estimate(dep.id, ahead, tx.day),
-                follow=follow,
+        return lang
+
+    def _issue_in(
+        self, tx: Tx, dep: Department, lang: str, source: str | None, booked: P.AppointmentRef | None = None
+    ) -> Ticket:
+        """Issue inside ``tx``; ``booked``: the ticket of a checked-in visit (appointments.py)."""
+        conn = self._conn
+        refusal = (
+            None  # a booked visit is met whatever the hours say now: staff promised it
+            if booked is not None
+            else self._hours.refusal(
+                dep.id, tx.now, self._override(tx.day), self._department_override(tx.day, dep.id)
             )
-            self._cache[("queue", dep.id)] = (ahead + 1, oldest if oldest is not None else now_db)
-            self._cache[key] = (tx.day, num, day_seq + 1)
-            deps = self._department_states((dep.id,), tx.now)
-            event = self._emit(tx, partial(P.TicketIssued, ticket=ticket.wire(), departments=deps))
-            conn.execute(
-                """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
-                       service_day, issued_at, order_at, order_seq, transfers, follow_hash)
-                   VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, 0, ?)""",
-                (
-                    ticket_id,
-                    number,
-                    num,
-                    day_seq + 1,
-                    dep.id,
-                    dep.id,
-                    lang,
-                    source,
-                    tx.day,
-                    now_db,
-                    now_db,
-                    event.seq,
-                    follow_hash(follow),
-                ),
+        )
+        if refusal is not None:
+            next_open = refusal.next_open.astimezone(self.tz) if refusal.next_open else None
+            what = "the site" if refusal.code == "site_closed" else f"department {dep.id!r}"
+            when = f"; opens {next_open.isoformat(timespec='minutes')}" if next_open else ""
+            raise Conflict(
+                f"{what} is closed for new tickets{when}",
+                code=refusal.code,
+                next_open=next_open.isoformat(timespec="seconds") if next_open else None,
             )
-            conn.execute(
-                "INSERT OR REPLACE INTO numbering (department, service_day, last_num, seq) VALUES (?, ?, ?, ?)",
-                (dep.id, tx.day, num, day_seq + 1),
-            )
+        key = ("numbering", dep.id)
+        row = self._cache.get(key)
+        if row is None:  # cached like the estimate inputs; this method keeps it exact
+            row = conn.execute(
+                "SELECT service_day, last_num, seq FROM numbering WHERE department = ?", (dep.id,)
+            ).fetchone()
+        last_num, day_seq = (row[1], row[2]) if row is not None and row[0] == tx.day else (0, 0)
+        num, number = self._free_number(dep, last_num)
+        ticket_id = "t_" + secrets.token_urlsafe(16)
+        follow = new_follow()  # the QR code's secret: only its hash is stored
+        now_db = db_time(tx.now)
+        waiting, oldest = self._queue(dep.id)  # the new ticket is the newest: all waiting are ahead
+        ahead, estimate = waiting, self._estimate(dep.id, waiting, tx.day)
+        if booked is not None:  # it waits for its time, then goes first (appointments.py)
+            start = dt.datetime.fromisoformat(booked.start)
+            ahead, estimate = 0, max(0, int((start - tx.now).total_seconds()))
+        ticket = Ticket(
+            id=ticket_id,
+            number=number,
+            department=dep.id,
+            status="waiting",
+            issued_at=tx.now.astimezone(self.tz),
+            order_at=tx.now.astimezone(self.tz),
+            lang=lang,
+            service_day=dt.date.fromisoformat(tx.day),
+            seq=day_seq + 1,
+            ahead=ahead,
+            estimated_wait_s=estimate,
+            follow=follow,
+            appointment=booked,
+        )
+        self._cache[("queue", dep.id)] = (waiting + 1, oldest if oldest is not None else now_db)
+        self._cache[key] = (tx.day, num, day_seq + 1)
+        deps = self._department_states((dep.id,), tx.now)
+        event = self._emit(tx, partial(P.TicketIssued, ticket=ticket.wire(), departments=deps))
+        conn.execute(
+            """INSERT INTO tickets (id, number, num, seq, department, origin, status, lang, source,
+                   service_day, issued_at, order_at, order_seq, transfers, follow_hash, appointment, appt_start)
+               VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""",
+            (
+                ticket_id,
+                number,
+                num,
+                day_seq + 1,
+                dep.id,
+                dep.id,
+                lang,
+                source,
+                tx.day,
+                now_db,
+                now_db,
+                event.seq,
+                follow_hash(follow),
+                None if booked is None else booked.reference,
+                None if booked is None else db_time(dt.datetime.fromisoformat(booked.start)),
+            ),
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO numbering (department, service_day, last_num, seq) VALUES (?, ?, ?, ?)",
+            (dep.id, tx.day, num, day_seq + 1),
+        )
         return ticket
 
     def _free_number(self, dep: Department, last_num: int) -> tuple[int, str]:
@@ -239,13 +267,19 @@ class Ledger(SiteOps):
         self._conn.execute(
             "UPDATE tickets SET status = ?, done_at = ? WHERE id = ?", (status, db_time(tx.now), ticket.id)
         )
-        self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
+        self._release(tx, counter.id)
         done = self._load(ticket.id, tx.now)
         self._cache.pop(("mean:" + tx.day, done.department), None)  # one more service to average
         kind = P.TicketDone if status == "done" else P.TicketNoShow
         ref, deps = self._counter_ref(counter.id), self._department_states((done.department,), tx.now)
         self._emit(tx, partial(kind, ticket=done.wire(), counter=ref, departments=deps))
         return done
+
+    def _release(self, tx: Tx, counter_id: str) -> None:
+        """The counter has no current ticket from now on (and is idle since now)."""
+        self._conn.execute(
+            "UPDATE counters SET ticket = NULL, idle_since = ? WHERE id = ?", (db_time(tx.now), counter_id)
+        )
 
     def next(self, counter_id: str) -> Ticket | None:
         """Close the current ticket as done, then call the next one (None when nobody waits).
@@ -261,14 +295,17 @@ class Ledger(SiteOps):
                 raise Conflict(f"counter {counter.id!r} is paused", code="counter_paused")
             if current is not None:
                 self._finish(tx, counter, current, "done")
+            due = self._due_appointment(tx, counter.departments)  # booked visits first (appointments.py)
+            if due is not None:
+                return self._call(tx, counter, due)
             best: tuple[float, str, int, str] | None = None
             for dep_id in counter.departments:
                 dep = self.settings.department(dep_id)
                 if dep is None:
                     continue
                 head = self._conn.execute(
-                    """SELECT id, order_at, order_seq FROM tickets WHERE department = ? AND status = 'waiting'
-                       ORDER BY order_at, order_seq LIMIT 1""",
+                    f"""SELECT id, order_at, order_seq FROM tickets WHERE department = ? AND status = 'waiting'
+                       AND NOT {HELD_SQL} ORDER BY order_at, order_seq LIMIT 1""",
                     (dep_id,),
                 ).fetchone()
                 if head is None:
@@ -280,22 +317,133 @@ class Ledger(SiteOps):
             if best is None:
                 self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
                 return None
-            ticket_id = best[3]
-            now_db = db_time(tx.now)
-            self._conn.execute(
-                """UPDATE tickets SET status = 'called', counter = ?, called_at = ?,
-                       first_called_at = COALESCE(first_called_at, ?) WHERE id = ?""",
-                (counter.id, now_db, now_db, ticket_id),
-            )
-            self._conn.execute("UPDATE counters SET ticket = ? WHERE id = ?", (ticket_id, counter.id))
-            called = self._load(ticket_id, tx.now)
+            return self._call(tx, counter, best[3])
+
+    def _call(self, tx: Tx, counter: Counter, ticket_id: str) -> Ticket:
+        """Call a waiting or parked ticket to ``counter`` (which has no current ticket now).
+
+        A ticket that waited again after a transfer adds that wait to ``rewait_s`` (statistics).
+        """
+        row = self._conn.execute(
+            "SELECT status, rewait_from FROM tickets WHERE id = ?", (ticket_id,)
+        ).fetchone()
+        rewait: int | None = None
+        if row[0] == "waiting" and row[1] is not None:
+            rewait = max(0, round((tx.now - dt.datetime.fromisoformat(row[1])).total_seconds()))
+        now_db = db_time(tx.now)
+        self._conn.execute(
+            """UPDATE tickets SET status = 'called', counter = ?, called_at = ?,
+                   first_called_at = COALESCE(first_called_at, ?), parked_at = NULL,
+                   rewait_from = NULL,
+                   rewait_s = CASE WHEN ? IS NULL THEN rewait_s ELSE COALESCE(rewait_s, 0) + ? END
+               WHERE id = ?""",
+            (counter.id, now_db, now_db, rewait, rewait, ticket_id),
+        )
+        self._conn.execute("UPDATE counters SET ticket = ? WHERE id = ?", (ticket_id, counter.id))
+        called = self._load(ticket_id, tx.now)
+        if row[0] == "waiting":
             self._queue_changed(called.department, -1, None)
-            ref, deps = self._counter_ref(counter.id), self._department_states((called.department,), tx.now)
-            self._emit(
-                tx,
-                partial(P.TicketCalled, ticket=called.wire(), counter=ref, departments=deps),
-            )
+        ref, deps = self._counter_ref(counter.id), self._department_states((called.department,), tx.now)
+        self._emit(
+            tx,
+            partial(P.TicketCalled, ticket=called.wire(), counter=ref, departments=deps),
+        )
         return called
+
+    def call(self, counter_id: str, ticket: str) -> Ticket:
+        """Call a waiting or parked ticket of the counter's departments out of turn, by its number
+        (``A012``; ``a12`` and ``12`` are read as that) or its id. The current ticket closes as
+        done first, as with :meth:`next`.
+
+        NotFound ``unknown_ticket``: no such ticket of today in the counter's departments.
+        Conflict ``not_waiting``: it exists but is being called, served or finished.
+        """
+        counter = self._counter(counter_id)
+        if not isinstance(ticket, str) or not ticket.strip() or len(ticket) > 64:
+            raise InvalidArgument("ticket must be a number such as A012 or a ticket id")
+        wanted = ticket.strip()
+        with self._tx() as tx:
+            state, current = self._current(counter.id)
+            if state == "paused":
+                raise Conflict(f"counter {counter.id!r} is paused", code="counter_paused")
+            found = self._find_for_call(counter, wanted, tx.day)
+            if found is None:
+                raise NotFound(
+                    f"no ticket {wanted!r} today in the departments of counter {counter.id!r}",
+                    code="unknown_ticket",
+                )
+            ticket_id, status = found
+            if status not in ("waiting", "parked"):
+                raise Conflict(f"ticket {wanted!r} is {status}, not waiting", code="not_waiting")
+            if current is not None:
+                self._finish(tx, counter, current, "done")
+            return self._call(tx, counter, ticket_id)
+
+    def _find_for_call(self, counter: Counter, wanted: str, day: str) -> tuple[str, str] | None:
+        """(id, status) of the ticket ``wanted`` names among the counter's departments today;
+        a live one before a finished one with the same number."""
+        marks = ",".join("?" * len(counter.departments))
+        if wanted.startswith("t_"):
+            where, args = "id = ?", [wanted]
+        else:
+            match = re.fullmatch(r"([A-Za-z]*)\s*0*(\d{1,6})", wanted)
+            if match is None:
+                return None
+            prefix, num = match.group(1).upper(), int(match.group(2))
+            numbers: list[str] = []
+            for dep_id in counter.departments:
+                dep = self.settings.department(dep_id)
+                if (
+                    dep is not None
+                    and (not prefix or dep.prefix.upper() == prefix)
+                    and 1 <= num <= dep.max_number
+                ):
+                    numbers.append(dep.format_number(num))
+            if not numbers:
+                return None
+            where, args = f"number IN ({','.join('?' * len(numbers))})", numbers
+        row = self._conn.execute(
+            f"""SELECT id, status FROM tickets WHERE {where} AND service_day = ? AND department IN ({marks})
+                ORDER BY {LIVE_SQL} DESC, order_at LIMIT 1""",
+            (*args, day, *counter.departments),
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def park(self, counter_id: str) -> Ticket:
+        """The current ticket steps away (``parked``): ``next`` skips it, ``call`` brings it back.
+
+        Its number stays live; ``ticket.parked`` and then ``counter.changed`` (the counter is free).
+        """
+        counter = self._counter(counter_id)
+        with self._tx() as tx:
+            ticket = self._need_current(counter.id)
+            self._conn.execute(
+                "UPDATE tickets SET status = 'parked', parked_at = ? WHERE id = ?",
+                (db_time(tx.now), ticket.id),
+            )
+            self._release(tx, counter.id)
+            parked = self._load(ticket.id, tx.now)
+            self._emit(
+                tx, partial(P.TicketParked, ticket=parked.wire(), counter=self._counter_ref(counter.id))
+            )
+            state = self._counter_state(counter.id)
+            assert state is not None
+            self._emit(tx, partial(P.CounterChanged, counter=state.wire()))
+        return parked
+
+    def parked(self, counter_id: str) -> list[Ticket]:
+        """Today's parked tickets of the counter's departments, oldest parked first."""
+        counter = self._counter(counter_id)
+        self._ensure_day()
+        marks = ",".join("?" * len(counter.departments))
+        with self._read():
+            now = self._now()
+            rows = self._conn.execute(
+                f"""SELECT id FROM tickets WHERE status = 'parked' AND department IN ({marks})
+                    ORDER BY parked_at, order_at""",
+                counter.departments,
+            ).fetchall()
+            return [self._load(r[0], now) for r in rows]
 
     def recall(self, counter_id: str) -> Ticket:
         """Announce the current ticket again (``ticket.recalled``); nothing else changes."""
@@ -339,10 +487,11 @@ class Ledger(SiteOps):
             ticket = self._need_current(counter.id)
             self._conn.execute(
                 """UPDATE tickets SET status = 'waiting', department = ?, counter = NULL, called_at = NULL,
-                       serving_at = NULL, transferred_from = ?, transfers = transfers + 1 WHERE id = ?""",
-                (dep.id, ticket.department, ticket.id),
+                       serving_at = NULL, transferred_from = ?, transfers = transfers + 1,
+                       rewait_from = ? WHERE id = ?""",
+                (dep.id, ticket.department, db_time(tx.now), ticket.id),
             )
-            self._conn.execute("UPDATE counters SET ticket = NULL WHERE id = ?", (counter.id,))
+            self._release(tx, counter.id)
             moved = self._load(ticket.id, tx.now)
             self._queue_changed(dep.id, +1, db_time(moved.order_at))
             source, ref = self._department_ref(ticket.department), self._counter_ref(counter.id)

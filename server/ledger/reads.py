@@ -9,10 +9,13 @@ view of the file (WAL readers never block the writer).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import LedgerError, NotFound
 from nummerlapp.config.hours import SiteHours, day_start, service_day
 from nummerlapp.config.model import Department, Settings
+from nummerlapp.server.ledger import messages as board_messages
 from nummerlapp.server.ledger import schema
 from nummerlapp.server.ledger.estimate import estimate_wait_s, mean_service_s
 from nummerlapp.server.ledger.models import CounterState, Event, Ticket, iso
@@ -29,8 +33,26 @@ CALLS_SHOWN = 12  # snapshot "calls": at least 10 by the protocol
 
 TICKET_COLUMNS = (
     "id, number, department, status, issued_at, order_at, lang, service_day, seq, counter, "
-    "called_at, serving_at, done_at, transferred_from, transfers, order_seq"
+    "called_at, serving_at, done_at, transferred_from, transfers, order_seq, "
+    "appointment, appt_start, first_called_at"
 )
+
+
+_FOLLOW_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def new_follow() -> str:
+    """A ticket's follow secret (PROTOCOL.md v1.1): 128 random bits, 22 url-safe characters."""
+    return secrets.token_urlsafe(16)
+
+
+def looks_like_follow(value: object) -> bool:
+    return isinstance(value, str) and bool(_FOLLOW_RE.match(value))
+
+
+def follow_hash(follow: str) -> str:
+    """What the ledger stores of a follow secret (hex SHA-256: see schema.py's migration 3)."""
+    return hashlib.sha256(follow.encode("ascii")).hexdigest()
 
 
 class InvalidArgument(LedgerError):
@@ -56,19 +78,28 @@ class Reads:
         self, conn: sqlite3.Connection, settings: Settings, clock: Callable[[], dt.datetime]
     ) -> None:
         self._conn = conn
-        self.settings = settings
         self._clock = clock
-        self.tz = settings.site.tz
-        self._hours = SiteHours(settings)
         # Values derived from rarely changing rows (override, open counters, mean service time),
         # kept until this connection writes something other than an issue or another connection
         # commits (``PRAGMA data_version`` changes): the issue path then reads none of them.
         self._cache: dict[tuple[str, str], Any] = {}
         self._data_version: int | None = None
+        self._derive(settings)
+
+    def _derive(self, settings: Settings) -> None:
+        """Take ``settings`` and what is derived from them (also a reload's: ``use_settings``)."""
+        self.settings = settings
+        self.tz = settings.site.tz
+        self._hours = SiteHours(settings)
         self._serving: dict[str, tuple[str, ...]] = {
             d.id: tuple(c.id for c in settings.counters if d.id in c.departments)
             for d in settings.departments
         }
+        self._cache.clear()
+
+    def use_settings(self, settings: Settings) -> None:
+        """A reloaded site file (server/api/config_api.py): the reads follow it from now on."""
+        self._derive(settings)
 
     def _now(self) -> dt.datetime:
         return self._clock().astimezone(dt.UTC)
@@ -111,6 +142,18 @@ class Reads:
             return None
         value = json.loads(row[0])
         return bool(value["open"]) if value.get("day") == day else None
+
+    def _department_override(self, day: str, department_id: str) -> bool | None:
+        """A manager's open/close of one department for the rest of service day ``day``."""
+        key = ("department_override", day)
+        if key not in self._cache:
+            row = self._conn.execute(
+                "SELECT value FROM site_state WHERE key = 'department_override'"
+            ).fetchone()
+            value = json.loads(row[0]) if row is not None else {}
+            self._cache[key] = value.get("departments", {}) if value.get("day") == day else {}
+        found = self._cache[key].get(department_id)
+        return None if found is None else bool(found)
 
     def _open_counters(self, department_id: str) -> int:
         key = ("open_counters", department_id)
@@ -162,10 +205,17 @@ class Reads:
             tfrom,
             transfers,
             order_seq,
+            reference,
+            appt_start,
+            first_called,
         ) = row
         ahead: int | None = None
         wait: int | None = None
-        if status == "waiting":
+        start = self._local(appt_start)
+        if status == "waiting" and start is not None and first_called is None:
+            # a booked visit waits for its time, not behind the walk-ins (appointments.py)
+            ahead, wait = 0, max(0, int((start - now).total_seconds()))
+        elif status == "waiting":
             ahead = int(
                 self._conn.execute(
                     """SELECT COUNT(*) FROM tickets WHERE department = ? AND status = 'waiting'
@@ -197,6 +247,9 @@ class Reads:
             transfers=transfers,
             ahead=ahead,
             estimated_wait_s=wait,
+            appointment=None
+            if start is None
+            else P.AppointmentRef(reference=reference, start=iso(start) or ""),
         )
 
     def _load(self, ticket_id: str, now: dt.datetime) -> Ticket:
@@ -247,18 +300,27 @@ class Reads:
             last_seen=iso(self._local(row[4])),
         )
 
+    def _board_messages(self, day: dt.date) -> list[P.LocalizedText]:
+        """The "you said, we did" lines in force on ``day`` (server/ledger/messages.py), cached."""
+        key = ("messages", day.isoformat())
+        if key not in self._cache:
+            self._cache[key] = board_messages.in_force(board_messages.stored(self._conn), day)
+        return self._cache[key]  # type: ignore[no-any-return]
+
     def _site(self, now: dt.datetime) -> P.Site:
         site = self.settings.site
         override = self._override(service_day(now, self.tz).isoformat())
         is_open = self._hours.site_open(now, override)
+        shown = self._board_messages(service_day(now, self.tz))
+        extra: dict[str, Any] = {"messages": shown} if shown else {}
         if is_open:
-            return P.Site(id=site.id, name=site.name, open=True, override=override)
+            return P.Site(id=site.id, name=site.name, open=True, override=override, **extra)
         after = (
             day_start(service_day(now, self.tz) + dt.timedelta(days=1), self.tz) if override is False else now
         )
         nxt = self._hours.next_site_opening(after)
         next_open = iso(nxt.astimezone(self.tz)) if nxt else None
-        return P.Site(id=site.id, name=site.name, open=False, override=override, next_open=next_open)
+        return P.Site(id=site.id, name=site.name, open=False, override=override, next_open=next_open, **extra)
 
     def _department_wire(self, dep: Department, now: dt.datetime) -> P.Department:
         state = self._department_state(dep.id, now)
@@ -271,7 +333,9 @@ class Reads:
         oldest_iso = iso(self._local(oldest))
         return P.DepartmentState(
             id=department_id,
-            open=self._hours.department_open(department_id, now, self._override(day)),
+            open=self._hours.department_open(
+                department_id, now, self._override(day), self._department_override(day, department_id)
+            ),
             waiting=waiting,
             estimated_wait_s=self._estimate(department_id, waiting, day),
             oldest_issued_at=oldest_iso,
@@ -323,6 +387,48 @@ class Reads:
             raise NotFound("no such ticket", code="unknown_ticket")
         with self._read():
             return self._load(ticket_id, self._now())
+
+    def by_follow(self, follow: str) -> Ticket:
+        """The ticket whose follow secret this is, fresh (NotFound ``unknown_ticket`` otherwise)."""
+        if not looks_like_follow(follow):
+            raise NotFound("no such ticket", code="unknown_ticket")
+        with self._read():
+            row = self._conn.execute(
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE follow_hash = ?", (follow_hash(follow),)
+            ).fetchone()
+            if row is None:
+                raise NotFound("no such ticket", code="unknown_ticket")
+            return self._ticket_from_row(row, self._now())
+
+    def queue_positions(self, department_id: str) -> dict[str, tuple[int, int]]:
+        """Every waiting ticket of a department: id → (ahead, estimated_wait_s), in one query.
+
+        The same order as a ticket's own ``ahead`` (``order_at``, then ``order_seq``); what the
+        follow fan-out needs after a change in the department (server/api/follow.py).
+        """
+        day = service_day(self._now(), self.tz).isoformat()
+        rows = self._conn.execute(
+            """SELECT id FROM tickets WHERE department = ? AND status = 'waiting'
+               ORDER BY order_at, order_seq""",
+            (department_id,),
+        ).fetchall()
+        return {row[0]: (ahead, self._estimate(department_id, ahead, day)) for ahead, row in enumerate(rows)}
+
+    def tickets(self, ticket_ids: list[str]) -> list[Ticket]:
+        """Fresh tickets by id (unknown ids left out), from the current read view."""
+        now = self._now()
+        found = []
+        for ticket_id in ticket_ids:
+            row = self._conn.execute(
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+            ).fetchone()
+            if row is not None:
+                found.append(self._ticket_from_row(row, now))
+        return found
+
+    def read_view(self) -> AbstractContextManager[None]:
+        """One consistent read view for several reads (``queue_positions``, ``tickets``)."""
+        return self._read()
 
     def last_seq(self) -> int:
         row = self._conn.execute("SELECT MAX(seq) FROM events").fetchone()

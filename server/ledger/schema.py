@@ -69,7 +69,11 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         ) WITHOUT ROWID"""
     )
     # The invariant "no two live tickets share a number", enforced by SQLite itself.
-    db.execute(f"CREATE UNIQUE INDEX tickets_live_number ON tickets(number) WHERE {LIVE_SQL}")
+    # The text as released (LIVE_SQL has grown since: migration 4 rebuilds this index).
+    db.execute(
+        "CREATE UNIQUE INDEX tickets_live_number ON tickets(number) "
+        "WHERE status IN ('waiting', 'called', 'serving')"
+    )
     # Each index costs a WAL page per write on the issue path, so there are few, and partial
     # where only some rows are ever looked up.
     db.table("tickets").create_index(["department", "status", "order_at", "order_seq"], "tickets_queue")
@@ -190,6 +194,164 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX sessions_user ON sessions(user_id)")
 
 
+_OLD_STATUS_CHECK = "CHECK (status IN ('waiting', 'called', 'serving', 'done', 'no_show', 'void'))"
+_NEW_STATUS_CHECK = "CHECK (status IN ('waiting', 'called', 'serving', 'parked', 'done', 'no_show', 'void'))"
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """Issue 17: parked tickets, the wait after a transfer, and the silent alarms' log.
+
+    - ``parked`` becomes a ticket status (a visitor who stepped away to fetch a paper; ``call``
+      brings them back). SQLite cannot change a CHECK constraint in place, so ``tickets`` is
+      rebuilt: made anew from its own stored definition (whatever earlier steps added) with the
+      wider CHECK, the rows copied, its indexes made again. A parked ticket's number stays live,
+      so the partial unique index ``tickets_live_number`` is made with today's ``LIVE_SQL``.
+    - ``parked_at``: when it was parked (the desk lists parked tickets oldest first).
+    - ``rewait_from`` / ``rewait_s``: a transferred ticket waits again; ``rewait_from`` is when
+      that wait began (the transfer), and each call after it adds the seconds to ``rewait_s``
+      (null: never waited after a transfer, or transferred before this step), which the
+      statistics count as a wait in the department it waited for (docs/STATS.md).
+    - ``counters.idle_since``: when the counter last let its ticket go (the manager's live view).
+    - ``alarms``: each silent alarm with its counter and times, and nothing about anyone.
+    """
+    conn = db.conn
+    table_sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tickets'"
+    ).fetchone()[0]
+    if _OLD_STATUS_CHECK not in table_sql:
+        raise RuntimeError("migration 4: the tickets table's status CHECK is not the released one")
+    indexes = [
+        (row[0], row[1])
+        for row in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL"
+        )
+    ]
+    new_sql = table_sql.replace(_OLD_STATUS_CHECK, _NEW_STATUS_CHECK).replace(
+        "CREATE TABLE tickets", "CREATE TABLE tickets_rebuilt", 1
+    )
+    conn.execute(new_sql)
+    conn.execute("INSERT INTO tickets_rebuilt SELECT * FROM tickets")
+    conn.execute("DROP TABLE tickets")
+    conn.execute("ALTER TABLE tickets_rebuilt RENAME TO tickets")
+    for name, sql in indexes:
+        if name == "tickets_live_number":
+            sql = f"CREATE UNIQUE INDEX tickets_live_number ON tickets(number) WHERE {LIVE_SQL}"
+        conn.execute(sql)
+    conn.execute("ALTER TABLE tickets ADD COLUMN parked_at TEXT")
+    conn.execute("ALTER TABLE tickets ADD COLUMN rewait_from TEXT")
+    conn.execute("ALTER TABLE tickets ADD COLUMN rewait_s INTEGER")
+    # When the counter last let its ticket go (done, no-show, transfer, park): the live view's idle time.
+    conn.execute("ALTER TABLE counters ADD COLUMN idle_since TEXT")
+    conn.execute(
+        """CREATE TABLE alarms (
+            id TEXT PRIMARY KEY,        -- "al_" + 96 random bits
+            counter TEXT NOT NULL,      -- the desk that raised it; never a person
+            service_day TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            cleared_at TEXT             -- null while it stands
+        )"""
+    )
+    conn.execute("CREATE INDEX alarms_open ON alarms(raised_at) WHERE cleared_at IS NULL")
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Issue 15: booked visits (appointments), checked in by a reference, never by a name.
+
+    ``appointments``: one row per booked visit. ``reference`` is 8 characters without
+    look-alikes (server/ledger/appointments.py); there is no column for a name, phone number,
+    e-mail address or free text, so none can be stored. ``uid_hash`` is the hex SHA-256 of the
+    iCalendar UID an imported visit came with (a UID may carry a host name or an address; only
+    its hash is needed to recognise the event again), ``sequence`` its SEQUENCE. ``status`` is
+    ``booked``, ``checked_in``, ``cancelled`` or ``no_show``; once checked in, the visit's ticket
+    tells how it went on (called, serving, done, no_show), read through ``ticket``.
+
+    ``tickets.appointment`` / ``tickets.appt_start``: the reference and start of the visit a
+    ticket was checked in for (NULL for a walk-in), so ``next`` can call a due booked visit
+    first (the partial index keeps that look-up off the walk-ins' issue path).
+    """
+    conn = db.conn
+    conn.execute(
+        """CREATE TABLE appointments (
+            id TEXT PRIMARY KEY,            -- "ap_" + 96 random bits
+            reference TEXT NOT NULL UNIQUE, -- what the visitor types or scans
+            department TEXT NOT NULL,
+            start TEXT NOT NULL,            -- UTC ISO 8601
+            service_day TEXT NOT NULL,      -- the start's service day (site time zone)
+            status TEXT NOT NULL CHECK (status IN ('booked', 'checked_in', 'cancelled', 'no_show')),
+            ticket TEXT,                    -- the ticket it was checked in as
+            source TEXT NOT NULL,           -- api | ics | desk | a token's name; never a person
+            uid_hash TEXT UNIQUE,           -- imported: hex SHA-256 of the iCalendar UID
+            sequence INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            checked_in_at TEXT,
+            cancelled_at TEXT
+        )"""
+    )
+    conn.execute("CREATE INDEX appointments_day ON appointments(service_day, start)")
+    conn.execute("CREATE INDEX appointments_booked ON appointments(start) WHERE status = 'booked'")
+    conn.execute("ALTER TABLE tickets ADD COLUMN appointment TEXT")
+    conn.execute("ALTER TABLE tickets ADD COLUMN appt_start TEXT")
+    conn.execute(
+        "CREATE INDEX tickets_appt_due ON tickets(department, appt_start) "
+        "WHERE appt_start IS NOT NULL AND status = 'waiting' AND first_called_at IS NULL"
+    )
+
+
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Issue 16: visitors' feedback answers (server/ledger/feedback.py, docs/FEEDBACK.md).
+
+    One row per answer, holding no ticket id, number or follow secret: the answer's local hour
+    (its start, as UTC), service day, where it came from, the ticket's department and wait band
+    for a phone answer (NULL for the exit terminal's) and the visitor's language. Answers of one
+    visit share nothing that joins them to each other or to a ticket.
+    ``tickets.feedback_given`` marks a ticket whose phone answered already (once per ticket).
+    """
+    db.execute(
+        """CREATE TABLE feedback (
+            hour_utc TEXT NOT NULL,      -- start of the local hour of the answer, UTC ISO 8601
+            service_day TEXT NOT NULL,   -- YYYY-MM-DD in the site's time zone
+            source TEXT NOT NULL CHECK (source IN ('terminal', 'phone')),
+            department TEXT,             -- phone: the ticket's department; terminal: NULL
+            wait_band TEXT CHECK (wait_band IN ('under_5', '5_15', 'over_15')),  -- phone only
+            lang TEXT,
+            question TEXT NOT NULL,
+            answer INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX feedback_day ON feedback(service_day)")
+    db.execute("ALTER TABLE tickets ADD COLUMN feedback_given INTEGER NOT NULL DEFAULT 0")
+
+
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Issue 13: devices join by enrolment (server/api/enrolment.py, docs/API.md "Enrolment").
+
+    ``enrolments``: one row per request to join. The request's id is the secret that fetches the
+    token, so only its SHA-256 is stored (``id_hash``); ``code`` is the 6 digits the device shows.
+    ``status``: pending → approved → collected (the token was handed out, once), or refused;
+    a pending row past ``expires_at`` is expired. ``devices`` gains what enrolment gives a device:
+    its token (``token_id``), a board's zone, a kiosk's printer, its address, when it joined.
+    """
+    db.execute(
+        """CREATE TABLE enrolments (
+            id_hash TEXT PRIMARY KEY,
+            code TEXT NOT NULL,
+            device TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('kiosk', 'display', 'feedback')),
+            name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'collected', 'refused')),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            settings TEXT                -- the approval's {"name", "zone", "printer"} (JSON)
+        )"""
+    )
+    db.execute("CREATE INDEX enrolments_pending ON enrolments(status, expires_at)")
+    db.execute("CREATE INDEX enrolments_code ON enrolments(code)")
+    for column in ("token_id INTEGER", "zone TEXT", "printer TEXT", "address TEXT", "enrolled_at TEXT"):
+        db.execute(f"ALTER TABLE devices ADD COLUMN {column}")
+    db.execute("CREATE INDEX devices_token ON devices(token_id) WHERE token_id IS NOT NULL")
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 # The one list: (version, name, step). Append only; a step never changes once released.
@@ -197,6 +359,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     (1, "tickets, events, counters, site state, devices, tokens, users", _migration_1),
     (2, "statistics: hourly aggregates and folded days", _migration_2),
     (3, "tickets' follow secrets (hashed); server-side page sessions", _migration_3),
+    (4, "parked tickets, waits after a transfer, the silent alarms' log", _migration_4),
+    (5, "booked visits (appointments) and their tickets", _migration_5),
+    (6, "visitor feedback answers; a ticket's feedback given once", _migration_6),
+    (7, "device enrolment: requests to join; enrolled devices' tokens and settings", _migration_7),
 )
 LATEST = MIGRATIONS[-1][0]
 
@@ -273,11 +439,11 @@ def _owner_only(path: Path) -> None:
     them; ones left by an older version are tightened here too."""
     if str(path) in ("", ":memory:") or str(path).startswith("file:"):
         return
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:
-        return  # sqlite3 reports the real problem (a missing folder, no permission)
-    os.close(fd)
+    # Never open (and close) an existing ledger here: closing any descriptor of the file drops
+    # every POSIX lock this process holds on it, SQLite's included (a classic corruption trap).
+    if not path.exists():
+        with contextlib.suppress(OSError):  # sqlite3 reports the real problem (no folder, no right)
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(OSError):
             part = path.with_name(path.name + suffix)

@@ -109,6 +109,26 @@ class SiteOps(Transactions):
 
     identify_device = identify
 
+    def use_settings(self, settings: Settings, version: str = "") -> None:
+        """A reloaded site file (issue 13): reads, hours and counters follow it from now on; the
+        boards get ``site.changed`` (open flags, figures) and every device ``config.changed``."""
+        with self._tx() as tx:
+            self._derive(settings)
+            self._all_deps = tuple(d.id for d in settings.departments)
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO counters (id, state) VALUES (?, 'open')",
+                [(c.id,) for c in settings.counters],
+            )
+            site, deps = self._site(tx.now), self._department_states(self._all_deps, tx.now)
+            self._emit(tx, partial(P.SiteChanged, site=site, departments=deps))
+            self._emit(tx, partial(P.ConfigChanged, version=version))
+            self._open_flags = self._current_open_flags(tx)
+
+    def announce_config(self, version: str) -> None:
+        """``config.changed``: a device's own settings changed (renamed, another zone)."""
+        with self._tx() as tx:
+            self._emit(tx, partial(P.ConfigChanged, version=version))
+
     def tick(self) -> list[Event]:
         """Call about once a minute: rolls the day over and emits ``site.changed`` /
         ``department.changed`` when opening hours (not an operation) opened or closed something."""
@@ -130,5 +150,7 @@ class SiteOps(Transactions):
         override = self._override(tx.day)
         flags = {"": self._hours.site_open(tx.now, override)}
         for dep in self.settings.departments:
-            flags[dep.id] = self._hours.department_open(dep.id, tx.now, override)
+            flags[dep.id] = self._hours.department_open(
+                dep.id, tx.now, override, self._department_override(tx.day, dep.id)
+            )
         return flags

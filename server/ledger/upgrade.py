@@ -12,13 +12,27 @@ the event's counter at the event's time.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import NotFound
+from nummerlapp.config.model import Settings
+from nummerlapp.server.ledger.models import Ticket
 
-if TYPE_CHECKING:
-    from nummerlapp.server.ledger.reads import Reads
+
+class Reads(Protocol):
+    """What an upgrade reads of the ledger: ``reads.Reads`` (which calls ``upgrade_v10`` with
+    itself, so naming the class here would make the two files import each other)."""
+
+    settings: Settings
+
+    def _now(self) -> dt.datetime: ...
+    def _load(self, ticket_id: str, now: dt.datetime) -> Ticket: ...
+    def _counter_ref(self, counter_id: str) -> P.CounterRef: ...
+    def _department_ref(self, department_id: str) -> P.DepartmentRef: ...
+
 
 _CALLS = ("ticket.called", "ticket.recalled")
 

@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nummerlapp.common.errors import NummerlappError
+from nummerlapp.server.stats import appointments
 
 UTC = dt.UTC
 BY = ("hour", "day", "week", "month")
@@ -123,9 +124,11 @@ class HourBuckets:
         return hit
 
 
-_RAW_COLUMNS = (
+RAW_COLUMNS = (
     "service_day, origin, department, counter, status, lang, order_at, "
-    "COALESCE(first_called_at, called_at), called_at, done_at, transfers"
+    # a booked visit's ticket has no walk-in wait: its promise is measured apart (appointments.py)
+    "CASE WHEN appt_start IS NULL THEN COALESCE(first_called_at, called_at) END, called_at, done_at, "
+    "transfers, rewait_s"
 )
 
 
@@ -133,20 +136,31 @@ def _raw_rows(conn: sqlite3.Connection, days: list[str]) -> Iterator[tuple[Any, 
     for i in range(0, len(days), 200):
         chunk = days[i : i + 200]
         marks = ",".join("?" * len(chunk))
-        yield from conn.execute(f"SELECT {_RAW_COLUMNS} FROM tickets WHERE service_day IN ({marks})", chunk)
+        yield from conn.execute(f"SELECT {RAW_COLUMNS} FROM tickets WHERE service_day IN ({marks})", chunk)
 
 
 def aggregate_rows(rows: Iterable[tuple[Any, ...]], tz: ZoneInfo) -> list[HourAgg]:
-    """Build HourAggs from ticket rows (columns as in ``_RAW_COLUMNS``)."""
+    """Build HourAggs from ticket rows (columns as in ``RAW_COLUMNS``).
+
+    The wait after a transfer (``rewait_s``: from the transfer to the next call, summed over a
+    ticket's transfers) is a wait sample of the department the ticket waited for, counted once
+    the ticket was called there: it goes into an HourAgg whose origin is that department (with
+    nothing issued), so the combining code and the fold need nothing new for it.
+    """
     buckets = HourBuckets(tz)
     out: dict[tuple[dt.datetime, str, str, str], HourAgg] = {}
-    for day, origin, dep, counter, status, lang, order_at, first_call, call, done, transfers in rows:
-        origin = origin or dep
-        hour = buckets(order_at)
-        key = (hour, origin, dep, counter or "")
+
+    def agg_of(hour: dt.datetime, day: str, origin: str, dep: str, counter: str) -> HourAgg:
+        key = (hour, origin, dep, counter)
         agg = out.get(key)
         if agg is None:
-            agg = out[key] = HourAgg(hour, day, origin, dep, counter or "")
+            agg = out[key] = HourAgg(hour, day, origin, dep, counter)
+        return agg
+
+    for day, origin, dep, counter, status, lang, order_at, first_call, call, done, transfers, rewait in rows:
+        origin = origin or dep
+        hour = buckets(order_at)
+        agg = agg_of(hour, day, origin, dep, counter or "")
         agg.issued += 1
         agg.transfers += transfers or 0
         agg.langs[lang] = agg.langs.get(lang, 0) + 1
@@ -154,6 +168,8 @@ def aggregate_rows(rows: Iterable[tuple[Any, ...]], tz: ZoneInfo) -> list[HourAg
         if wait is not None:
             agg.called += 1
             agg.waits.append(wait)
+        if rewait is not None and call is not None:  # called again after a transfer
+            agg_of(hour, day, dep, dep, counter or "").waits.append(max(0, int(rewait)))
         if status == "done":
             agg.served += 1
             service = _seconds(call, done)
@@ -429,4 +445,25 @@ def report(
     check(settings, start, end, by, split, department, counter)
     tz = settings.site.tz
     aggs = collect(conn, tz, start, end)
-    return combine(aggs, tz, by, split, department, counter, settings.site.wait_target_min * 60)
+    rows = combine(aggs, tz, by, split, department, counter, settings.site.wait_target_min * 60)
+    return with_visits(conn, settings, rows, start, end, by, split, department, counter)
+
+
+def with_visits(
+    conn: sqlite3.Connection,
+    settings: Any,
+    rows: list[dict[str, Any]],
+    start: dt.date,
+    end: dt.date,
+    by: str = "day",
+    split: str = "department",
+    department: str | None = None,
+    counter: str | None = None,
+) -> list[dict[str, Any]]:
+    """Report rows with the booked visits' figures beside the walk-ins' (server/stats/appointments.py)."""
+    tz = settings.site.tz
+    buckets = HourBuckets(tz)
+    visits = appointments.figures(
+        conn, settings, start, end, lambda at: period_of(buckets(at), by, tz), split, department, counter
+    )
+    return appointments.merge(rows, visits, split)

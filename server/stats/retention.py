@@ -38,12 +38,12 @@ from typing import Any, TypeVar
 
 from nummerlapp.config.hours import day_start, service_day
 from nummerlapp.server.ledger.reads import db_time
-from nummerlapp.server.stats.figures import StatsError, aggregate_rows, pack
+from nummerlapp.server.stats.figures import RAW_COLUMNS, StatsError, aggregate_rows, pack
 
 T = TypeVar("T")
 
 DEFAULT_DAYS = 90
-LIVE_SQL = "status IN ('waiting', 'called', 'serving')"
+LIVE_SQL = "status IN ('waiting', 'called', 'serving', 'parked')"
 
 
 @dataclass
@@ -149,12 +149,7 @@ def fold_day(
         nonlocal deleted, events
         if conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone():
             return  # another process folded it first
-        rows = conn.execute(
-            "SELECT service_day, origin, department, counter, status, lang, order_at, "
-            "COALESCE(first_called_at, called_at), called_at, done_at, transfers "
-            "FROM tickets WHERE service_day = ?",
-            (day,),
-        ).fetchall()
+        rows = conn.execute(f"SELECT {RAW_COLUMNS} FROM tickets WHERE service_day = ?", (day,)).fetchall()
         tz = settings.site.tz
         conn.executemany(HOURLY_INSERT, hourly_rows(rows, tz))
         stamp = now.isoformat(timespec="seconds")

@@ -9,5 +9,5 @@ the sign-in limiter, the accounts seam) is ``parts.WebParts``, reached as
 
     /desk/signin, /desk/counter, /desk     sign in, choose a counter, work at it
     /tech                                  devices, tokens, accounts, site file, reset (admin)
-    /t/{ticket_id}                         one visitor's ticket, live, on their phone
+    /t/{follow}                            one visitor's ticket, live, on their phone (QR code)
 """

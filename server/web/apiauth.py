@@ -43,9 +43,9 @@ def session_authenticator(web: WebParts) -> Authenticator:
         if scope.get("method") not in SAFE_METHODS:
             return None
         session, _expired = web.sessions.loads(_cookie(scope))
-        if session is None or session.user_id is None:
+        if session is None or session.user_id is None or session.sid is None:
             return None
-        user = await web.backend.user(session.user_id)
+        user = await web.backend.session_user(session.sid, session.user_id)
         return None if user is None else user.principal()
 
     return authenticate

@@ -63,6 +63,10 @@ class Backend:
     async def verify_user(self, username: str, password: str) -> auth.Principal | None:
         return await self.accounts(lambda conn: auth.verify_user(conn, username, password))
 
+    async def session_user(self, session_id: str, user_id: int) -> auth.UserInfo | None:
+        """The user of a live server-side session (None: signed out, ended, or user disabled)."""
+        return await self.accounts(lambda conn: auth.session_user(conn, session_id, user_id))
+
     async def user(self, user_id: int) -> auth.UserInfo | None:
         """The user as stored now (None when unknown or disabled): checked on every request."""
 

@@ -71,9 +71,9 @@ async def context(request: Request) -> Ctx:
     if session is None:
         session, dirty = Session.fresh(), True
     user = None
-    if session.user_id is not None:
-        user = await backend(request).user(session.user_id)
-        if user is None:  # disabled or deleted since sign-in: back to a signed-out session
+    if session.user_id is not None and session.sid is not None:
+        user = await backend(request).session_user(session.sid, session.user_id)
+        if user is None:  # signed out, password changed or disabled since: a signed-out session
             session, dirty = Session.fresh(session.lang), True
     explicit = request.query_params.get("lang")
     lang = choose_language(request, explicit if explicit else session.lang)
@@ -95,7 +95,10 @@ async def read_json(request: Request, ctx: Ctx) -> dict[str, Any] | JSONResponse
         return error(413, "too_large", _("The request is too large."))
     try:
         data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        # Lone surrogates ("\ud800") parse as text Python cannot encode: refuse them here, once,
+        # rather than meet a UnicodeEncodeError in argon2 or SQLite later.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):  # RecursionError: arrays 2,000 deep
         return error(422, "invalid_json", _("The request is not valid JSON."))
     if not isinstance(data, dict):
         return error(422, "invalid_json", _("The request must be a JSON object."))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -22,6 +22,7 @@ from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import Translate
 from nummerlapp.common.protocol import error_body
 from nummerlapp.config.model import Settings
+from nummerlapp.server.api import auth
 from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
 from nummerlapp.server.api.auth import Permission, UserInfo
 from nummerlapp.server.api.services import services
@@ -35,16 +36,19 @@ from nummerlapp.server.web.context import (
     redirect,
     require_user_json,
 )
+from nummerlapp.server.web.floor import desk_floor_boot
 from nummerlapp.server.web.guard import Answer
 from nummerlapp.server.web.render import department_label, render
 from nummerlapp.server.web.session import CSRF_FIELD, Session, csrf_ok
 from nummerlapp.server.web.strings import desk_strings, ledger_message
+from nummerlapp.server.web.throttle import KNOWN_COOKIE, KNOWN_MAX_AGE_S, Reservation
 
 log = logging.getLogger(__name__)
 
 RECEPTION = "reception"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_NEXT_PAGES = ("/desk", "/tech", "/reports")  # where sign-in may send the browser back to
+# where sign-in may send the browser back to
+_NEXT_PAGES = ("/desk", "/tech", "/reports", "/messages", "/manager")
 
 
 class Stale(LedgerError):
@@ -122,21 +126,59 @@ async def signin_submit(request: Request) -> Response:
         # carries the new token, so the next try works.
         ctx.dirty = True
         return again(_("The sign-in form was out of date. Please try again."), 403)
-    limiter = services(request).web.signin_limiter
+    return await _check_password(request, ctx, username, password, nxt, again)
+
+
+async def _check_password(
+    request: Request, ctx: Ctx, username: str, password: str, nxt: str, again: Callable[[str, int], Response]
+) -> Response:
+    """The limited password check (server/web/throttle.py) and, when right, a new session."""
+    _ = ctx._
+    web = services(request).web
+    limiter = web.signin_limiter
     client = request.client.host if request.client else "?"
-    if limiter.blocked(client):
-        return again(_("Too many failed attempts. Wait a minute and try again."), 429)
-    principal = await backend(request).verify_user(username, password) if username and password else None
+    known = username in web.sessions.known_loads(request.cookies.get(KNOWN_COOKIE), KNOWN_MAX_AGE_S)
+    place = limiter.reserve(client, username, known)  # before any await: parallel requests queue here
+    if not isinstance(place, Reservation):
+        log.info("desk sign-in for %r from %s: too many attempts (no check)", username, client)
+        response = again(_("Too many failed attempts. Wait a minute and try again."), 429)
+        response.headers["Retry-After"] = str(int(place + 0.999))
+        return response
+    principal = None
+    try:
+        if username and password:
+            principal = await backend(request).verify_user(username, password)
+    finally:
+        limiter.settle(place, principal is not None)
+    log.info(
+        "sign-in check #%d for %r from %s: %s",
+        limiter.checks,
+        username,
+        client,
+        "ok" if principal else "refused",
+    )
     if principal is None:
-        limiter.failed(client)
-        log.info("desk sign-in refused for %r from %s", username, client)
         return again(_("Wrong user name or password."), 401)
     # A new session (and CSRF token) at sign-in: a token planted before sign-in is worthless.
+    # Its id is a row of the ledger's sessions table, so signing out really ends it.
+    sid = await backend(request).write_accounts(lambda conn: auth.start_session(conn, principal.id, client))
     counter = principal.counter if principal.role == "staff" else None
-    ctx.session = Session.fresh(ctx.lang).with_(user_id=principal.id, counter=counter)
+    ctx.session = Session.fresh(ctx.lang).with_(user_id=principal.id, counter=counter, sid=sid)
     ctx.dirty = True
     log.info("desk sign-in: %s (%s)", principal.name, principal.role)
-    return ctx.save(redirect(nxt))
+    response = ctx.save(redirect(nxt))
+    accounts = [a for a in web.sessions.known_loads(request.cookies.get(KNOWN_COOKIE), KNOWN_MAX_AGE_S)]
+    accounts = [a for a in accounts if a != username] + [username]
+    response.set_cookie(
+        KNOWN_COOKIE,
+        web.sessions.known_dumps(accounts),
+        max_age=KNOWN_MAX_AGE_S,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/desk/signin",
+    )
+    return response
 
 
 async def signout(request: Request) -> Response:
@@ -144,6 +186,9 @@ async def signout(request: Request) -> Response:
     form = await request.form()
     if ctx.user is not None and not csrf_ok(ctx.session, str(form.get(CSRF_FIELD) or "")):
         return error(403, "csrf", ctx._("This page is out of date. Reload it and try again."))
+    sid = ctx.session.sid
+    if ctx.user is not None and sid is not None:  # the server forgets the session: copies die too
+        await backend(request).write_accounts(lambda conn: auth.end_session(conn, sid))
     ctx.session = Session.fresh(ctx.lang)
     ctx.dirty = True
     return ctx.save(redirect("/desk/signin?bye=1"))
@@ -165,6 +210,8 @@ async def counter_page(request: Request) -> Response:
         return _signin_redirect(ctx)
     settings = services(request).settings
     ids = allowed_counters(settings, ctx.user)
+    if not ids and not may_use_reception(ctx.user) and ctx.user.may(Permission.READ_STATS):
+        return ctx.save(redirect("/manager"))  # a manager has no desk: the live view is theirs
     if len(ids) == 1 and not may_use_reception(ctx.user):
         ctx.update(counter=ids[0])
         return ctx.save(redirect("/desk"))
@@ -242,6 +289,7 @@ async def desk_page(request: Request) -> Response:
     be = backend(request)
     snapshot = await be.snapshot()
     devices = await be.devices()
+    floor_boot = await desk_floor_boot(request, ctx, counter.id if counter else None)
     departments = {
         d.id: {"id": d.id, "prefix": d.prefix, "label": d.label(ctx.lang)} for d in settings.departments
     }
@@ -257,10 +305,11 @@ async def desk_page(request: Request) -> Response:
         "departments": departments,
         "wait_target_min": settings.site.wait_target_min,
         "timezone": settings.site.timezone,
-        "server_now": time.time(),
+        "server_now": services(request).clock().timestamp(),  # the ledger's clock
         "state": snapshot,
         "faults": _faults(devices),
         "strings": desk_strings(ctx._),
+        **floor_boot,
     }
     page = render(
         request,
@@ -301,7 +350,11 @@ def _success_message(
             .replace("%(department)s", label)
         )
     if action is CounterAction.SERVE:
-        return f"{_('Now serving')} {number}"
+        return _("%(number)s has arrived: serving.").replace("%(number)s", number)
+    if action is CounterAction.CALL:
+        return _("Called %(number)s out of turn.").replace("%(number)s", number)
+    if action is CounterAction.PARK:
+        return _("%(number)s is parked: call it back when the visitor returns.").replace("%(number)s", number)
     return _("%(number)s is done.").replace("%(number)s", number)
 
 
@@ -335,13 +388,18 @@ async def counter_action(request: Request) -> Response:
     if isinstance(body, JSONResponse):
         return body
     key, expect, department = body.get("key"), body.get("expect"), body.get("department")
+    wanted = body.get("ticket")
     if not isinstance(key, str) or not _KEY.match(key):
         return error(422, "invalid_key", _("The request lacks a valid click key."))
     if expect is not None and not isinstance(expect, str):
         return error(422, "invalid_expect", _("The request is malformed."))
     if spec.needs_department and (not isinstance(department, str) or settings.department(department) is None):
         return error(422, "unknown_department", _("Choose a department to transfer to."))
-    target = Target(department if isinstance(department, str) else None)
+    if spec.needs_ticket and (not isinstance(wanted, str) or not wanted.strip() or len(wanted) > 64):
+        return error(422, "invalid_ticket", _("Type the number to call, for example A012."))
+    target = Target(
+        department if isinstance(department, str) else None, wanted if isinstance(wanted, str) else None
+    )
     be = backend(request)
 
     def guarded(ledger: Ledger) -> Outcome:

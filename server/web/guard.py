@@ -73,30 +73,3 @@ class CounterLocks:
         if lock is None:
             lock = self._locks[counter_id] = asyncio.Lock()
         return lock
-
-
-class FailureLimiter:
-    """Slows password guessing: after ``limit`` failed sign-ins from one address within
-    ``window_s`` seconds, that address waits out the window (argon2 already costs each try)."""
-
-    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, client: str, now: float) -> list[float]:
-        times = [t for t in self._failures.get(client, []) if now - t < self.window_s]
-        if times:
-            self._failures[client] = times
-        else:
-            self._failures.pop(client, None)
-        return times
-
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client, time.monotonic())) >= self.limit
-
-    def failed(self, client: str) -> None:
-        now = time.monotonic()
-        self._failures[client] = [*self._recent(client, now), now]
-        if len(self._failures) > 10_000:  # never grow without bound
-            self._failures.clear()

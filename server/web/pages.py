@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from nummerlapp.server.web import desk, phone, tech
+from nummerlapp.server.web import desk, feedback, floor, manager, phone, tech, triage
 from nummerlapp.server.web.render import STATIC
 
 
@@ -25,8 +25,19 @@ def install(app: FastAPI) -> None:
         ("/desk/counter", desk.counter_page, ["GET"]),
         ("/desk/counter", desk.counter_submit, ["POST"]),
         ("/desk", desk.desk_page, ["GET"]),
+        # issue 17: before the generic action route (the alarm is not a ticket action)
+        ("/desk/api/counters/{counter}/alarm", floor.desk_alarm, ["POST"]),
+        ("/desk/api/counters/{counter}/parked", floor.parked_list, ["GET"]),
+        ("/desk/api/alarms/{alarm}/clear", floor.clear_alarm, ["POST"]),
         ("/desk/api/counters/{counter}/{action}", desk.counter_action, ["POST"]),
         ("/desk/api/tickets", desk.issue_ticket, ["POST"]),
+        ("/desk/api/appointments", triage.book_visit, ["POST"]),  # issue 15: reception triage
+        ("/manager", manager.manager_page, ["GET"]),
+        ("/manager/api/live", manager.live, ["GET"]),
+        ("/manager/api/site/{how}", manager.switch_site, ["POST"]),
+        ("/manager/api/departments/{department}/{how}", manager.switch_department, ["POST"]),
+        ("/messages", feedback.messages_page, ["GET"]),  # issue 16: "you said, we did"
+        ("/messages", feedback.messages_submit, ["POST"]),
         ("/tech", tech.tech_page, ["GET"]),
         ("/tech/api/tokens", tech.create_token, ["POST"]),
         ("/tech/api/tokens/{token_id}/revoke", tech.revoke_token, ["POST"]),
@@ -34,7 +45,7 @@ def install(app: FastAPI) -> None:
         ("/tech/api/users/{username}/disable", tech.disable_user, ["POST"]),
         ("/tech/api/devices/{device_id}/identify", tech.identify, ["POST"]),
         ("/tech/api/reset", tech.reset_day, ["POST"]),
-        ("/t/{ticket_id}", phone.ticket_page, ["GET"]),
+        ("/t/{follow}", phone.ticket_page, ["GET"]),  # also on the visitors' port (server/api/public.py)
     ]
     for path, endpoint, methods in routes:
         app.add_route(path, endpoint, methods=methods, include_in_schema=False)

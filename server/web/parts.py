@@ -10,8 +10,9 @@ from pathlib import Path
 
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.web.backend import Backend
-from nummerlapp.server.web.guard import FailureLimiter, ReplayCache
+from nummerlapp.server.web.guard import ReplayCache
 from nummerlapp.server.web.session import DEFAULT_MAX_AGE_S, Session, SessionCodec, load_or_make_secret
+from nummerlapp.server.web.throttle import SigninLimiter
 
 SESSION_ENV = "NUMMERLAPP_WEB_SESSION_S"  # session lifetime override (seconds), e.g. for a kiosk-like desk
 
@@ -38,16 +39,24 @@ class LazyCodec(SessionCodec):
         self._load()
         return super().loads(value)
 
+    def known_dumps(self, accounts: list[str]) -> str:
+        self._load()
+        return super().known_dumps(accounts)
+
+    def known_loads(self, value: str | None, max_age_s: int) -> list[str]:
+        self._load()
+        return super().known_loads(value, max_age_s)
+
 
 @dataclass(frozen=True)
 class WebParts:
     sessions: SessionCodec
     replay: ReplayCache
-    signin_limiter: FailureLimiter
+    signin_limiter: SigninLimiter
     backend: Backend
 
     @classmethod
     def make(cls, runner: LedgerRunner, db_path: Path) -> WebParts:
         max_age = int(os.environ.get(SESSION_ENV, "0") or 0) or DEFAULT_MAX_AGE_S
         secret = db_path.with_name(db_path.name + ".web-secret")
-        return cls(LazyCodec(secret, max_age), ReplayCache(), FailureLimiter(), Backend(runner, db_path))
+        return cls(LazyCodec(secret, max_age), ReplayCache(), SigninLimiter(), Backend(runner, db_path))

@@ -1,11 +1,15 @@
-"""The visitor's own ticket on their phone: ``/t/{ticket_id}`` (the QR code on the paper).
+"""The visitor's own ticket on their phone: ``/t/{follow}`` (the QR code on the paper).
 
-Public by design — the id is unguessable (≥ 96 random bits) and the page shows only that one
-ticket: its number, how many are ahead, the estimated wait and, when it happens, where to go.
-Nothing about other visitors or the rest of the queue. No cookie is set: a visitor's phone
-keeps no session with the service centre. The language is the ticket's own (chosen at the
-kiosk) unless the visitor picks another with ``?lang=``; its words are the ``phone`` catalogue,
-which every site language has (visitor languages such as Ukrainian and Arabic have no desk pages).
+Served on the visitors' port (server/api/public.py) and on the LAN port alike. The path holds
+the ticket's ``follow`` secret (128 random bits, printed only in its QR code), never its id:
+ids are on the boards' event stream, so an id-based page would let anyone open anyone's ticket.
+The page shows only that one ticket's follow view: its number, how many are ahead, the
+estimated wait and, when it happens, where to go; nothing about other visitors. It follows the
+ticket over ``WS /api/v1/follow/{follow}/events`` (server/api/follow.py): the service pushes
+the view when it changes, the page never polls. No cookie is set and no referrer is sent: a
+visitor's phone keeps no session with the service centre. The language is the ticket's own
+(chosen at the kiosk) unless the visitor picks another with ``?lang=``; its words are the
+``phone`` catalogue, which every site language has.
 """
 
 from __future__ import annotations
@@ -13,13 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from nummerlapp.common.errors import NotFound
 from nummerlapp.common.i18n import translator
+from nummerlapp.server.api.follow import follow_hub
 from nummerlapp.server.api.services import services
-from nummerlapp.server.web.context import backend
-from nummerlapp.server.web.render import choose_language, render
+from nummerlapp.server.web import feedback
+from nummerlapp.server.web.render import STATIC, choose_language, render
+
+PUBLIC_STATIC = frozenset({"phone.js", "phone-feedback.js", "ui.css"})  # all the phone page loads
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def phone_strings(_: Any) -> dict[str, str]:
@@ -42,14 +50,14 @@ def phone_strings(_: Any) -> dict[str, str]:
 
 
 async def ticket_page(request: Request) -> Response:
-    ticket_id = request.path_params["ticket_id"]
+    follow = str(request.path_params["follow"])
     settings = services(request).settings
     try:
-        ticket = await backend(request).run(lambda ledger: ledger.ticket(ticket_id))
+        ticket = await follow_hub(request).ticket(follow)
     except NotFound:
         lang = choose_language(request, domain="phone")
         _ = translator("phone", lang)
-        return render(
+        page = render(
             request,
             "phone_missing.html",
             lang,
@@ -57,23 +65,38 @@ async def ticket_page(request: Request) -> Response:
             domain="phone",
             message=_("This ticket was not found."),
         )
+        page.headers.update(NO_STORE)
+        return page
     explicit = request.query_params.get("lang")
     lang = choose_language(request, explicit or ticket.lang, domain="phone")
     _ = translator("phone", lang)
     dep = settings.department(ticket.department)
+    view = ticket.follow_view()
     boot = {
         "lang": lang,
-        "ticket": ticket.to_json(),
+        "follow": follow,
+        "ticket": view.encode(),
         "departments": {d.id: d.label(lang) for d in settings.departments},
         "counters": {c.id: c.label(lang) for c in settings.counters},  # names in the page's language
         "strings": phone_strings(_),
+        "feedback": await feedback.phone_boot(request, follow, lang),  # issue 16: asked once done
     }
-    return render(
+    page = render(
         request,
         "phone.html",
         lang,
         domain="phone",
-        ticket=ticket,
+        ticket=view,
         department=dep.label(lang) if dep else ticket.department,
         boot=boot,
     )
+    page.headers.update(NO_STORE)
+    return page
+
+
+async def static_file(request: Request) -> Response:
+    """The phone page's own static files on the visitors' port (nothing else of /static/web)."""
+    name = str(request.path_params["name"])
+    if name not in PUBLIC_STATIC:
+        raise NotFound(f"no such resource: {request.url.path}", code="not_found")
+    return FileResponse(STATIC / name, headers={"Cache-Control": "public, max-age=300"})

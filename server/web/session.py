@@ -1,11 +1,12 @@
 """Signed-cookie sessions and CSRF tokens for the desk and technician pages.
 
-Why a signed cookie rather than a server-side session table: the appliance has one server and
-a handful of desks, and the ledger is the only state that must survive a restart. A session
-only names *who* signed in, at which counter, in which language, and carries the CSRF
-synchroniser token; signing it (itsdangerous, HMAC-SHA1 over a per-site secret) is enough, and
-every request still re-reads the user from the ``users`` table, so disabling an account or
-taking away a counter acts at once, not at expiry.
+The cookie is signed (itsdangerous, HMAC over a per-site secret) and names *who* signed in, at
+which counter, in which language, and carries the CSRF synchroniser token. A signature alone
+cannot be taken back, so since issue 14 a signed-in cookie also carries a random session id
+(``sid``) whose SHA-256 is a row of the ledger's ``sessions`` table: every request looks the row
+up together with the user (one indexed read on a read-only connection, in a worker thread).
+Signing out deletes the row; a password change or a disabled account deletes all the user's
+rows. A cookie copied before sign-out is then refused, whatever its signature says.
 
 The cookie is HttpOnly (no script can read it), SameSite=Strict (no other site can make the
 browser send it) and signed with a timestamp that expires it after ``max_age`` seconds.
@@ -41,6 +42,7 @@ class Session:
     counter: str | None = None
     lang: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    sid: str | None = None  # the server-side session (ledger ``sessions``) of a signed-in user
 
     @property
     def signed_in(self) -> bool:
@@ -50,7 +52,14 @@ class Session:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"c": self.csrf, "u": self.user_id, "k": self.counter, "l": self.lang, "x": self.extra}
+        return {
+            "c": self.csrf,
+            "u": self.user_id,
+            "k": self.counter,
+            "l": self.lang,
+            "x": self.extra,
+            "s": self.sid,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session | None:
@@ -61,9 +70,13 @@ class Session:
         counter = data.get("k")
         lang = data.get("l")
         extra = data.get("x")
+        sid = data.get("s")
+        if not isinstance(sid, str) or not isinstance(user_id, int):
+            user_id, sid = None, None  # a signed-in session without its server-side id: none
         return cls(
             csrf=csrf,
-            user_id=user_id if isinstance(user_id, int) else None,
+            sid=sid,
+            user_id=user_id,
             counter=counter if isinstance(counter, str) else None,
             lang=lang if isinstance(lang, str) else None,
             extra=extra if isinstance(extra, dict) else {},
@@ -97,10 +110,26 @@ class SessionCodec:
     """Turns a :class:`Session` into a cookie value and back, refusing forged or old ones."""
 
     SALT = "nummerlapp.web.session"
+    KNOWN_SALT = "nummerlapp.web.known"  # the known-browser cookie (server/web/throttle.py)
+    KNOWN_ACCOUNTS = 8
 
     def __init__(self, secret: str, max_age_s: int = DEFAULT_MAX_AGE_S) -> None:
         self.max_age_s = max_age_s
         self._serializer = URLSafeTimedSerializer(secret, salt=self.SALT)
+        self._known = URLSafeTimedSerializer(secret, salt=self.KNOWN_SALT)
+
+    def known_dumps(self, accounts: list[str]) -> str:
+        """The signed list of accounts this browser signed in to (newest last, a few at most)."""
+        return self._known.dumps(accounts[-self.KNOWN_ACCOUNTS :])
+
+    def known_loads(self, value: str | None, max_age_s: int) -> list[str]:
+        if not value:
+            return []
+        try:
+            data = self._known.loads(value, max_age=max_age_s)
+        except BadSignature:  # SignatureExpired is one
+            return []
+        return [a for a in data if isinstance(a, str)] if isinstance(data, list) else []
 
     def dumps(self, session: Session) -> str:
         return self._serializer.dumps(session.to_dict())

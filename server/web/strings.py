@@ -37,6 +37,58 @@ def desk_strings(_: Translate) -> dict[str, str]:
         "failed": _("That did not work. Try again."),
         "offline": _("No connection to the server. Try again."),
         "no_current": _("There is no current ticket at this counter."),
+        "title_none": _("Current ticket"),
+        "title_called": _("Called"),
+        "title_serving": _("Serving"),
+        "status_called": _("Called – waiting for the visitor to arrive"),
+        "status_serving": _("Serving since %(time)s"),
+        "visitor_language": _("Visitor's language: %(language)s"),
+        "parked_none": _("No parked tickets."),
+        "call_back": _("Call back"),
+        "call_this": _("Call %(number)s"),
+        "type_number": _("Type the number to call, for example A012."),
+        **alarm_strings(_),
+    }
+
+
+def alarm_strings(_: Translate) -> dict[str, str]:
+    """What the alarm banner says, on the desk, technician and manager pages alike."""
+    return {
+        "alarm_at": _("ALARM at %(counter)s since %(time)s – go and help"),
+        "alarm_own": _("Your alarm is sent (%(time)s). Colleagues are alerted."),
+        "alarm_clear": _("Clear"),
+        "alarm_cleared": _("Alarm cleared."),
+        "alarm_sent": _("Alarm sent. Colleagues are alerted."),
+    }
+
+
+def manager_strings(_: Translate) -> dict[str, str]:
+    return {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "reconnecting": _("Connection lost – reconnecting…"),
+        "failed": _("That did not work. Try again."),
+        "open": _("Open"),
+        "closed": _("Closed"),
+        "by_hand": _("today by hand"),
+        "open_now": _("Open for today"),
+        "close_now": _("Close for today"),
+        "back_to_hours": _("Back to opening hours"),
+        "nobody_waiting": _("nobody waiting"),
+        "min": _("%(min)s min"),
+        "over_since": _("%(number)s: over the target since %(time)s (waited %(min)s min)"),
+        "will_pass": _("%(number)s: passes the target at %(time)s, expected call %(call)s"),
+        "none_at_risk": _("Nobody is expected to pass the target."),
+        "paused": _("Paused"),
+        "counter_open": _("Open"),
+        "idle_for": _("idle %(min)s min"),
+        "not_used": _("not used today"),
+        "serving": _("serving %(number)s since %(time)s"),
+        "called": _("called %(number)s at %(time)s"),
+        "confirm_close_site": _("Close the whole service centre for the rest of the day?"),
+        "confirm_close_dep": _("Close %(department)s for the rest of the day?"),
+        "no_lines": _("No message on the boards."),
+        **alarm_strings(_),
     }
 
 
@@ -61,5 +113,8 @@ def ledger_message(_: Translate, code: str, fallback: str) -> str:
         "unknown_device": _("No such device."),
         "unknown_token": _("No such token."),
         "unknown_user": _("No such user."),
+        "unknown_ticket": _("No such ticket waits for this counter today."),
+        "not_waiting": _("That ticket is not waiting: it is being called, served or finished."),
+        "unknown_alarm": _("No such alarm."),
     }
     return messages.get(code, fallback)

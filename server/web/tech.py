@@ -25,7 +25,7 @@ from nummerlapp.server.api.services import Services, services
 from nummerlapp.server.web.context import Ctx, backend, context, error, read_json, redirect, require_user_json
 from nummerlapp.server.web.desk import printer_state
 from nummerlapp.server.web.render import render
-from nummerlapp.server.web.strings import ledger_message
+from nummerlapp.server.web.strings import alarm_strings, ledger_message
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,16 @@ async def tech_page(request: Request) -> Response:
         counters=settings.counters,
         site_file=site_file_report(settings),
         printer_words=printer_words(ctx),
-        boot={"strings": tech_strings(ctx)},
+        alarm_log=await svc.runner.run(lambda ledger: ledger.alarm_log()),
+        counter_names={c.id: c.label(ctx.lang) for c in settings.counters},
+        boot={
+            "strings": {**tech_strings(ctx), **alarm_strings(ctx._)},
+            "lang": ctx.lang,
+            "timezone": settings.site.timezone,
+            "counter_names": {c.id: c.label(ctx.lang) for c in settings.counters},
+            "alarms": [a.encode() for a in await svc.runner.run(lambda ledger: ledger.open_alarms())],
+            "can_clear_alarms": ctx.user.may(Permission.CLEAR_ALARM),
+        },
     )
     return ctx.save(page)
 
@@ -168,14 +177,30 @@ def _opt_str(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _counter(ctx: Ctx, body: dict[str, Any]) -> str | JSONResponse | None:
+    """The ``counter`` a token or user is bound to: absent, null or "" for none, else a counter
+    id as a string. Any other JSON type (``5``, ``true``, ``[]``) is refused, never read as
+    "no counter" — which would make a staff token valid at every counter."""
+    value = body.get("counter")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        return error(422, "invalid_counter", ctx._("Unknown counter."))
+    return value.strip()
+
+
 async def create_token(request: Request) -> Response:
     got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
     if isinstance(got, Response):
         return got
     ctx, body = got
-    role, counter, name = body.get("role"), _opt_str(body.get("counter")), _opt_str(body.get("name"))
+    role, counter, name = body.get("role"), _counter(ctx, body), _opt_str(body.get("name"))
+    if isinstance(counter, JSONResponse):
+        return counter
     if not isinstance(role, str):
         return error(422, "invalid_role", ctx._("Choose a role."))
+    if body.get("name") is not None and not isinstance(body.get("name"), str):
+        return error(422, "invalid_name", ctx._("That did not work. Try again."))
     settings = services(request).settings
     try:
         secret, info = await backend(request).write_accounts(
@@ -209,7 +234,9 @@ async def create_user(request: Request) -> Response:
         return got
     ctx, body = got
     username, password = body.get("username"), body.get("password")
-    role, counter = body.get("role", "staff"), _opt_str(body.get("counter"))
+    role, counter = body.get("role", "staff"), _counter(ctx, body)
+    if isinstance(counter, JSONResponse):
+        return counter
     if not isinstance(username, str) or not isinstance(password, str) or not isinstance(role, str):
         return error(422, "invalid_request", ctx._("User name, password and role are needed."))
     settings = services(request).settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,16 +11,12 @@ import pytest
 from nummerlapp.client.api import ApiClient, ApiUnavailable, RateLimited, Unauthorized
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
-from nummerlapp.tests.server.serverproc import ServerProcess, free_port, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, free_port, running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp: Path = tmp_path_factory.mktemp("api")
-    proc = ServerProcess(write_site(tmp / "site.toml"), tmp / "ledger.db")
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from running_server(tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,22 +179,32 @@ async def test_a_frozen_service_is_noticed_by_ping(server: ServerProcess, reader
     assert reader.stream.connected
 
 
-async def test_a_seq_gap_forces_a_fresh_snapshot(reader_factory: Any) -> None:
-    connections = 0
+Script = Callable[[ServerConnection, int, int], Awaitable[None]]
+
+
+def scripted(script: Script) -> Callable[[ServerConnection], Awaitable[None]]:
+    """A fake service: the n-th connection gets a snapshot at seq ``base`` = 100 × n, then
+    ``script(ws, n, base)``, and stays open until the client closes it."""
+    connections = itertools.count(1)
 
     async def handler(ws: ServerConnection) -> None:
-        nonlocal connections
-        connections += 1
-        base = 100 * connections
-        await ws.send(samples.snapshot(base).encode_json())
-        await ws.send(issued(base + 1))
-        await ws.send(issued(base + 1))  # duplicate
-        if connections == 1:
-            await ws.send(issued(base + 5))  # gap
+        n = next(connections)
+        await ws.send(samples.snapshot(100 * n).encode_json())
+        await script(ws, n, 100 * n)
         await ws.wait_closed()
 
+    return handler
+
+
+async def test_a_seq_gap_forces_a_fresh_snapshot(reader_factory: Any) -> None:
+    async def script(ws: ServerConnection, n: int, base: int) -> None:
+        await ws.send(issued(base + 1))
+        await ws.send(issued(base + 1))  # duplicate
+        if n == 1:
+            await ws.send(issued(base + 5))  # gap
+
     port = free_port()
-    async with serve(handler, "127.0.0.1", port):
+    async with serve(scripted(script), "127.0.0.1", port):
         reader = reader_factory(EventStream(f"http://127.0.0.1:{port}"))
         await reader.wait_for(lambda m: m["type"] == "snapshot" and m["seq"] == 200)
         await reader.wait_for(lambda m: m["seq"] == 201)
@@ -243,26 +253,20 @@ async def test_unknown_types_are_skipped_and_a_malformed_known_one_drops_the_lin
 ) -> None:
     """Clients ignore event types they do not know (their seq still counts) but refuse a known
     type in a wrong shape: the stream reconnects for a fresh snapshot instead of passing it on."""
-    connections = 0
 
-    async def handler(ws: ServerConnection) -> None:
-        nonlocal connections
-        connections += 1
-        base = 100 * connections
-        await ws.send(samples.snapshot(base).encode_json())
+    async def script(ws: ServerConnection, n: int, base: int) -> None:
         await ws.send(json.dumps({"type": "queue.rebalanced", "seq": base + 1, "at": samples.AT, "x": 1}))
         unknown_keys = json.loads(issued(base + 2))
         unknown_keys["mood"] = "sunny"
         unknown_keys["ticket"]["colour"] = "blue"
         await ws.send(json.dumps(unknown_keys))
-        if connections == 1:
+        if n == 1:
             bad = json.loads(issued(base + 3))
             bad["ticket"]["counter"] = "1"  # a bare counter id: v1.0's shape, refused by a v1.1 client
             await ws.send(json.dumps(bad))
-        await ws.wait_closed()
 
     port = free_port()
-    async with serve(handler, "127.0.0.1", port):
+    async with serve(scripted(script), "127.0.0.1", port):
         reader = reader_factory(EventStream(f"http://127.0.0.1:{port}", first_backoff=0.05))
         await reader.wait_for(lambda m: m["type"] == "snapshot" and m["seq"] == 200)
         await reader.wait_for(lambda m: m.get("seq") == 202)

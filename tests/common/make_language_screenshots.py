@@ -216,7 +216,7 @@ def phones(out: Path, tmp: Path) -> None:
             for lang in LANGS:
                 ticket = http.post("/tickets", json={"department": "asuminen", "lang": lang}, headers=kiosk)
                 ticket.raise_for_status()
-                tid = ticket.json()["id"]
+                tid = ticket.json()["follow"]  # the page is found by the follow secret (QR code)
                 page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
                 page.goto(f"{base}/t/{tid}")
                 page.wait_for_selector("#live[data-state=live]", timeout=10000)
@@ -229,12 +229,12 @@ def phones(out: Path, tmp: Path) -> None:
                 "/tickets", json={"department": "asuminen", "lang": "ar"}, headers=kiosk
             ).json()
             for _ in range(20):
-                if http.get(f"/tickets/{ticket['id']}").json()["status"] == "called":
+                if http.get(f"/tickets/{ticket['id']}", headers=kiosk).json()["status"] == "called":
                     break
                 http.post("/counters/2/done", headers=desk)
                 http.post("/counters/2/next", headers=desk)
             page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
-            page.goto(f"{base}/t/{ticket['id']}")
+            page.goto(f"{base}/t/{ticket['follow']}")
             page.wait_for_selector("#ticket[data-status=called]", timeout=10000)
             page.screenshot(path=str(out / "phone-called-ar.png"))
             print(out / "phone-called-ar.png")

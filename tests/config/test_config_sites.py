@@ -115,7 +115,7 @@ def test_to_dict_is_json_and_hides_the_pin_hash() -> None:
 
 def test_url_is_checked(tmp_path: Path) -> None:
     path = tmp_path / "site.toml"
-    path.write_text(EXAMPLE_TEXT.replace('public_url = "http://127.0.0.1:8420"', 'public_url = "127.0.0.1"'))
+    path.write_text(EXAMPLE_TEXT.replace('public_url = "http://127.0.0.1:8421"', 'public_url = "127.0.0.1"'))
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert caught.value.key == "site.public_url"

@@ -58,6 +58,8 @@ class FakeApi:
         self.state_errors: deque[Exception] = deque()
         self.issue_errors: deque[Exception] = deque()
         self.issued: list[tuple[str, str | None]] = []
+        self.check_in_errors: deque[Exception] = deque()
+        self.checked_in: list[tuple[str, str | None]] = []
         self.reports: list[P.DeviceStatusBody] = []
         self.down = False
 
@@ -84,6 +86,17 @@ class FakeApi:
             ahead=4,
             estimated_wait_s=540,
         )
+
+    async def check_in(self, reference: str, lang: str | None = None) -> P.IssuedTicket:
+        """A booked visit at 10:40 in the first department; ``check_in_errors`` answer first."""
+        if self.check_in_errors:
+            raise self.check_in_errors.popleft()
+        self.checked_in.append((reference, lang))
+        ticket = await self.issue_ticket(self.settings.departments[0].id, lang)
+        self.issued.pop()
+        start = dt.datetime(2026, 11, 26, 10, 40, tzinfo=self.settings.site.tz).isoformat()
+        booked = P.AppointmentRef(reference=reference, start=start)
+        return ticket.model_copy(update={"appointment": booked, "ahead": 0, "estimated_wait_s": 2400})
 
     async def report_device_status(
         self,

@@ -44,7 +44,6 @@ from nummerlapp.kiosk.window import configure_window  # noqa: E402
 configure_window(*JOB["size"])
 
 import httpx  # noqa: E402
-from kivy.clock import Clock  # noqa: E402
 from kivy.tests.common import UnitTestTouch  # noqa: E402
 
 from nummerlapp.client.api import ApiClient  # noqa: E402
@@ -57,23 +56,9 @@ from nummerlapp.kiosk.printing import KioskPrinter  # noqa: E402
 from nummerlapp.kiosk.runner import pin_checker  # noqa: E402
 from nummerlapp.kiosk.technician import CORNER_UNITS, LogTail  # noqa: E402
 from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter  # noqa: E402
+from nummerlapp.tests.kivyclock import frames, until  # noqa: E402
 
 facts: dict[str, Any] = {"shots": []}
-
-
-async def frames(n: int = 2) -> None:
-    for _ in range(n):
-        fut = asyncio.get_running_loop().create_future()
-        Clock.schedule_once(lambda _dt, f=fut: f.done() or f.set_result(None), 0)
-        await fut
-
-
-async def until(predicate: Any, timeout: float = 8.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await frames(1)
 
 
 class Driver:
@@ -248,6 +233,110 @@ async def scenario_unreachable(d: Driver, fake: FakeThermalPrinter) -> None:
     await d.screen(Screen.ASK_RECEPTION, timeout=8)
     facts["ask_reason"] = str(d.flow.ask_reason)
     await d.shot(f"ask-reception-unreachable{tag}")
+
+
+async def book(minutes: float, cancel: bool = False) -> str:
+    """A booked visit in ``bygg`` starting ``minutes`` from now (the booking system's side)."""
+    import datetime as dt  # noqa: PLC0415  # only this scenario
+
+    from nummerlapp.common import protocol as P  # noqa: PLC0415  # only this scenario
+
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
+    body = P.AppointmentCreate(department="bygg", start=start).encode()
+    headers = {"Authorization": f"Bearer {JOB['admin']}"}
+    async with httpx.AsyncClient(base_url=JOB["server"] + "/api/v1", timeout=10) as http:
+        made = await http.post("/appointments", json=body, headers=headers)
+        made.raise_for_status()
+        reference = str(made.json()["appointment"]["reference"])
+        if cancel:
+            (await http.delete(f"/appointments/{reference}", headers=headers)).raise_for_status()
+    return reference
+
+
+async def scenario_checkin(d: Driver, fake: FakeThermalPrinter) -> None:
+    """Booked visits: the keypad by touch (with a correction), a USB scanner typing into the
+    window, a serial scanner on a pty; the booked, too-late and ask-the-reception screens."""
+    from kivy.core.window import Window  # noqa: PLC0415  # after configure_window
+
+    from nummerlapp.kiosk.scanner import SerialScanner  # noqa: PLC0415  # only this scenario
+    from nummerlapp.tests.kiosk.ptyprinter import PtyPair  # noqa: PLC0415  # only this scenario
+
+    flow, tag = d.flow, JOB.get("tag", "")
+    facts["lang"] = flow.lang
+    early, due, late, gone = await book(25), await book(-2), await book(-15), await book(30, cancel=True)
+    await d.screen(Screen.HOME)
+    await d.settled()
+    await d.shot(f"home-appointment{tag}")
+    # 1. the keypad by touch: a wrong last key, corrected
+    await d.tap("appointment")
+    await d.screen(Screen.APPOINTMENT)
+    await d.shot(f"appointment-empty{tag}")
+    for char in early[:5]:
+        await d.tap(f"ref:{char}")
+    await d.shot(f"appointment-typing{tag}")
+    for char in early[5:-1]:
+        await d.tap(f"ref:{char}")
+    await d.tap("ref:" + ("A" if early[-1] != "A" else "B"))
+    await d.tap("erase")
+    await d.tap(f"ref:{early[-1]}")
+    facts["typed"] = d.find("reference").logical
+    assert flow.reference == early, (flow.reference, early)
+    await d.tap("check-in")
+    await d.screen(Screen.BOOKED, timeout=10)
+    assert flow.ticket is not None and flow.ticket.appointment is not None
+    facts["early_number"] = flow.ticket.number
+    facts["early_reference"] = flow.ticket.appointment.reference
+    facts["early_call_text"] = d.find("call-time").logical
+    facts["early_printed"] = fake.wait_for(flow.ticket.number.encode())
+    await d.shot(f"booked{tag}")
+    await d.tap("ok")
+    await d.screen(Screen.HOME)
+    # 2. a USB scanner: keystrokes into the window, then Enter
+    for char in due.lower():
+        Window.dispatch("on_textinput", char)
+        await frames(1)
+    Window.dispatch("on_key_down", 13, 40, None, [])
+    await d.screen(Screen.BOOKED, timeout=10)
+    assert flow.ticket is not None and flow.ticket.appointment is not None
+    facts["due_reference"] = flow.ticket.appointment.reference
+    facts["due_call_text"] = d.find("call-time").logical
+    await d.shot(f"booked-due{tag}")
+    await d.tap("ok")
+    await d.screen(Screen.HOME)
+    # 3. a serial scanner on a pty: the code and CR written into the far end
+    with PtyPair(Path(tempfile.mkdtemp(prefix="scanner-"))) as pair:
+        scanner = SerialScanner(str(pair.host), flow.scanned, asyncio.get_running_loop())
+        scanner.start()
+        try:
+            import serial  # noqa: PLC0415  # only this scenario
+
+            with serial.Serial(str(pair.device), 9600, timeout=1) as far:
+                await asyncio.sleep(0.3)
+                far.write(late.encode() + b"\r")
+                far.flush()
+                await d.screen(Screen.APPT_LATE, timeout=10)
+                facts["late_screen"] = True
+                await d.shot(f"appointment-late{tag}")
+                await d.tap("ordinary")
+                await d.screen(Screen.HOME)
+                far.write(gone.encode() + b"\r\n")
+                far.flush()
+                await d.screen(Screen.APPT_PROBLEM, timeout=10)
+                facts["cancelled_problem"] = str(flow.check_in_problem)
+                await d.shot(f"appointment-cancelled{tag}")
+        finally:
+            scanner.stop()
+        facts["serial_codes"] = scanner.codes
+    await d.tap("again")
+    await d.screen(Screen.APPOINTMENT)
+    for char in "ABCDEFGH":
+        await d.tap(f"ref:{char}")
+    await d.tap("check-in")
+    await d.screen(Screen.APPT_PROBLEM, timeout=10)
+    facts["unknown_problem"] = str(flow.check_in_problem)
+    await d.shot(f"appointment-unknown{tag}")
+    await d.tap("ok")
+    await d.screen(Screen.HOME)
 
 
 def stdin_lines() -> asyncio.Queue[str]:

@@ -8,6 +8,7 @@ wrote, which are checked here to be real, non-blank PNGs of the asked size.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -121,3 +122,44 @@ def test_service_unreachable_then_ask_reception(server: ServerProcess, tmp_path:
     assert facts["ask_reason"] == "unreachable"
     for shot in facts["shots"]:
         assert_png(shot, (1920, 1080))
+
+
+@pytest.fixture(scope="module")
+def server_sv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The test site in Norwegian, Swedish and English (the booked-visit screens in all three)."""
+    tmp = tmp_path_factory.mktemp("kiosk-render-sv")
+    text = SITE_TOML.format(kiosk_interval=0.2).replace(
+        'languages = ["nb", "en"]', 'languages = ["nb", "sv", "en"]'
+    )
+    swedish = {"NAV": "NAV", "Byggesak": "Bygglov", "Liten": "Liten"}
+    text = re.sub(
+        r'name = \{ nb = "([^"]+)", en = "([^"]+)" \}',
+        lambda m: f'name = {{ nb = "{m[1]}", sv = "{swedish[m[1]]}", en = "{m[2]}" }}',
+        text,
+    )
+    path = tmp / "site.toml"
+    path.write_text(text + KIOSK_TOML, encoding="utf-8")
+    proc = ServerProcess(path, tmp / "ledger.db")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.mark.parametrize(("lang", "size"), [("nb", [1080, 1920]), ("sv", [1080, 1920]), ("en", [1280, 800])])
+def test_booked_visit_check_in_by_touch_and_scanners(
+    server_sv: ServerProcess, tmp_path: Path, lang: str, size: list[int]
+) -> None:
+    srv = server_sv
+    facts = run_script(
+        job(srv, tmp_path, scenario="checkin", lang=lang, size=size, tag=f"-{lang}"), tmp_path, timeout=150
+    )
+    assert facts["lang"] == lang
+    assert facts["typed"].replace(" ", "") == facts["early_reference"]  # the correction worked
+    assert facts["early_printed"] and facts["early_number"].startswith("B")
+    assert facts["due_call_text"] != facts["early_call_text"]  # "soon" for a visit whose time has come
+    assert facts["late_screen"] is True and facts["serial_codes"] == 2
+    assert facts["cancelled_problem"] == "cancelled"
+    assert facts["unknown_problem"] == "unknown_appointment"
+    assert len(facts["shots"]) == 8
+    for shot in facts["shots"]:
+        assert_png(shot, tuple(size))  # type: ignore[arg-type]

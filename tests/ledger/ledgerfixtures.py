@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import os
+import signal
 import sqlite3
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nummerlapp.config import load_settings
 from nummerlapp.config.model import Interval, OpeningHours, Settings
+from nummerlapp.server.api.runner import EventsCallback, LedgerRunner
 
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday in the example site's normal week: open 08:00-15:30, tolk 09:00-14:00.
@@ -68,3 +76,44 @@ def raw(path: Path) -> sqlite3.Connection:
 def seqs(path: Path) -> list[int]:
     with raw(path) as conn:
         return [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
+
+
+def read_then_kill(proc: subprocess.Popen[str], lines: int) -> list[str]:
+    """The first ``lines`` lines a worker prints (it must not die on its own first), then SIGKILL."""
+    got: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for _ in range(lines):
+            line = proc.stdout.readline()
+            assert line, "the worker died on its own"
+            got.append(line.strip())
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for pipe in (proc.stdout, proc.stdin):
+            if pipe is not None:
+                pipe.close()
+    assert proc.returncode == -signal.SIGKILL
+    return got
+
+
+@contextlib.asynccontextmanager
+async def held_runner(
+    path: Path, clock: Clock, on_events: EventsCallback | None = None
+) -> AsyncIterator[tuple[LedgerRunner, Callable[[], Awaitable[None]]]]:
+    """A started writer thread held inside a first job, and ``release()``: what the test queues
+    before releasing runs as one batch. The runner is closed on the way out."""
+    runner = LedgerRunner(path, example(), clock=clock, on_events=on_events)
+    await runner.start()
+    try:
+        gate = threading.Event()
+        blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))  # runs alone
+        await asyncio.sleep(0.05)  # the writer is now held inside the blocker
+
+        async def release() -> None:
+            gate.set()
+            assert await blocker is True
+
+        yield runner, release
+    finally:
+        await runner.close()

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import random
-import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,9 +19,16 @@ from typing import Any
 import pytest
 
 from nummerlapp.common.errors import Conflict, NotFound
-from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.ledger import BatchAborted, Event, Ledger
-from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, seqs, with_max
+from nummerlapp.tests.ledger.ledgerfixtures import (
+    Clock,
+    example,
+    held_runner,
+    raw,
+    read_then_kill,
+    seqs,
+    with_max,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,12 +185,7 @@ def test_runner_group_commits_and_answers_after_the_events(db_path: Path, clock:
         log.append("events")
 
     async def main() -> None:
-        runner = LedgerRunner(db_path, example(), clock=clock, on_events=on_events)
-        await runner.start()
-        try:
-            gate = threading.Event()
-            blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))  # runs alone
-            await asyncio.sleep(0.05)  # the writer is now held inside the blocker
+        async with held_runner(db_path, clock, on_events) as (runner, release):
 
             async def call(job: Callable[[Ledger], Any]) -> Any:
                 try:
@@ -205,11 +204,8 @@ def test_runner_group_commits_and_answers_after_the_events(db_path: Path, clock:
             )  # refused: no current ticket
             calls.append(asyncio.create_task(call(issue("bolig"))))
             await asyncio.sleep(0.05)
-            gate.set()
-            assert await blocker is True
+            await release()
             results = await asyncio.gather(*calls)
-        finally:
-            await runner.close()
         assert [getattr(r, "number", None) for r in results] == ["A001", "B001", "A002", None, "C001"]
         assert isinstance(results[3], Conflict) and results[3].code == "no_current_ticket"
         assert event_calls == [[1, 2, 3, 4]]  # one commit, one hand-over, seq order
@@ -221,12 +217,7 @@ def test_runner_group_commits_and_answers_after_the_events(db_path: Path, clock:
 
 def test_runner_fails_every_job_of_a_lost_batch(db_path: Path, clock: Clock) -> None:
     async def main() -> list[Any]:
-        runner = LedgerRunner(db_path, example(), clock=clock)
-        await runner.start()
-        try:
-            gate = threading.Event()
-            blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))
-            await asyncio.sleep(0.05)
+        async with held_runner(db_path, clock) as (runner, release):
 
             def lose(ledger: Ledger) -> None:
                 ledger._conn.execute("ROLLBACK")  # as SQLite does after SQLITE_FULL or SQLITE_IOERR
@@ -244,14 +235,11 @@ def test_runner_fails_every_job_of_a_lost_batch(db_path: Path, clock: Clock) -> 
                 asyncio.create_task(call(runner.run(lambda ledger: ledger.issue("nav")))),
             ]
             await asyncio.sleep(0.05)
-            gate.set()
-            await blocker
+            await release()
             results = await asyncio.gather(*jobs)
             after = await runner.run(lambda ledger: ledger.issue("nav"))  # the writer goes on
             assert after.number == "A001"
             return results
-        finally:
-            await runner.close()
 
     results = asyncio.run(main())
     assert all(isinstance(r, BatchAborted) for r in results), results
@@ -302,18 +290,7 @@ def test_sigkill_during_batched_issuing_loses_nothing_acknowledged(db_path: Path
             stdout=subprocess.PIPE,
             text=True,
         )
-        try:
-            assert proc.stdout is not None
-            for _ in range(rng.randint(1, 300)):
-                line = proc.stdout.readline()
-                assert line, "the worker died on its own"
-                reported.append(line.strip())
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        assert proc.returncode == -signal.SIGKILL
+        reported += read_then_kill(proc, rng.randint(1, 300))
         with raw(db_path) as c:
             assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             present = {r[0] for r in c.execute("SELECT id FROM tickets")}

@@ -73,7 +73,7 @@ def test_a_file_of_the_previous_code_upgrades_in_place(tmp_path: Path, with_stat
         schema.connect_reader(path)
     conn = schema.connect(path)  # a writer does
     try:
-        assert schema.schema_version(conn) == schema.LATEST == 2
+        assert schema.schema_version(conn) == schema.LATEST == len(schema.MIGRATIONS)
         assert schema.migrate(conn) == []
         folded = conn.execute("SELECT COUNT(*) FROM hourly_stats").fetchone()[0]
         days = [r[0] for r in conn.execute("SELECT service_day FROM stats_days")]
@@ -85,7 +85,8 @@ def test_a_file_of_the_previous_code_upgrades_in_place(tmp_path: Path, with_stat
     tables = _tables(path)
     assert {"hourly_stats", "stats_days"} <= tables and "stats_meta" not in tables
     with raw(path) as c:
-        assert [r[0] for r in c.execute("SELECT version FROM migrations ORDER BY version")] == [1, 2]
+        versions = [r[0] for r in c.execute("SELECT version FROM migrations ORDER BY version")]
+        assert versions == [number for number, _, _ in schema.MIGRATIONS]
         indexes = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"hourly_stats_day", "tickets_stats_day"} <= indexes
     schema.connect_reader(path).close()  # now readers open it

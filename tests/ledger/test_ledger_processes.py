@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 from nummerlapp.server.ledger import Ledger
-from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, seqs
+from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, read_then_kill, seqs
 
 WORKER = Path(__file__).with_name("ledger_worker.py")
 
@@ -80,21 +78,7 @@ def test_sigkill_while_issuing_loses_nothing_reported(db_path: Path, clock: Cloc
     rng = random.Random(20261123)
     reported: list[str] = []
     for _ in range(6):
-        proc = _spawn(str(db_path), "churn")
-        try:
-            assert proc.stdout is not None
-            for _ in range(rng.randint(1, 120)):
-                line = proc.stdout.readline()
-                assert line, "the worker died on its own"
-                reported.append(line.strip())
-        finally:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-            if proc.stdin is not None:
-                proc.stdin.close()
-        assert proc.returncode == -signal.SIGKILL
+        reported += read_then_kill(_spawn(str(db_path), "churn"), rng.randint(1, 120))
         _check_file(db_path)  # readable and consistent straight after the kill, before any reopen
         with raw(db_path) as c:
             present = {r[0] for r in c.execute("SELECT id FROM tickets")}

@@ -4,7 +4,6 @@ and account writes on the second connection never join (or wait for) a ledger ba
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from nummerlapp.server.api import auth
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.ledger import Ledger, Ticket
-from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, raw, seqs
+from nummerlapp.tests.ledger.ledgerfixtures import Clock, example, held_runner, raw, seqs
 
 
 class Refused(Exception):
@@ -53,23 +52,15 @@ def test_account_writes_run_alone_between_batches(db_path: Path, clock: Clock) -
     batch's write lock nor delays it past the busy timeout."""
 
     async def main() -> tuple[list[str], str]:
-        runner = LedgerRunner(db_path, example(), clock=clock)
-        await runner.start()
-        try:
-            gate = threading.Event()
-            blocker = asyncio.create_task(runner.run(lambda _ledger: gate.wait(10)))
-            await asyncio.sleep(0.05)
+        async with held_runner(db_path, clock) as (runner, release):
             first = asyncio.create_task(runner.run(lambda ledger: ledger.issue("nav")))
             token = asyncio.create_task(runner.run_conn(lambda conn: auth.create_token(conn, "kiosk")))
             second = asyncio.create_task(runner.run(lambda ledger: ledger.issue("nav")))
             await asyncio.sleep(0.05)
-            gate.set()
-            await blocker
+            await release()
             tickets = [t.number for t in await asyncio.wait_for(asyncio.gather(first, second), 5)]
             secret, _info = await asyncio.wait_for(token, 5)
             return tickets, secret
-        finally:
-            await runner.close()
 
     numbers, secret = asyncio.run(main())
     assert numbers == ["A001", "A002"]

@@ -35,6 +35,7 @@ import threading
 import time
 import tty
 from pathlib import Path
+from typing import Self
 
 from nummerlapp.config.model import PrinterSettings
 
@@ -119,26 +120,15 @@ class PrinterCore:
             return _QUERY.sub(b"", bytes(self.received))
 
 
-class PtyFakePrinter:
-    """The fake on a socat pty pair. ``port`` is a stable symlink the code under test opens."""
+class _FakeFront:
+    """What both fakes share: the printer behind the link, its state, and start/stop as a context."""
 
-    def __init__(self, state: str = "ok") -> None:
+    def __init__(self, state: str) -> None:
         self.core = PrinterCore(state)
-        self._dir = Path(tempfile.mkdtemp(prefix="nummerlapp-fakeprinter-"))
-        self.port = str(self._dir / "printer")  # what the printer code opens
-        self._far = str(self._dir / "fake")  # what the fake reads
-        self.socat: subprocess.Popen[bytes] | None = None
-        self.pty_paths: tuple[str, str] = ("", "")
-        self._fd: int | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self.reading = threading.Event()
+        self.reading = threading.Event()  # cleared: the fake stops reading (see ``stall``)
         self.reading.set()
-        self.bytes_per_s: float | None = None  # e.g. 960 to read like a 9600-baud line
-        self.xoff_on_data = False  # XOFF + stop reading when job bytes arrive
-        self.xoff_after_queries: int | None = None  # ... or once this many status queries were answered
+        self._stop = threading.Event()
 
-    # -- state shortcuts
     @property
     def state(self) -> str:
         return self.core.state
@@ -153,8 +143,41 @@ class PtyFakePrinter:
     def wait_for(self, needle: bytes, timeout: float = 5.0) -> bytes:
         return self.core.wait_for(needle, timeout)
 
+    def stall(self) -> None:
+        """Stop reading: the buffers on the way fill and the writer blocks."""
+        self.reading.clear()
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PtyFakePrinter(_FakeFront):
+    """The fake on a socat pty pair. ``port`` is a stable symlink the code under test opens."""
+
+    def __init__(self, state: str = "ok") -> None:
+        super().__init__(state)
+        self._dir = Path(tempfile.mkdtemp(prefix="nummerlapp-fakeprinter-"))
+        self.port = str(self._dir / "printer")  # what the printer code opens
+        self._far = str(self._dir / "fake")  # what the fake reads
+        self.socat: subprocess.Popen[bytes] | None = None
+        self.pty_paths: tuple[str, str] = ("", "")
+        self._fd: int | None = None
+        self._thread: threading.Thread | None = None
+        self.bytes_per_s: float | None = None  # e.g. 960 to read like a 9600-baud line
+        self.xoff_on_data = False  # XOFF + stop reading when job bytes arrive
+        self.xoff_after_queries: int | None = None  # ... or once this many status queries were answered
+
     # -- lifecycle
-    def start(self) -> PtyFakePrinter:
+    def start(self) -> Self:
         self._start_socat()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="fake-printer", daemon=True)
@@ -232,11 +255,7 @@ class PtyFakePrinter:
                 with contextlib.suppress(OSError):
                     os.write(fd, answer)
 
-    # -- misbehaviour
-    def stall(self) -> None:
-        """Stop reading: the pty and socat buffers fill and the writer blocks."""
-        self.reading.clear()
-
+    # -- misbehaviour (and ``stall``: the pty and socat buffers fill)
     def resume(self, send_xon: bool = False) -> None:
         if send_xon and self._fd is not None:
             os.write(self._fd, XON)
@@ -283,18 +302,12 @@ class PtyFakePrinter:
         self._kill_socat()
         shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> PtyFakePrinter:
-        return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class TcpFakePrinter:
+class TcpFakePrinter(_FakeFront):
     """The fake on a TCP port of 127.0.0.1 (a network printer's raw port 9100)."""
 
     def __init__(self, state: str = "ok", rcvbuf: int | None = None) -> None:
-        self.core = PrinterCore(state)
+        super().__init__(state)
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if rcvbuf is not None:  # small, so a stalled printer blocks the sender soon
@@ -302,31 +315,11 @@ class TcpFakePrinter:
         self._server.bind(("127.0.0.1", 0))
         self._server.listen(4)
         self.host, self.port = self._server.getsockname()
-        self.reading = threading.Event()
-        self.reading.set()
         self.connections = 0
-        self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._conns: list[socket.socket] = []
 
-    @property
-    def state(self) -> str:
-        return self.core.state
-
-    @state.setter
-    def state(self, value: str) -> None:
-        self.core.state = value
-
-    def job_bytes(self) -> bytes:
-        return self.core.job_bytes()
-
-    def wait_for(self, needle: bytes, timeout: float = 5.0) -> bytes:
-        return self.core.wait_for(needle, timeout)
-
-    def stall(self) -> None:
-        self.reading.clear()
-
-    def start(self) -> TcpFakePrinter:
+    def start(self) -> Self:
         t = threading.Thread(target=self._accept, name="fake-tcp-printer", daemon=True)
         t.start()
         self._threads.append(t)
@@ -376,12 +369,6 @@ class TcpFakePrinter:
             self._server.close()
         for t in self._threads:
             t.join(timeout=2)
-
-    def __enter__(self) -> TcpFakePrinter:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def serial_settings(port: str, **options: object) -> PrinterSettings:

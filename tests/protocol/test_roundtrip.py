@@ -13,7 +13,6 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,18 +20,14 @@ import pytest
 from websockets.asyncio.client import connect
 
 from nummerlapp.common import protocol as P
-from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, running_server
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp: Path = tmp_path_factory.mktemp("roundtrip")
-    proc = ServerProcess(write_site(tmp / "site.toml", kiosk_interval=0), tmp / "ledger.db")
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from running_server(tmp_path_factory.mktemp("roundtrip"), kiosk_interval=0)
 
 
 def roundtrip(model: type[P.Wire], data: Any) -> P.Wire:
@@ -103,7 +98,7 @@ async def test_every_event_and_answer_round_trips(server: ServerProcess) -> None
         issued = await post("/tickets", P.IssuedTicket, {"department": "nav", "lang": "en"}, device)
         await post("/tickets", P.IssuedTicket, {"department": "nav"}, device)
         await post("/tickets", P.IssuedTicket, {"department": "bygg"}, device)
-        answers.append((P.Ticket, (await http.get(f"/tickets/{issued['id']}")).json()))
+        answers.append((P.Ticket, (await device.get(f"/tickets/{issued['id']}")).json()))
         await post("/counters/1/next", P.TicketAnswer)  # calls the first nav ticket
         await post("/counters/1/recall", P.TicketAnswer)
         await post("/counters/1/serve", P.CurrentTicketAnswer)

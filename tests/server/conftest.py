@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from nummerlapp.tests.server.serverproc import ServerProcess, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp: Path = tmp_path_factory.mktemp("server")
-    proc = ServerProcess(write_site(tmp / "site.toml"), tmp / "ledger.db")
-    # Ledger file and schema first, so tokens can be made before the server starts, too.
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from running_server(tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
+from nummerlapp.common.errors import ServiceUnavailable
 from nummerlapp.server.api import auth
+from nummerlapp.server.demo import wait_healthy
 from nummerlapp.server.ledger import schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +81,17 @@ def write_site(path: Path, kiosk_interval: float = 2.0) -> Path:
     return path
 
 
+def running_server(tmp: Path, kiosk_interval: float = 2.0) -> Iterator[ServerProcess]:
+    """The body of a module's ``server`` fixture: a server on the test site in ``tmp``, started,
+    and stopped when the fixture ends (``yield from running_server(tmp)``)."""
+    proc = ServerProcess(write_site(tmp / "site.toml", kiosk_interval), tmp / "ledger.db")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,6 +118,8 @@ class ServerProcess:
         self.config = config
         self.db = db
         self.port = port or free_port()
+        # the visitors' port (ticket page and follow stream): a free one unless the test names it
+        self.public_port = 0 if "--public-port" in extra else free_port()
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = db.with_suffix(f".{self.port}.log")
@@ -114,6 +127,11 @@ class ServerProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v1"
+
+    @property
+    def public(self) -> str:
+        """The visitors' port's base address (``http://127.0.0.1:N``)."""
+        return f"http://127.0.0.1:{self.public_port}"
 
     @property
     def ws_url(self) -> str:
@@ -130,22 +148,20 @@ class ServerProcess:
             str(self.db),
         ]
         args += ["--host", "127.0.0.1", "--port", str(self.port), *self.extra]
+        if self.public_port:
+            args += ["--public-port", str(self.public_port)]
         if "--mdns-interface" not in self.extra:
             args.append("--no-mdns")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the log is whole while the server runs
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, cwd=self.db.parent, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"server did not become healthy: {self.log.read_text()}")
+            self.proc = subprocess.Popen(
+                args, cwd=self.db.parent, stdout=log, stderr=subprocess.STDOUT, env=env
+            )
+        try:
+            wait_healthy(f"http://127.0.0.1:{self.port}", self.proc, timeout, poll_s=0.05)
+        except ServiceUnavailable as exc:
+            self.stop()
+            raise RuntimeError(f"{exc}: {self.log.read_text(errors='replace')}") from None
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         proc, self.proc = self.proc, None

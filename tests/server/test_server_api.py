@@ -53,18 +53,18 @@ def test_issue_get_next_cycle(http: httpx.Client, admin: dict[str, str], server:
     assert len(t["id"]) >= 18 and t["counter"] is None and t["called_at"] is None
     assert t["ahead"] == 0
     t2 = http.post("/tickets", json={"department": "nav"}, headers=admin).json()
-    assert http.get(f"/tickets/{t2['id']}").json()["ahead"] == 1  # public, fresh ahead
+    assert http.get(f"/tickets/{t2['id']}", headers=admin).json()["ahead"] == 1  # fresh ahead
     called = http.post("/counters/1/next", headers=staff1).json()["ticket"]
     assert (
         called["id"] == t["id"]
         and called["status"] == "called"
         and called["counter"] == {"id": "1", "name": "Skranke 1"}
     )
-    assert http.get(f"/tickets/{t2['id']}").json()["ahead"] == 0
+    assert http.get(f"/tickets/{t2['id']}", headers=admin).json()["ahead"] == 0
     # next closes the current one as done and calls the following one
     called2 = http.post("/counters/1/next", headers=staff1).json()["ticket"]
     assert called2["id"] == t2["id"]
-    assert http.get(f"/tickets/{t['id']}").json()["status"] == "done"
+    assert http.get(f"/tickets/{t['id']}", headers=admin).json()["status"] == "done"
     recalled = http.post("/counters/1/recall", headers=staff1).json()["ticket"]
     assert recalled["id"] == t2["id"]
     snap = http.get("/state").json()
@@ -129,7 +129,7 @@ def test_serve(http: httpx.Client, server: ServerProcess, admin: dict[str, str])
     snap = http.get("/state").json()
     counter2 = next(c for c in snap["counters"] if c["id"] == "2")
     assert counter2["ticket"]["id"] == issued["id"] and counter2["ticket"]["status"] == "serving"
-    assert http.get(f"/tickets/{issued['id']}").json()["status"] == "serving"
+    assert http.get(f"/tickets/{issued['id']}", headers=admin).json()["status"] == "serving"
     # already serving: the same answer, nothing changes, no event
     again = http.post("/counters/2/serve", headers=admin)
     assert again.status_code == 200 and again.json()["ticket"] == serving
@@ -253,8 +253,9 @@ def test_bad_input_is_4xx_and_changes_nothing(http: httpx.Client, admin: dict[st
     assert_error(http.post("/tickets", headers=admin), 422, "invalid_request")
     assert_error(http.post("/counters/99/next", headers=admin), 404, "unknown_counter")
     assert_error(http.post("/counters/1/transfer", json={}, headers=admin), 422, "invalid_request")
-    assert_error(http.get("/tickets/t_doesnotexist"), 404, "unknown_ticket")
-    assert_error(http.get("/tickets/whatever"), 404, "unknown_ticket")
+    assert_error(http.get("/tickets/t_doesnotexist", headers=admin), 404, "unknown_ticket")
+    assert_error(http.get("/tickets/t_doesnotexist"), 401, "unauthorized")  # v1.1: needs a token
+    assert_error(http.get("/tickets/whatever", headers=admin), 404, "unknown_ticket")
     assert_error(http.get("/nope"), 404, "not_found")
     assert_error(http.get("/counters/1/next"), 405, "method_not_allowed")
     assert_error(http.delete("/tickets"), 405, "method_not_allowed")

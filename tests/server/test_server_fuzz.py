@@ -10,7 +10,6 @@ test drives each operation's hypothesis strategy itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,19 +20,15 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.core.result import Ok
 from schemathesis.generation.modes import GenerationMode
 
-from nummerlapp.tests.server.serverproc import ServerProcess, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, running_server
 
 EXAMPLES = 30  # per operation and generation mode
 
 
 @pytest.fixture(scope="module")
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp: Path = tmp_path_factory.mktemp("fuzz")
     # kiosk interval 0: no 429 noise; every other rule as in production
-    proc = ServerProcess(write_site(tmp / "site.toml", kiosk_interval=0.0), tmp / "ledger.db")
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from running_server(tmp_path_factory.mktemp("fuzz"), kiosk_interval=0.0)
 
 
 def _operations(server: ServerProcess) -> list[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -152,47 +153,18 @@ def test_token_cli_rejects_bad_input(tmp_path: Path) -> None:
 
 def test_user_cli_and_verify(tmp_path: Path) -> None:
     cfg, db = str(write_site(tmp_path / "site.toml")), tmp_path / "l.db"
-    r = run_cli(
-        "user",
-        "add",
-        "desk2",
-        "--role",
-        "staff",
-        "--counter",
-        "2",
-        "--password-stdin",
-        "--config",
-        cfg,
-        "--db",
-        str(db),
-        stdin="correct horse battery\n",
-    )
+
+    def add(name: str, password: str, *options: str) -> subprocess.CompletedProcess[str]:
+        site = ("--config", cfg, "--db", str(db))
+        return run_cli("user", "add", name, *options, "--password-stdin", *site, stdin=password + "\n")
+
+    r = add("desk2", "correct horse battery", "--role", "staff", "--counter", "2")
     assert r.returncode == 0, r.stderr
-    r = run_cli(
-        "user",
-        "add",
-        "desk2",
-        "--password-stdin",
-        "--config",
-        cfg,
-        "--db",
-        str(db),
-        stdin="another long one\n",
-    )
+    r = add("desk2", "another long one")
     assert r.returncode == 1 and "exists" in r.stderr
-    r = run_cli(
-        "user",
-        "add",
-        "Ola Nordmann",
-        "--password-stdin",
-        "--config",
-        cfg,
-        "--db",
-        str(db),
-        stdin="another long one\n",
-    )
+    r = add("Ola Nordmann", "another long one")
     assert r.returncode == 1 and "username" in r.stderr
-    r = run_cli("user", "add", "desk3", "--password-stdin", "--config", cfg, "--db", str(db), stdin="short\n")
+    r = add("desk3", "short")
     assert r.returncode == 1 and "password" in r.stderr
     conn = schema.connect(db)
     try:

@@ -6,40 +6,29 @@ Screenshots go to docs/img/reports-*.png (they are looked at, and committed with
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
 from nummerlapp.server.api import auth
 from nummerlapp.server.ledger import schema
+from nummerlapp.tests.server.serverproc import ServerProcess
 from nummerlapp.tests.stats.statsfixtures import add
-from nummerlapp.tests.web.conftest import IMG  # a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
+from nummerlapp.tests.web.conftest import (  # IMG: a scratch folder unless NUMMERLAPP_SCREENSHOTS is set
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IMG,
+)
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 OSLO = ZoneInfo("Europe/Oslo")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Relative arrivals per local hour (08-15) and weekday (Mon-Fri): a Monday-morning peak.
 HOURLY = [5, 9, 8, 6, 7, 6, 4, 2]
 DAILY = [1.4, 1.0, 0.9, 1.2, 0.7]
@@ -83,47 +72,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     four_weeks(conn, today - dt.timedelta(days=1))
     auth.create_user(conn, "boss", "technician-password", role="admin")
     conn.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "server",
-            "--db",
-            str(db),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-mdns",
-        ],
-        cwd=tmp,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc = ServerProcess(ROOT / "config" / "example_site.toml", db)  # the embedded example site
+    proc.start()
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        yield {"base": base, "db": db, "today": today}
+        yield {"base": f"http://127.0.0.1:{proc.port}", "db": db, "today": today}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=15)
+        proc.stop()
 
 
 def test_report_page_in_chromium(server: dict[str, Any]) -> None:
     base, today = server["base"], server["today"]
     start = today - dt.timedelta(days=28)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="en-GB")
             problems: list[str] = []

@@ -14,18 +14,14 @@ import httpx
 import pytest
 
 from nummerlapp.server.ledger import schema
-from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, write_site
+from nummerlapp.tests.server.serverproc import ServerProcess, run_cli, running_server
 
 Q = {"from": "2026-03-01", "to": "2026-03-31", "by": "day"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    tmp: Path = tmp_path_factory.mktemp("stats-ro")
-    proc = ServerProcess(write_site(tmp / "site.toml"), tmp / "ledger.db")
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from running_server(tmp_path_factory.mktemp("stats-ro"))
 
 
 def _bearer(secret: str) -> dict[str, str]:

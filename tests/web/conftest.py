@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import sync_playwright
+
+from nummerlapp.tests.server.serverproc import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -81,6 +80,11 @@ class Server:
     db: Path
     admin_token: str
     log: Path
+    public: str = ""  # the visitors' port (ticket page and follow stream only)
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -111,12 +115,6 @@ class Server:
         return _cli(*args, "--config", str(self.site), "--db", str(self.db), stdin=stdin, cwd=self.db.parent)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("web")
@@ -138,48 +136,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             cwd=tmp,
         )
     token = _cli("token", "--role", "admin", "--name", "web-tests", *common, cwd=tmp)
-    port = _free_port()
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "main.py"),
-                "server",
-                *common,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-mdns",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    base = f"http://127.0.0.1:{port}"
+    proc = ServerProcess(site, db)
+    proc.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("server exited: " + log.read_text(errors="replace"))
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start: " + log.read_text(errors="replace"))
-            time.sleep(0.1)
-        yield Server(base, site, db, token, log)
+        yield Server(f"http://127.0.0.1:{proc.port}", site, db, token, proc.log, public=proc.public)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        proc.stop()
 
 
 @pytest.fixture(scope="module")

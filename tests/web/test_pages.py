@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,23 @@ def report(server: Server, token: str, state: str) -> None:
 
 
 def test_phone_page_follows_its_ticket(new_context: Any, server: Server) -> None:
+    """The QR code's page on the visitors' port, over the follow stream: waiting → called → done."""
     before = server.issue("nav")
     mine = server.issue("nav", lang="sv")
     page = new_context(**PHONE, locale="en-GB").new_page()
-    page.goto(f"{server.base}/t/{mine['id']}")  # the ticket's language, not the browser's
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto(f"{server.public}/t/{mine['follow']}")  # the ticket's language, not the browser's
     expect(page.locator("#t-number")).to_have_text(mine["number"])
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.locator("#t-headline")).to_have_text("Vänta – vi ropar upp ditt nummer")
-    ahead = httpx.get(f"{server.base}/api/v1/tickets/{mine['id']}").json()["ahead"]
+    ahead = httpx.get(f"{server.public}/api/v1/follow/{mine['follow']}").json()["ticket"]["ahead"]
     expect(page.locator("#t-ahead")).to_have_text(f"{ahead} före dig")
     expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    assert sockets == [f"{server.public.replace('http', 'ws')}/api/v1/follow/{mine['follow']}/events"]
     page.screenshot(path=str(IMG / "phone-waiting.png"))
     assert before["number"] not in page.locator("body").inner_text()  # nothing about others
+    assert mine["id"] not in page.content()  # the id (on the boards' stream) is not on the page
 
     with server.api() as api:
         while True:  # counter 1 serves nav only: call until this ticket's turn
@@ -70,20 +76,25 @@ def test_phone_page_follows_its_ticket(new_context: Any, server: Server) -> None
             assert called is not None
             if called["id"] == mine["id"]:
                 break
+            expect(page.locator("#t-ahead")).not_to_have_text(f"{ahead} före dig")  # pushed, not polled
     expect(page.locator("#t-headline")).to_have_text("Ditt nummer är uppropat")
     expect(page.locator("#t-ahead")).to_have_text("Gå till Disk 1")  # the counter's Swedish name
     expect(page.locator("#ticket")).to_have_attribute("data-status", "called")
     page.screenshot(path=str(IMG / "phone-called.png"))
-    assert axe_problems_in_csp_free_copy(new_context, f"{server.base}/t/{mine['id']}") == []
+    assert axe_problems_in_csp_free_copy(new_context, f"{server.public}/t/{mine['follow']}") == []
 
     with server.api() as api:
         api.post("/api/v1/counters/1/done")
     expect(page.locator("#t-headline")).to_have_text("Tack för ditt besök")
+    expect(page.locator("#ticket")).to_have_attribute("data-status", "done")
+    page.screenshot(path=str(IMG / "phone-done.png"))
+    assert len(sockets) == 1  # one socket all along: no reconnects, no polling
 
     missing = new_context(**PHONE).new_page()
-    res = missing.goto(f"{server.base}/t/t_doesnotexist0000000000")
-    assert res is not None and res.status == 404
-    expect(missing.locator("h1")).to_have_text("This ticket was not found.")
+    for url in (f"{server.public}/t/{mine['id']}", f"{server.base}/t/AAAAAAAAAAAAAAAAAAAAAA"):
+        res = missing.goto(url)  # an id is no way in; neither is a guessed secret
+        assert res is not None and res.status == 404
+        expect(missing.locator("h1")).to_have_text("This ticket was not found.")
 
 
 def axe_problems_in_csp_free_copy(new_context: Any, url: str) -> list[str]:
@@ -175,7 +186,8 @@ def test_technician_page(new_context: Any, server: Server) -> None:
     secret = page.locator("#token-secret").inner_text()
     assert secret.startswith("nl_")
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(IMG / "tech-page.png"), full_page=True)
+    # docs/img/tech-page.png comes from a believable day (test_day_screenshots.py): test accounts here
+    page.screenshot(path=str(Path(tempfile.gettempdir()) / "nummerlapp-tech-page-check.png"), full_page=True)
     status = {"role": "board", "name": "Board by the lift"}
     auth = {"Authorization": f"Bearer {secret}"}
     assert (

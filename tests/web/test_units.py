@@ -10,9 +10,10 @@ from pathlib import Path
 
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from nummerlapp.server.web.guard import FailureLimiter, ReplayCache
+from nummerlapp.server.web.guard import ReplayCache
 from nummerlapp.server.web.render import parse_accept_language
 from nummerlapp.server.web.session import Session, SessionCodec, csrf_ok, load_or_make_secret
+from nummerlapp.server.web.throttle import ADDRESS_LIMIT, PAIR_LIMIT, Reservation, SigninLimiter
 
 
 def test_secret_is_made_once_private_and_kept(tmp_path: Path) -> None:
@@ -25,8 +26,11 @@ def test_secret_is_made_once_private_and_kept(tmp_path: Path) -> None:
 
 def test_session_round_trip_forgery_and_expiry() -> None:
     codec = SessionCodec("s" * 40, max_age_s=60)
-    session = Session.fresh("sv").with_(user_id=3, counter="2")
+    session = Session.fresh("sv").with_(user_id=3, counter="2", sid="server-side-id")
     assert codec.loads(codec.dumps(session)) == (session, False)
+    # signed in without a server-side session id (a cookie from before issue 14): signed out
+    bare = Session.fresh("sv").with_(user_id=3)
+    assert codec.loads(codec.dumps(bare))[0] == bare.with_(user_id=None)
     other = SessionCodec("t" * 40, max_age_s=60)
     assert other.loads(codec.dumps(session)) == (None, False)  # another site's secret
     assert codec.loads(codec.dumps(session)[:-2] + "xx") == (None, False)  # tampered
@@ -75,14 +79,29 @@ def test_replay_cache_acts_once_per_key_even_concurrently() -> None:
     assert [r[1] for r in results] == [False, True, True, False]
 
 
-def test_failure_limiter() -> None:
-    limiter = FailureLimiter(limit=3, window_s=60)
-    for _ in range(2):
-        limiter.failed("10.0.0.5")
-    assert not limiter.blocked("10.0.0.5")
-    limiter.failed("10.0.0.5")
-    assert limiter.blocked("10.0.0.5")
-    assert not limiter.blocked("10.0.0.6")
+def test_signin_limiter_reserves_before_the_check() -> None:
+    limiter = SigninLimiter()
+    places = [limiter.reserve("10.0.0.5", "desk1", known=False) for _ in range(PAIR_LIMIT + 3)]
+    held = [p for p in places if isinstance(p, Reservation)]
+    assert len(held) == PAIR_LIMIT  # in flight at once: the rest wait, unchecked
+    assert all(isinstance(p, float) and p > 0 for p in places[PAIR_LIMIT:])
+    for place in held:
+        limiter.settle(place, ok=False)
+    other_accounts = [limiter.reserve("10.0.0.5", f"u{i}", known=False) for i in range(10)]
+    assert sum(isinstance(p, Reservation) for p in other_accounts) == ADDRESS_LIMIT - PAIR_LIMIT
+    assert isinstance(limiter.reserve("10.0.0.6", "desk1", known=False), Reservation)  # another machine
+
+
+def test_a_known_browser_is_not_locked_out_by_strangers() -> None:
+    limiter = SigninLimiter()
+    for i in range(40):  # many machines guess one account
+        place = limiter.reserve(f"10.0.1.{i}", "desk1", known=False)
+        if isinstance(place, Reservation):
+            limiter.settle(place, ok=False)
+    assert not isinstance(limiter.reserve("10.0.2.1", "desk1", known=False), Reservation)
+    place = limiter.reserve("10.0.2.1", "desk1", known=True)  # the desk PC that signed in before
+    assert isinstance(place, Reservation)
+    limiter.settle(place, ok=True)
 
 
 def test_accept_language() -> None:

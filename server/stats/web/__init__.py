@@ -40,7 +40,8 @@ from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.errors import documented
 from nummerlapp.server.api.services import services
 from nummerlapp.server.ledger import schema
-from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine
+from nummerlapp.server.stats import feedback
+from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, with_visits
 from nummerlapp.server.stats.web import charts, localfmt
 from nummerlapp.server.web.context import context
 from nummerlapp.server.web.render import choose_language
@@ -74,6 +75,7 @@ def install(app: FastAPI) -> None:
         tags=["statistics"],
     )
     app.mount("/static/reports", StaticFiles(directory=str(HERE / "static")), name="reports-static")
+    feedback.install(app)  # GET /api/v1/stats/feedback (issue 16)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -119,14 +121,17 @@ def figures(path: Path, settings: Settings, args: dict[str, Any]) -> dict[str, A
     """Everything the page shows, from one pass over the ledger (run in a worker thread)."""
     tz = settings.site.tz
     target = settings.site.wait_target_min * 60
+    dep, counter = args["department"], args["counter"]
+    span = (args["start"], args["end"], args["by"])
     conn = _connect(path)
     try:
         aggs = collect(conn, tz, args["start"], args["end"])
+        rows = combine(aggs, tz, args["by"], args["split"], dep, counter, target)
+        rows = with_visits(conn, settings, rows, *span, args["split"], dep, counter)
+        site = combine(aggs, tz, args["by"], "site", dep, counter, target)
+        site = with_visits(conn, settings, site, *span, "site", dep, counter)
     finally:
         conn.close()
-    dep, counter = args["department"], args["counter"]
-    rows = combine(aggs, tz, args["by"], args["split"], dep, counter, target)
-    site = combine(aggs, tz, args["by"], "site", dep, counter, target)
     hours = combine(aggs, tz, "hour", "site", dep, counter, target)
     cells: dict[tuple[int, int], int] = {}
     for r in hours:
@@ -212,9 +217,10 @@ async def reports_page(request: Request) -> Response:
         problem = str(exc)
         args = _params_default(_today(request))
     path = svc.db_path
-    data, today = await asyncio.gather(
+    data, today, said = await asyncio.gather(
         asyncio.to_thread(figures, path, settings, args),
         asyncio.to_thread(today_figures, path, settings, _today(request)),
+        asyncio.to_thread(feedback.section, path, settings, args["start"], args["end"], args["by"], lang, _),
     )
     labels = {d.id: d.label(lang) for d in settings.departments}
     series: dict[str, list[tuple[str, int]]] = {}
@@ -241,6 +247,8 @@ async def reports_page(request: Request) -> Response:
         trend_chart=charts.trend_chart(series, labels, _) if series else None,
         minutes=charts.minutes,
         target_min=settings.site.wait_target_min,
+        appt_target_min=settings.appointments.target_min,
+        feedback=said,
     )
     return _page(html, 200)
 

@@ -1,5 +1,8 @@
-// The desk page: current ticket, the six actions with keyboard shortcuts, the queues the
-// counter serves, reception tickets and device-fault banners — all live over the event socket.
+// The desk page: current ticket (called, then serving once the visitor arrived, with the
+// visitor's language), the actions with keyboard shortcuts, calling a number out of turn, parked
+// tickets, the queues the counter serves, reception tickets, device-fault banners and the silent
+// alarm — all live over the event socket.
+import { Alarms } from "./alarms.js";
 import { Live, fmt, postJSON, randomKey, readBoot } from "./live.js";
 
 const boot = readBoot();
@@ -16,6 +19,18 @@ const clockSkewS = boot.server_now ? Date.now() / 1000 - boot.server_now : 0;
 // Printer states that are not a fault worth a banner on every desk.
 const QUIET = ["ok", "unknown"];
 const faults = new Map(boot.faults.map((f) => [f.id, f]));
+let parked = boot.parked || [];
+const alarms = new Alarms({
+  box: $("alarms"),
+  strings: S,
+  names: boot.counter_names,
+  timezone: boot.timezone,
+  lang: boot.lang,
+  csrf,
+  ownCounter: counterId,
+  canClear: boot.can_clear_alarms,
+  onSay: (text, kind) => say(text, kind),
+});
 
 // ---- rendering ------------------------------------------------------------------------
 
@@ -37,14 +52,26 @@ function renderCounter() {
   const c = myCounter();
   if (!counterId) return;
   const ticket = c ? c.ticket : null;
+  const status = ticket ? ticket.status : "none";
   $("now-number").textContent = ticket ? ticket.number : "–";
+  const title = $("now-title");
+  title.dataset.status = status;
+  title.textContent = status === "serving" ? S.title_serving : status === "called" ? S.title_called : S.title_none;
+  const langEl = $("now-lang");
+  langEl.hidden = !ticket;
+  langEl.textContent = ticket ? fmt(S.visitor_language, { language: (boot.languages || {})[ticket.lang] || ticket.lang }) : "";
+  if (ticket) langEl.lang = ticket.lang;
+  const statusEl = $("now-status");
+  statusEl.dataset.status = status;
   if (ticket) {
-    const call = (state.calls || []).find((k) => k.counter.id === counterId && k.number === ticket.number);
+    const calledAt = ticket.called_at || ((state.calls || []).find((k) => k.counter.id === counterId && k.number === ticket.number) || {}).at;
     const parts = [depLabel(ticket.department)];
-    if (call && call.at) parts.push(fmt(S.called_at, { time: timeOf(call.at) }));
+    if (calledAt) parts.push(fmt(S.called_at, { time: timeOf(calledAt) }));
     $("now-detail").textContent = parts.join(" · ");
+    statusEl.textContent = status === "called" ? S.status_called : status === "serving" && ticket.serving_at ? fmt(S.status_serving, { time: timeOf(ticket.serving_at) }) : "";
   } else {
     $("now-detail").textContent = S.nobody_current;
+    statusEl.textContent = "";
   }
   const paused = c && c.state === "paused";
   $("counter-state").textContent = paused ? S.paused_state : S.open_state;
@@ -53,7 +80,63 @@ function renderCounter() {
   $("btn-pause").dataset.action = paused ? "open" : "pause";
   document.body.dataset.counterState = paused ? "paused" : "open";
   document.body.dataset.hasTicket = ticket ? "yes" : "no";
+  document.body.dataset.ticketStatus = status;
   setBusy(busy);
+}
+
+function renderParked() {
+  const list = $("parked");
+  if (!list) return;
+  list.replaceChildren();
+  if (!parked.length) {
+    const li = document.createElement("li");
+    li.className = "empty";
+    li.textContent = S.parked_none;
+    list.append(li);
+    return;
+  }
+  for (const t of parked) {
+    const li = document.createElement("li");
+    li.dataset.ticket = t.id;
+    const num = document.createElement("span");
+    num.className = "pnum";
+    num.textContent = t.number;
+    const info = document.createElement("span");
+    info.className = "pinfo";
+    const who = t.counter && t.counter.id !== counterId ? ` · ${(boot.counter_names || {})[t.counter.id] || t.counter.name}` : "";
+    info.textContent = depLabel(t.department) + " · " + ((boot.languages || {})[t.lang] || t.lang) + who;
+    const b = document.createElement("button");
+    b.className = "btn small";
+    b.type = "button";
+    b.dataset.callTicket = t.id;
+    b.textContent = S.call_back;
+    b.setAttribute("aria-label", fmt(S.call_this, { number: t.number }));
+    b.addEventListener("click", () => act("call", { ticket: t.id }));
+    li.append(num, info, b);
+    list.append(li);
+  }
+  setBusy(busy);
+}
+
+let parkedTimer = null;
+function refreshParked() {
+  if (!counterId || parkedTimer) return;
+  parkedTimer = setTimeout(async () => {
+    parkedTimer = null;
+    try {
+      const res = await fetch(`/desk/api/counters/${encodeURIComponent(counterId)}/parked`, {
+        cache: "no-store",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf },
+      });
+      if (res.ok) {
+        parked = (await res.json()).parked || [];
+        renderParked();
+      }
+    } catch (err) {
+      /* the next event tries again */
+    }
+  }, 80);
 }
 
 function renderQueues() {
@@ -127,8 +210,10 @@ function say(text, kind = "info") {
 
 function setBusy(value) {
   busy = value;
-  document.querySelectorAll("[data-action], [data-issue]").forEach((b) => {
-    b.disabled = value;
+  const c = myCounter();
+  const status = c && c.ticket ? c.ticket.status : "none";
+  document.querySelectorAll("[data-action], [data-issue], [data-call-ticket]").forEach((b) => {
+    b.disabled = value || (b.dataset.action === "serve" && status !== "called");
   });
   document.body.dataset.busy = value ? "yes" : "no";
 }
@@ -175,10 +260,18 @@ function deviceStatus(ev) {
 }
 
 const live = new Live({
-  onSnapshot: (snapshot, seq) => acceptState(snapshot, seq),
+  onSnapshot: (snapshot, seq) => {
+    alarms.reset(); // the standing alarms follow the snapshot again
+    acceptState(snapshot, seq);
+    refreshParked();
+  },
   onEvent: (ev) => {
-    if (ev.type === "device.status") deviceStatus(ev);
-    else refreshSoon();
+    if (ev.type.startsWith("alarm.")) alarms.handle(ev);
+    else if (ev.type === "device.status") deviceStatus(ev);
+    else {
+      refreshSoon();
+      if (["ticket.parked", "ticket.called", "ticket.void", "site.changed"].includes(ev.type)) refreshParked();
+    }
   },
   onStatus: (s) => {
     const el = $("live");
@@ -218,6 +311,50 @@ async function act(action, extra = {}) {
   const expect = c && c.ticket ? c.ticket.id : null;
   const data = await send(`/desk/api/counters/${encodeURIComponent(counterId)}/${action}`, { expect, ...extra });
   if (data) say(data.message || "", "ok");
+  if (data && (action === "park" || action === "call")) refreshParked();
+  return data;
+}
+
+// The silent alarm: never held back by a request in flight, never a sound at this desk.
+async function raiseAlarm() {
+  if (!counterId) return;
+  try {
+    const { status, data } = await postJSON(`/desk/api/counters/${encodeURIComponent(counterId)}/alarm`, {}, csrf);
+    if (status === 401) {
+      location.assign("/desk/signin?expired=1");
+      return;
+    }
+    if (status < 400 && data.alarm) {
+      alarms.handle({ type: "alarm.raised", alarm: data.alarm });
+      say(S.alarm_sent, "ok");
+    } else {
+      say((data.error && data.error.message) || S.failed, "error");
+    }
+  } catch (err) {
+    say(S.offline, "error");
+  }
+}
+if ($("btn-alarm")) $("btn-alarm").addEventListener("click", raiseAlarm);
+
+if ($("call-form")) {
+  $("call-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("call-number");
+    const wanted = input.value.trim();
+    if (!wanted) {
+      say(S.type_number, "error");
+      input.focus();
+      return;
+    }
+    const data = await act("call", { ticket: wanted });
+    if (data) {
+      input.value = "";
+      input.blur();
+    }
+  });
+  $("call-number").addEventListener("keydown", (e) => {
+    if (e.key === "Escape") e.target.blur();
+  });
 }
 
 function openTransfer() {
@@ -240,6 +377,7 @@ $("transfer-dialog").addEventListener("close", () => {
 });
 
 document.querySelectorAll("[data-action]").forEach((b) => {
+  if (b.dataset.action === "call") return; // the call form's own submit button
   b.addEventListener("click", () => {
     if (b.dataset.action === "transfer") openTransfer();
     else act(b.dataset.action);
@@ -264,8 +402,13 @@ document.querySelectorAll("[data-issue]").forEach((b) => {
   });
 });
 
-const KEYS = { n: "next", r: "recall", x: "no-show", d: "done", t: "transfer", p: "pause" };
+const KEYS = { n: "next", a: "serve", r: "recall", x: "no-show", d: "done", t: "transfer", l: "park", p: "pause", c: "call" };
 document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey && e.altKey && !e.metaKey && e.code === "KeyA") {
+    e.preventDefault(); // the silent alarm's chord works from anywhere on the page
+    if (!e.repeat) raiseAlarm();
+    return;
+  }
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
   const tag = (e.target && e.target.tagName) || "";
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || $("transfer-dialog").open) return;
@@ -274,10 +417,14 @@ document.addEventListener("keydown", (e) => {
   e.preventDefault();
   if (action === "transfer") openTransfer();
   else if (action === "pause") act($("btn-pause").dataset.action);
+  else if (action === "call") $("call-number").focus();
+  else if (action === "serve" && $("btn-serve").disabled) return;
   else act(action);
 });
 
 renderFaults();
+alarms.reset(boot.alarms || []);
+renderParked();
 if (boot.state) acceptState(boot.state);
 setInterval(renderQueues, 15000); // the oldest wait grows without any event
 live.start();

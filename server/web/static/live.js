@@ -1,4 +1,6 @@
 // The event socket (PROTOCOL.md): a snapshot first, then one event per change with seq +1.
+// A signed-in page's socket carries its session cookie, so staff pages also get the silent
+// alarm's alarm.* messages (outside the seq order: handled before the gap check).
 // Reconnects with backoff capped at 2 s; a gap in seq means something was missed, so the
 // socket is dropped and the fresh snapshot of the next connection puts the page right.
 
@@ -41,6 +43,11 @@ export class Live {
       try {
         data = JSON.parse(msg.data);
       } catch (err) {
+        return;
+      }
+      // The staff channel (alarm.*) is outside the site-wide seq order: never a gap, never "seen".
+      if (typeof data.type === "string" && data.type.startsWith("alarm.")) {
+        this.onEvent(data);
         return;
       }
       if (data.type === "snapshot") {

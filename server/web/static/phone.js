@@ -1,19 +1,23 @@
-// One visitor's ticket, live: refreshed from GET /api/v1/tickets/{id} whenever the socket says
-// something changed in its department (or about the ticket itself). Shows nothing else.
-import { Live, fmt, readBoot } from "./live.js";
+// One visitor's ticket, live, over the follow stream (PROTOCOL.md v1.1 "The public surface"):
+// WS /api/v1/follow/{follow}/events sends {"type": "ticket", "ticket": {...}} first and again
+// each time the ticket's view changes. The service computes each view once and pushes it; the
+// page never polls and never sees any other ticket. Self-contained: the visitors' port serves
+// only this file and ui.css.
 
-const boot = readBoot();
+const boot = JSON.parse(document.getElementById("boot").textContent);
 const S = boot.strings;
 const $ = (id) => document.getElementById(id);
-let ticket = boot.ticket;
-let calledCounter = null; // {id, name} from the call event
+let ticket = boot.ticket; // {number, department, status, ahead, estimated_wait_s, counter}
 const baseTitle = document.title;
 
+function fmt(text, values) {
+  return text.replace(/%\((\w+)\)s/g, (_, k) => (k in values ? String(values[k]) : ""));
+}
+
 function render() {
-  const box = $("ticket");
-  box.dataset.status = ticket.status;
+  $("ticket").dataset.status = ticket.status;
+  const counter = ticket.counter;
   // the counter's name in the page's language (the site file's names), else the one sent
-  const counter = calledCounter || ticket.counter;
   const counterName = counter ? boot.counters[counter.id] || counter.name || counter.id : "";
   let headline = S.waiting;
   let ahead = "";
@@ -31,54 +35,74 @@ function render() {
     document.title = `${S.title_called} ${ticket.number} → ${counterName}`;
   } else if (ticket.status === "serving") {
     headline = fmt(S.serving, { counter: counterName });
+    document.title = baseTitle;
   } else {
     headline = S[ticket.status] || S.void;
     document.title = baseTitle;
   }
+  $("t-number").textContent = ticket.number;
   $("t-dep").textContent = boot.departments[ticket.department] || ticket.department;
   $("t-headline").textContent = headline;
   $("t-ahead").textContent = ahead;
   $("t-wait").textContent = wait;
 }
 
-let timer = null;
-function refresh(delay = 150) {
-  clearTimeout(timer);
-  timer = setTimeout(async () => {
-    try {
-      const res = await fetch(`/api/v1/tickets/${encodeURIComponent(ticket.id)}`, { cache: "no-store" });
-      if (!res.ok) return;
-      const fresh = await res.json();
-      if (fresh.status !== "called") calledCounter = null;
-      const wasCalled = ticket.status === "called";
-      ticket = fresh;
-      render();
-      if (!wasCalled && ticket.status === "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
-    } catch (err) {
-      /* the socket reconnects and triggers another refresh */
-    }
-  }, delay);
+function status(state) {
+  $("live").dataset.state = state;
+  $("live").textContent = state === "live" ? S.live : state === "connecting" ? "" : S.reconnecting;
 }
 
-const live = new Live({
-  onSnapshot: () => refresh(0),
-  onEvent: (ev) => {
-    const t = ev.ticket || {};
-    if (t.id === ticket.id) {
-      if ((ev.type === "ticket.called" || ev.type === "ticket.recalled") && ev.counter) {
-        calledCounter = ev.counter;
-      }
-      refresh(0);
-    } else if (t.department === ticket.department || ev.type === "counter.changed" || ev.type === "site.changed") {
-      refresh(400);
+let ws = null;
+let backoff = 500;
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  let sock;
+  try {
+    sock = new WebSocket(`${scheme}://${location.host}/api/v1/follow/${encodeURIComponent(boot.follow)}/events`);
+  } catch (err) {
+    retry();
+    return;
+  }
+  ws = sock;
+  sock.onopen = () => {
+    backoff = 500;
+  };
+  sock.onmessage = (msg) => {
+    let data;
+    try {
+      data = JSON.parse(msg.data);
+    } catch (err) {
+      return;
     }
-  },
-  onStatus: (s) => {
-    $("live").dataset.state = s;
-    $("live").textContent = s === "live" ? S.live : S.reconnecting;
-  },
+    if (data.type !== "ticket" || !data.ticket) return; // a type this page does not know
+    const wasCalled = ticket.status === "called";
+    ticket = data.ticket;
+    status("live");
+    render();
+    if (!wasCalled && ticket.status === "called" && navigator.vibrate) navigator.vibrate([300, 150, 300]);
+  };
+  sock.onclose = () => {
+    if (ws === sock) {
+      ws = null;
+      retry();
+    }
+  };
+  sock.onerror = () => sock.close();
+}
+
+function retry() {
+  status("reconnecting");
+  const wait = backoff;
+  backoff = Math.min(backoff * 2, 15000); // thousands of phones must not hammer a restarting service
+  setTimeout(connect, wait + Math.random() * 500);
+}
+
+// A phone waking from sleep may hold a dead socket: look again when the page is shown.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && (!ws || ws.readyState > 1)) connect();
 });
 
 render();
-live.start();
-setInterval(() => refresh(0), 60000); // a phone that slept may have missed the socket closing
+status("connecting");
+connect();

@@ -1,8 +1,10 @@
 // The technician page: each form and button is a fetch with the CSRF header; the answer
 // updates the page in place (a token's secret is shown once, never stored by the page).
+import { Alarms } from "./alarms.js";
 import { Live, fmt, postJSON, readBoot } from "./live.js";
 
-const S = readBoot().strings;
+const boot = readBoot();
+const S = boot.strings;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 
@@ -109,9 +111,25 @@ $("reset-form").addEventListener("submit", async (e) => {
   }
 });
 
+// The silent alarm: shown here at once, with the counter's name and a tone.
+const alarms = new Alarms({
+  box: $("alarms"),
+  strings: S,
+  names: boot.counter_names,
+  timezone: boot.timezone,
+  lang: boot.lang,
+  csrf,
+  canClear: boot.can_clear_alarms,
+});
+alarms.reset(boot.alarms || []);
+
 new Live({
-  onSnapshot: () => {},
+  onSnapshot: () => alarms.reset(), // the standing alarms follow the snapshot again
   onEvent: (ev) => {
+    if (ev.type.startsWith("alarm.")) {
+      alarms.handle(ev);
+      return;
+    }
     if (ev.type !== "device.status" || !ev.device) return;
     const row = document.querySelector(`tr[data-device="${CSS.escape(ev.device.id)}"]`);
     if (!row) return; // a new device: shown on the next load

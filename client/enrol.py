@@ -1,0 +1,323 @@
+"""A device joins the site by itself: enrolment, its token on disk, configuration from the service.
+
+Shared by the kiosk, the board and the feedback terminal (no Kivy here; each skin draws
+:class:`EnrolView` its own way). PROTOCOL.md v1.1, "Enrolling devices" and "Configuration comes
+from the service"; docs/API.md "Enrolment".
+
+- :class:`StateDir`: where a device keeps what enrolment gave it: ``token`` and, when the
+  service serves TLS, ``tls_sha256`` (the certificate's fingerprint it pinned), each written
+  owner-only (0600) in a folder only the owner can enter (0700). The folder is ``--state-dir``,
+  else ``$NUMMERLAPP_STATE_DIR``, else ``$XDG_STATE_HOME/nummerlapp/<role>`` (by default
+  ``~/.local/state/nummerlapp/<role>``).
+- :class:`Enroller`: finds the service (the caller's resolver: mDNS or ``--server``), asks to join
+  (``POST /enrolments``), shows the code (``view``), polls ``GET /enrolments/{id}`` twice a second
+  and, on approval, stores the token and returns it. Refused or expired: says so for a few
+  seconds, then asks again. Too many waiting (429): waits and asks again.
+- :class:`DeviceLink`: with a token: ``GET /config`` read with the same loader the server checked
+  the file with (a device needs no site file); ``config.changed`` fetches it again and hands the
+  new settings to the skin; ``device.identify`` for this device; a refused token (the event socket's
+  upgrade answered 401/403, confirmed by ``GET /config`` answering 401) means revoked: the token
+  file goes and the skin shows its enrolment screen again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from nummerlapp.client.api import ApiClient, RateLimited, Unauthorized
+from nummerlapp.client.events import EventStream, Message, StreamDown
+from nummerlapp.common import protocol as P
+from nummerlapp.common.errors import ConfigError, LedgerError, NotFound, ServiceUnavailable
+from nummerlapp.config.loader import settings_from_data
+from nummerlapp.config.model import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.5  # approval → at work within 2 s: one poll, one config fetch
+SAY_SO_S = 6.0  # "refused" / "expired" stays this long before the device asks again
+STATE_ENV = "NUMMERLAPP_STATE_DIR"
+
+Resolver = Callable[[], Awaitable[str | None]]
+EnrolRole = P.EnrolmentRequest.model_fields["role"].annotation
+
+
+def default_state_dir(role: str) -> Path:
+    """``$NUMMERLAPP_STATE_DIR``, else ``$XDG_STATE_HOME/nummerlapp/<role>`` (~/.local/state/…)."""
+    if os.environ.get(STATE_ENV):
+        return Path(os.environ[STATE_ENV])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "nummerlapp" / role
+
+
+class StateDir:
+    """The device's own folder: its token and pinned certificate fingerprint, owner-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _read(self, name: str) -> str | None:
+        try:
+            return (self.path / name).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ConfigError(str(self.path / name), "", f"cannot read: {exc.strerror}") from None
+
+    def _write(self, name: str, text: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o700)
+        target, temp = self.path / name, self.path / f".{name}.new"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, target)
+
+    @property
+    def token(self) -> str | None:
+        return self._read("token")
+
+    @property
+    def tls_sha256(self) -> str | None:
+        return self._read("tls_sha256")
+
+    def keep(self, token: str, tls_sha256: str | None) -> None:
+        if tls_sha256:
+            self._write("tls_sha256", tls_sha256)
+        self._write("token", token)
+
+    def forget(self) -> None:
+        """Revoked: the token is worthless; the next start asks to join again."""
+        for name in ("token", "tls_sha256"):
+            with contextlib.suppress(FileNotFoundError):
+                (self.path / name).unlink()
+
+
+class Phase(StrEnum):
+    FINDING = "finding"  # looking for the service
+    WAITING = "waiting"  # showing the code, waiting for the technician
+    REFUSED = "refused"  # the technician refused: asks again soon
+    EXPIRED = "expired"  # nobody approved in 10 minutes: asks again soon
+    APPROVED = "approved"  # token kept: going to work
+
+
+@dataclass(frozen=True)
+class EnrolView:
+    """What an enrolment screen shows."""
+
+    phase: Phase = Phase.FINDING
+    code: str = ""
+    site: str = ""
+    device_name: str = ""
+    server: str = ""
+    tls_sha256: str = ""
+
+    @property
+    def code_text(self) -> str:
+        """The code as shown: ``123 456`` (easier to read aloud)."""
+        return f"{self.code[:3]} {self.code[3:]}" if len(self.code) == 6 else self.code
+
+    @property
+    def fingerprint_text(self) -> str:
+        """The first 8 hex digits of the pinned certificate, in two groups (empty without TLS)."""
+        fp = self.tls_sha256.replace(":", "").lower()
+        return f"{fp[:4]} {fp[4:8]}" if fp else ""
+
+
+@dataclass(frozen=True)
+class Identity:
+    device_id: str
+    role: str  # kiosk | display | feedback
+    name: str
+
+
+class Enroller:
+    """Asks to join until approved; ``view`` is what the screen shows (see the module docstring)."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        state: StateDir,
+        resolve: Resolver,
+        *,
+        poll_s: float = POLL_S,
+        say_so_s: float = SAY_SO_S,
+    ) -> None:
+        self.identity = identity
+        self.state = state
+        self.resolve = resolve
+        self.poll_s = poll_s
+        self.say_so_s = say_so_s
+        self.view = EnrolView(device_name=identity.name)
+        self._listeners: list[Callable[[EnrolView], None]] = []
+
+    def subscribe(self, fn: Callable[[EnrolView], None]) -> None:
+        self._listeners.append(fn)
+
+    def _show(self, **changes: Any) -> None:
+        new = replace(self.view, **changes)
+        if new != self.view:
+            self.view = new
+            log.info("enrolment: %s %s", new.phase, new.code)
+            for fn in list(self._listeners):
+                fn(new)
+
+    async def run(self) -> tuple[str, str]:
+        """Until approved: ``(service address, token)``; the token is kept in the state folder."""
+        while True:
+            base = await self.resolve()
+            if base is None:
+                self._show(phase=Phase.FINDING, code="")
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                token = await self._once(base)
+            except (ServiceUnavailable, LedgerError) as exc:
+                log.warning("enrolment at %s: %s", base, exc)
+                token = None
+                await asyncio.sleep(self.say_so_s if isinstance(exc, RateLimited) else 1.0)
+            if token is not None:
+                return base, token
+
+    async def _once(self, base: str) -> str | None:
+        """One request: its code on screen until approved (the token), refused or expired (None)."""
+        async with ApiClient(base) as api:
+            body = P.EnrolmentRequest.model_validate(
+                {
+                    "device": self.identity.device_id,
+                    "role": self.identity.role,
+                    "name": self.identity.name[:100],
+                }
+            )
+            asked = await api.ask_to_join(body)
+            assert asked.id is not None
+            self._show(
+                phase=Phase.WAITING,
+                code=asked.code or "",
+                site=asked.site or "",
+                server=base,
+                tls_sha256=asked.tls_sha256 or "",
+            )
+            while True:
+                await asyncio.sleep(self.poll_s)
+                try:
+                    now = await api.enrolment(asked.id)
+                except NotFound:  # forgotten (the service's ledger was replaced): ask again
+                    return None
+                except ServiceUnavailable as exc:
+                    log.info("enrolment: %s; still waiting", exc)
+                    continue
+                if now.status == "pending":
+                    continue
+                if now.status == "approved" and now.token:
+                    self.state.keep(now.token, asked.tls_sha256)
+                    self._show(phase=Phase.APPROVED)
+                    return now.token
+                self._show(phase=Phase.REFUSED if now.status == "refused" else Phase.EXPIRED)
+                await asyncio.sleep(self.say_so_s)
+                return None
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """The service's configuration for this device: settings checked by the loader, its own part."""
+
+    version: str
+    settings: Settings
+    device: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str | None:
+        value = self.device.get("name")
+        return value if isinstance(value, str) else None
+
+
+def read_config(answer: P.ConfigAnswer, source: str) -> DeviceConfig:
+    """``GET /config``'s answer as settings (the same checks as the server's; ConfigError if bad)."""
+    site_file = answer.config.get("site_file")
+    device = answer.config.get("device")
+    if not isinstance(site_file, dict):
+        raise P.ProtocolError("GET /config: no site_file table")
+    settings = settings_from_data(site_file, source)
+    return DeviceConfig(answer.version, settings, device if isinstance(device, dict) else {})
+
+
+async def fetch_config(api: ApiClient, base: str) -> DeviceConfig:
+    return read_config(await api.get_config(), f"<configuration from {base}>")
+
+
+class Revoked(Exception):
+    """The service no longer knows this device's token."""
+
+
+class DeviceLink:
+    """An enrolled device's link: its configuration, live changes, identify and revocation."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        base: str,
+        device_id: str,
+        *,
+        on_config: Callable[[DeviceConfig], None],
+        on_identify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.api = api
+        self.base = base
+        self.device_id = device_id
+        self.on_config = on_config
+        self.on_identify = on_identify
+        self.config: DeviceConfig | None = None
+
+    async def refresh(self) -> DeviceConfig:
+        """Fetch the configuration; :class:`Revoked` when the token is refused."""
+        try:
+            config = await fetch_config(self.api, self.base)
+        except Unauthorized as exc:
+            raise Revoked(str(exc)) from None
+        self.config = config
+        return config
+
+    async def handle(self, message: Message) -> None:
+        """One message of the event stream; raises :class:`Revoked` when the token is refused."""
+        if isinstance(message, P.ConfigChanged) or (
+            isinstance(message, P.SnapshotMessage) and self.config is None
+        ):
+            try:
+                config = await self.refresh()
+            except (ServiceUnavailable, ConfigError, LedgerError) as exc:
+                if isinstance(exc, Unauthorized):
+                    raise
+                log.warning("configuration not applied: %s", exc)
+                return
+            log.info("configuration %s applied", config.version)
+            self.on_config(config)
+        elif isinstance(message, P.DeviceIdentify) and message.device.id == self.device_id:
+            self.on_identify()
+        elif isinstance(message, StreamDown) and message.refused:
+            try:
+                await self.api.get_config()
+            except Unauthorized as exc:
+                raise Revoked(str(exc)) from None
+            except (ServiceUnavailable, LedgerError):
+                return
+
+    async def follow(self, token: str, on_message: Callable[[Message], None] = lambda _m: None) -> None:
+        """Run the event stream with this device's token until revoked (raises :class:`Revoked`)."""
+        stream = EventStream(self.base, token=token)
+        try:
+            async for message in stream:
+                on_message(message)
+                await self.handle(message)
+        finally:
+            await stream.close()

@@ -1,0 +1,263 @@
+"""The exit terminal's Kivy widgets: painted panels, wrapping text, pill buttons, faces, yes and no.
+
+The palette and sizes are common/theme.py's, shared with the kiosk. The few helpers here
+(``paint``, ``Text``, ``Pill``) are small enough that a copy reads better than a shared Kivy
+module the layer rules would have to admit into ``common`` (which imports no Kivy).
+
+Faces are drawn, not fonts or images: a coloured disc (red for the worst to green for the best)
+with dark eyes and a mouth whose curve goes from a frown to a smile, and the face's name under
+it, so neither colour nor shape alone carries the meaning. A chosen answer gets a thick yellow
+frame and a light ground, visible from the side of the eye.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.core.text import Label as CoreLabel
+from kivy.core.text import LabelBase
+from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from nummerlapp.common import textshape, theme
+from nummerlapp.common.theme import Rgb
+
+RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Roboto, Kivy's default, has no Arabic
+
+# worst → best; every one carries INK features at ≥ 4.5:1 (tests/feedback/test_words.py)
+FACE_COLOURS: tuple[Rgb, ...] = (
+    (0xF2, 0x8B, 0x82),  # 1 very bad
+    (0xF7, 0xB9, 0x6B),  # 2 bad
+    (0xF5, 0xDC, 0x6E),  # 3 ok
+    (0xB5, 0xDC, 0x8A),  # 4 good
+    (0x7F, 0xCF, 0x8E),  # 5 very good
+)
+YES: Rgb = (0x7F, 0xCF, 0x8E)
+NO: Rgb = (0xF2, 0x8B, 0x82)
+CHOSEN_GROUND: Rgb = theme.PRESSED
+
+
+def _rtl_font() -> str | None:
+    if RTL_FONT not in LabelBase._fonts:
+        if not textshape.RTL_FONT.is_file():
+            return None
+        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
+    return RTL_FONT
+
+
+def paint(widget: Widget, rgb: Rgb, radius: float = 0, border: Rgb | None = None, width: float = 3) -> Color:
+    """Give ``widget`` a (rounded) background that follows its position and size."""
+    with widget.canvas.before:
+        color = Color(*theme.rgba(rgb))
+        rect = RoundedRectangle(pos=widget.pos, size=widget.size, radius=[radius])
+        if border is not None:
+            Color(*theme.rgba(border))
+            line = Line(rounded_rectangle=(*widget.pos, *widget.size, radius or 1), width=width)
+        else:
+            line = None
+
+    def follow(*_: Any) -> None:
+        rect.pos = widget.pos
+        rect.size = widget.size
+        if line is not None:
+            line.rounded_rectangle = (*widget.pos, *widget.size, radius or 1)
+
+    widget.bind(pos=follow, size=follow)
+    return color
+
+
+class Text(Label):
+    """A label that wraps inside its width; its height follows the text unless ``fixed``."""
+
+    def __init__(
+        self, text: str, size: float, rgb: Rgb = theme.WHITE, *, bold: bool = False, **kw: Any
+    ) -> None:
+        kw.setdefault("halign", "left")
+        kw.setdefault("valign", "middle")
+        fixed = kw.pop("fixed", False)
+        name = kw.pop("name", "")
+        self.logical = text
+        self.rtl = textshape.has_rtl(text)
+        if self.rtl:
+            font = _rtl_font()
+            if font is not None:
+                kw.setdefault("font_name", font)
+            if kw["halign"] == "left":
+                kw["halign"] = "right"
+        super().__init__(
+            text=textshape.visual(text), font_size=size, color=theme.rgba(rgb), bold=bold, markup=False, **kw
+        )
+        self.name = name
+        if not fixed:
+            self.size_hint_y = None
+            self.bind(texture_size=lambda *_: setattr(self, "height", self.texture_size[1]))
+        self.bind(width=self._wrap)
+
+    def _wrap(self, *_: Any) -> None:
+        self.text_size = (self.width, None)  # wrap to the width; the label centres the block
+        if self.rtl and self.width > 1:
+            core = CoreLabel(font_size=self.font_size, font_name=self.font_name, bold=self.bold)
+            lines = textshape.wrap_visual(self.logical, self.width - 2, lambda s: core.get_extents(s)[0])
+            self.text = "\n".join(lines)
+
+
+class Pill(ButtonBehavior, Label):
+    """A rounded button with one line of text; ``on_press`` (touch down) is the action."""
+
+    def __init__(
+        self,
+        text: str,
+        font: float,
+        action: Callable[[], Any],
+        *,
+        fill: Rgb = theme.NAVY_LIGHT,
+        ink: Rgb = theme.WHITE,
+        border: Rgb | None = theme.MIST,
+        radius: float = 24,
+        name: str = "",
+        **kw: Any,
+    ) -> None:
+        if textshape.has_rtl(text):
+            font_name = _rtl_font()
+            if font_name is not None:
+                kw.setdefault("font_name", font_name)
+        super().__init__(
+            text=textshape.visual(text),
+            font_size=font,
+            color=theme.rgba(ink),
+            bold=True,
+            halign="center",
+            **kw,
+        )
+        self.name = name or text
+        self._fill = fill
+        self._bg = paint(self, fill, radius, border)
+        self._action = action
+        self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
+
+    def on_press(self) -> None:
+        self._bg.rgba = theme.rgba(theme.PRESSED if self._fill != theme.YELLOW else theme.WHITE)
+        self._action()
+
+    def on_release(self) -> None:
+        self._bg.rgba = theme.rgba(self._fill)
+
+
+class Face(Widget):
+    """A face for answer ``value`` (1 worst … 5 best): disc, eyes, and a frown-to-smile mouth."""
+
+    def __init__(self, value: int, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.value = value
+        with self.canvas:
+            Color(*theme.rgba(FACE_COLOURS[value - 1]))
+            self._disc = Ellipse()
+            Color(*theme.rgba(theme.INK))
+            self._ring = Line(circle=(0, 0, 1), width=2)
+            self._eyes = (Ellipse(), Ellipse())
+            self._mouth = Line(bezier=(0, 0, 0, 0, 0, 0), width=3)
+        self.bind(pos=self._draw, size=self._draw)
+
+    def _draw(self, *_: Any) -> None:
+        d = min(self.width, self.height)
+        # from x/y and width/height, not center_x/center_y: Kivy may hand a stale cached centre
+        cx, cy, r = self.x + self.width / 2, self.y + self.height / 2, d / 2
+        self._disc.pos = (cx - r, cy - r)
+        self._disc.size = (d, d)
+        self._ring.circle = (cx, cy, r)
+        self._ring.width = max(1.5, d / 60)
+        e = d * 0.11
+        for eye, dx in zip(self._eyes, (-0.32, 0.32), strict=True):
+            eye.pos = (cx + dx * r - e / 2, cy + 0.22 * r - e / 2)
+            eye.size = (e, e)
+        # mouth: a quadratic curve; its middle sags (1) or rises (5), straight for 3
+        bend = (self.value - 3) / 2  # -1 … 1
+        half, y = 0.45 * r, cy - 0.35 * r
+        self._mouth.bezier = (cx - half, y, cx, y - bend * 0.45 * r, cx + half, y)
+        self._mouth.width = max(2.0, d / 28)
+
+
+class Mark(Widget):
+    """A tick (yes) or a cross (no) in a disc: the answer's shape beside its word."""
+
+    def __init__(self, yes: bool, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.yes = yes
+        with self.canvas:
+            Color(*theme.rgba(YES if yes else NO))
+            self._disc = Ellipse()
+            Color(*theme.rgba(theme.INK))
+            self._ring = Line(circle=(0, 0, 1), width=2)
+            self._a = Line(points=[], width=4, cap="round", joint="round")
+            self._b = Line(points=[], width=4, cap="round")
+        self.bind(pos=self._draw, size=self._draw)
+
+    def _draw(self, *_: Any) -> None:
+        d = min(self.width, self.height)
+        # from x/y and width/height, not center_x/center_y: Kivy may hand a stale cached centre
+        cx, cy, r = self.x + self.width / 2, self.y + self.height / 2, d / 2
+        self._disc.pos = (cx - r, cy - r)
+        self._disc.size = (d, d)
+        self._ring.circle = (cx, cy, r)
+        w = max(3.0, d / 16)
+        self._a.width = self._b.width = w
+        if self.yes:
+            self._a.points = [cx - 0.45 * r, cy, cx - 0.12 * r, cy - 0.35 * r, cx + 0.48 * r, cy + 0.38 * r]
+            self._b.points = []
+        else:
+            k = 0.4 * r
+            self._a.points = [cx - k, cy - k, cx + k, cy + k]
+            self._b.points = [cx - k, cy + k, cx + k, cy - k]
+
+
+class AnswerCard(ButtonBehavior, BoxLayout):
+    """One answer: a face (or tick/cross) and its name on a white card; yellow frame when chosen.
+
+    ``across``: the face beside its name (portrait's stacked cards), else above it."""
+
+    def __init__(
+        self,
+        value: int,
+        label: str,
+        scale: str,
+        chosen: bool,
+        m: theme.Metrics,
+        action: Callable[[int], Any],
+        *,
+        across: bool = False,
+        rtl: bool = False,
+        **kw: Any,
+    ) -> None:
+        pad = m.px(1.4)
+        super().__init__(
+            orientation="horizontal" if across else "vertical", padding=pad, spacing=m.px(2), **kw
+        )
+        self.name = f"answer:{value}"
+        self.value = value
+        self.chosen = chosen
+        self._fill = CHOSEN_GROUND if chosen else theme.WHITE
+        self._bg = paint(self, self._fill, m.px(2.2), theme.YELLOW if chosen else None, width=m.px(1.1))
+        drawing = Face(value) if scale == "faces" else Mark(yes=value == 1)
+        if across:
+            words = Text(
+                label, m.font(4.2), theme.INK, bold=chosen, fixed=True, halign="right" if rtl else "left"
+            )
+            drawing.size_hint_x = None
+            drawing.width = m.px(13)
+            parts = (words, drawing) if rtl else (drawing, words)
+        else:
+            words = Text(
+                label, m.font(3.4), theme.INK, bold=chosen, fixed=True, halign="center", size_hint_y=0.3
+            )
+            parts = (drawing, words)
+        for part in parts:
+            self.add_widget(part)
+        self._action = action
+
+    def on_press(self) -> None:
+        self._bg.rgba = theme.rgba(CHOSEN_GROUND)
+        self._action(self.value)
