@@ -21,26 +21,115 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 # Kivy logs through Python's logging (one format, one place) instead of adding its own handlers.
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Subparsers = Any
 
-def build_parser() -> argparse.ArgumentParser:
-    # The command modules are imported here, not at the top: run as a script from a bare checkout,
-    # this file binds the folder to the name ``nummerlapp`` first (_checkout_package, below). Each
-    # exposes register(subparsers) and imports its heavy parts (Kivy, FastAPI, python-escpos) only
-    # when its command runs, so ``main.py --help`` takes some 70 ms (python -X importtime).
-    from nummerlapp.config import cli as config_cli  # noqa: PLC0415  # after _checkout_package
-    from nummerlapp.display import cli as display_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.feedback import cli as feedback_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.kiosk import cli as kiosk_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.printer import cli as printer_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.server import appointments_cli, demo, device_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.server import cli as server_cli  # noqa: PLC0415  # (as above)
-    from nummerlapp.server.stats import cli as stats_cli  # noqa: PLC0415  # (as above)
 
+# The command modules are imported inside these functions, not at the top: run as a script from a
+# bare checkout, this file binds the folder to the name ``nummerlapp`` first (_checkout_package,
+# below); and a device imports only its own command's module, so a kiosk or board process never
+# loads the service's code (sqlite3, the auth store, the ledger CLI): less memory on a Pi, a faster
+# cold start. Each module exposes register(subparsers) and imports its heavy parts (Kivy, FastAPI,
+# python-escpos) only when its command runs.
+
+
+def _server(sub: Subparsers) -> None:
+    from nummerlapp.server import cli  # noqa: PLC0415  # only when asked for (see above)
+
+    cli.register(sub)
+
+
+def _config(sub: Subparsers) -> None:
+    from nummerlapp.config import cli  # noqa: PLC0415  # (as above)
+    from nummerlapp.printer.cli import check_site  # noqa: PLC0415  # (as above)
+    from nummerlapp.server.device_cli import register_config_reload  # noqa: PLC0415  # (as above)
+
+    # ``config check`` also runs the printer's check of its own options: config sits below the
+    # printer and imports nothing above it, so the two are composed here, above both.
+    cli.register(sub, site_checks=[check_site], more=[register_config_reload])
+
+
+def _printer(sub: Subparsers) -> None:
+    from nummerlapp.printer import cli  # noqa: PLC0415  # (as above)
+
+    cli.register(sub)
+
+
+def _kiosk(sub: Subparsers) -> None:
+    from nummerlapp.kiosk import cli  # noqa: PLC0415  # (as above)
+
+    cli.register(sub)
+
+
+def _display(sub: Subparsers) -> None:
+    from nummerlapp.display import cli  # noqa: PLC0415  # (as above)
+
+    cli.register(sub)
+
+
+def _feedback(sub: Subparsers) -> None:
+    from nummerlapp.feedback import cli  # noqa: PLC0415  # (as above)
+
+    cli.register(sub)
+
+
+def _stats(sub: Subparsers) -> None:
+    from nummerlapp.server.stats import cli  # noqa: PLC0415  # (as above)
+
+    cli.register(sub)
+
+
+def _appointments(sub: Subparsers) -> None:
+    from nummerlapp.server import appointments_cli  # noqa: PLC0415  # (as above)
+
+    appointments_cli.register(sub)
+
+
+def _device(sub: Subparsers) -> None:
+    from nummerlapp.server import device_cli  # noqa: PLC0415  # (as above)
+
+    device_cli.register(sub)
+
+
+def _demo(sub: Subparsers) -> None:
+    from nummerlapp.server import demo  # noqa: PLC0415  # (as above)
+
+    demo.register(sub)
+
+
+# command word -> what registers it (one function may register several words)
+COMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "server": _server,
+    "token": _server,
+    "user": _server,
+    "config": _config,
+    "printer": _printer,
+    "kiosk": _kiosk,
+    "display": _display,
+    "feedback": _feedback,
+    "stats": _stats,
+    "appointments": _appointments,
+    "device": _device,
+    "demo": _demo,
+}
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the line (the first word that is not an option), if it is one of ours."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in COMMANDS else None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a command, only that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="Nummerlapp: queue tickets for public service centres.",
@@ -49,25 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    server_cli.register(sub)
-    # ``config check`` also runs the printer's check of its own options: config sits below the
-    # printer and imports nothing above it, so the two are composed here, above both.
-    config_cli.register(sub, site_checks=[printer_cli.check_site], more=[device_cli.register_config_reload])
-    printer_cli.register(sub)
-    kiosk_cli.register(sub)
-    display_cli.register(sub)
-    feedback_cli.register(sub)
-    stats_cli.register(sub)
-    appointments_cli.register(sub)
-    device_cli.register(sub)  # issue 13: enrolment
-    demo.register(sub)
+    word = _command_word(sys.argv[1:] if argv is None else argv)
+    wanted = [COMMANDS[word]] if word else list(dict.fromkeys(COMMANDS.values()))
+    for register in wanted:  # no command (or an unknown one): all of them, for help and the error
+        register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from nummerlapp.common.errors import ConfigError, NummerlappError  # noqa: PLC0415  # (as above)
 
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -91,6 +91,38 @@ def memory_figures(figures: dict[str, str], stage: str) -> None:
     figures[f"{stage}: split (MB)"] = split
 
 
+PROBE = Path(__file__).with_name("display_probe.py")
+
+
+def board_memory(folder: Path, lim: Any = None) -> dict[str, Any]:
+    """The resident set of a real board process (``main.py display``'s path, bench/display_probe.py),
+    first screen drawn and idle 2 s: measured as the kiosk's is, in its own process."""
+    folder.mkdir(parents=True)
+    server = ServerProcess(write_site(folder / "site.toml"), folder / "ledger.db", extra=("--no-mdns",))
+    server.start()
+    try:
+        args = [
+            "display",
+            "--config",
+            str(folder / "site.toml"),
+            "--server",
+            server.url.removesuffix("/api/v1"),
+        ]
+        args += ["--no-mdns", "--mute", "--state-dir", str(folder / "state"), "--cache", str(folder / "wav")]
+        done = subprocess.run(
+            [sys.executable, str(PROBE), *args], capture_output=True, text=True, timeout=120,
+            env=kivy_env(str(folder / "kivy")), preexec_fn=lim.preexec() if lim else None,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            fact: dict[str, Any] = json.loads(line)
+            if fact.pop("event", None) == "memory":
+                return fact
+    raise RuntimeError(f"the board probe said nothing (exit {done.returncode}):\n{done.stderr[-3000:]}")
+
+
 def collect(
     figs: Figures, budget: Budget = HOST, runs: int = 1, calls: int = 10, idle: float = 10.0,
     rediscovery: bool = True, log: Any = print,
@@ -125,10 +157,11 @@ def collect(
             e2f95.add(lat[max(0, int(len(lat) * 0.95) - 1)])
             h2f.add(statistics.median(facts["http_to_frame_ms"]))
             cpu.add(facts["idle_cpu_pct"])
-            rss.add(facts["memory"]["rss_mb"])
+            board = board_memory(Path(tmp) / f"probe-{i}", lim)  # the board's own process, as the kiosk's
+            rss.add(board["rss_mb"])
             if facts.get("rediscovery_s"):
                 redis.add(max(facts["rediscovery_s"]))
-            figs.details.setdefault("memory", []).append(facts["memory"])
+            figs.details.setdefault("memory", []).append(board)
             figs.details.setdefault("memory_after_calls", []).append(facts["memory_after_calls"])
             log(
                 f"  board run {i + 1} ({budget.name}): event→frame {e2f.runs[-1]:.1f} ms, idle CPU {cpu.runs[-1]:.2f} %, "

@@ -119,6 +119,10 @@ def configure_window(
     software renderer (docs/benchmarks/display.md).
     """
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy's image providers: SDL2_image only (PNG, JPEG…). The list Kivy would try loads Pillow
+    # and its codec libraries into the device (~2 MB resident) though no screen draws an image
+    # file (docs/benchmarks/display.md, "Memory").
+    os.environ.setdefault("KIVY_IMAGE", "sdl2")
     from kivy.config import Config  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
     Config.set("graphics", "width", str(width))

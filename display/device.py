@@ -27,6 +27,7 @@ from nummerlapp.client.api import ApiClient
 from nummerlapp.client.enrol import DeviceConfig, DeviceLink, Enroller, Identity, Revoked, StateDir
 from nummerlapp.client.events import EventStream
 from nummerlapp.common.errors import ConfigError, LedgerError, ServiceUnavailable
+from nummerlapp.common.protocol import API_PREFIX
 from nummerlapp.display.app import BoardOptions, _resolver, _start_discovery, _stop_discovery
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,12 @@ async def run_device_board(app: Any, board: DeviceBoard, tasks: Sequence[Callabl
     """Run the board until its window closes (``tasks`` as in :func:`display.app.run_board`)."""
     options: BoardOptions = app.options
     aiozc, browser, advertiser = await _start_discovery(options)
-    resolve = await _resolver(options, browser)
+    found = await _resolver(options, browser)
+
+    async def resolve() -> str | None:
+        base = await found()
+        return None if base is None else str(base).rstrip("/").removesuffix(API_PREFIX)
+
     state = StateDir(board.state_dir)
     identity = Identity(options.board_id, "display", options.board_name or options.board_id)
 
@@ -156,9 +162,13 @@ async def _enrolled(
     else:
         base = await _found(resolve)
     async with ApiClient(base, token) as api:
-        link = DeviceLink(
-            api, base, identity.device_id, on_config=lambda c: skin.apply(options_for(c, board))
-        )
+
+        def changed(config: DeviceConfig) -> None:
+            skin.apply(options_for(config, board))
+            if app.stream is not None:  # departments added or gone: a fresh snapshot
+                asyncio.get_running_loop().create_task(app.stream.resync())
+
+        link = DeviceLink(api, base, identity.device_id, on_config=changed)
         try:
             skin.apply(options_for(await link.refresh(), board))
             skin.show_board()

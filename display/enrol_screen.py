@@ -48,7 +48,7 @@ class EnrolScreen(FloatLayout):
         put(self.site, view.site, rtl)
         put(self.ask, sentence, rtl)
         put(self.code, view.code_text if waiting else "", False)
-        how = _("Technician page → Devices, or: main.py device approve {code}").format(code=view.code)
+        how = _("Technician page › Devices, or: main.py device approve {code}").format(code=view.code)
         put(self.how, how if waiting else "", rtl)
         put(self.device, _("This device: {name}").format(name=view.device_name), rtl)
         fingerprint = view.fingerprint_text

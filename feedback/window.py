@@ -12,6 +12,7 @@ import os
 
 def configure_window(width: int, height: int, fullscreen: bool = False) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_IMAGE", "sdl2")  # as the kiosk: no Pillow in the device for Kivy's images
     from kivy.config import Config  # noqa: PLC0415  # Kivy reads its settings at import: the environment is set first
 
     Config.set("graphics", "width", str(width))

@@ -25,9 +25,11 @@ from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from nummerlapp.client.enrol import EnrolView
 from nummerlapp.common.heap import SETTLE_HEAP_S, settle_heap
 from nummerlapp.common.i18n import translator
 from nummerlapp.kiosk import checkin_screens, theme, words
+from nummerlapp.kiosk.enrol_screen import EnrolScreen
 from nummerlapp.kiosk.flow import KioskFlow, Screen
 from nummerlapp.kiosk.screens import BUILDERS, Ctx
 from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
@@ -49,10 +51,12 @@ class KioskRoot(BoxLayout):
         self._hold_uid: int | None = None
 
     def on_touch_down(self, touch: Any) -> bool:
+        if self.app.flow is None:  # the enrolment screen: nothing to touch
+            return bool(super().on_touch_down(touch))
         self.app.flow.touch()
         if in_corner(self.app.metrics(), touch.x, touch.y):
             self._hold_uid = touch.uid
-            self._hold = Clock.schedule_once(lambda _dt: self.app.flow.open_technician(), HOLD_S)
+            self._hold = Clock.schedule_once(lambda _dt: self._open_technician(), HOLD_S)
         return bool(super().on_touch_down(touch))
 
     def on_touch_move(self, touch: Any) -> bool:
@@ -65,6 +69,10 @@ class KioskRoot(BoxLayout):
             self._cancel_hold()
         return bool(super().on_touch_up(touch))
 
+    def _open_technician(self) -> None:
+        if self.app.flow is not None:
+            self.app.flow.open_technician()
+
     def _cancel_hold(self) -> None:
         if self._hold is not None:
             self._hold.cancel()
@@ -73,13 +81,17 @@ class KioskRoot(BoxLayout):
 
 
 class KioskApp(App):
-    """The visitor kiosk's window. ``flow`` holds all state; this class only draws it."""
+    """The visitor kiosk's window. ``flow`` holds all state; this class only draws it.
+
+    Without a flow (an enrolling kiosk: no token yet, so no settings) it shows the enrolment
+    screen (kiosk/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment`
+    goes back (kiosk/device.py)."""
 
     title = "Nummerlapp kiosk"
 
     def __init__(
         self,
-        flow: KioskFlow,
+        flow: KioskFlow | None,
         *,
         version: str = "",
         log_tail: LogTail | None = None,
@@ -91,7 +103,7 @@ class KioskApp(App):
         self.flow = flow
         self.version = version
         self.log_tail = log_tail
-        self._now = now or (lambda: dt.datetime.now(flow.settings.site.tz))
+        self._now = now or self._site_now
         self._size = size
         self._key: Any = None
         self.pin = PinEntry()
@@ -99,11 +111,39 @@ class KioskApp(App):
         self.clock_label: Text | None = None
         self.first_frame = asyncio.Event()
         self.renders = 0
+        self.enrol_view = EnrolView()
+        self.enrol_lang = "nb"
+        self.enrol_screen: EnrolScreen | None = None
+
+    def _site_now(self) -> dt.datetime:
+        if self.flow is None:
+            return dt.datetime.now().astimezone()
+        return dt.datetime.now(self.flow.settings.site.tz)
+
+    # -- enrolment (kiosk/device.py) ------------------------------------------------------------
+
+    def attach(self, flow: KioskFlow) -> None:
+        """Put ``flow`` on screen (enrolled: the settings came from the service)."""
+        self.flow = flow
+        flow.subscribe(lambda changed: self.render() if changed is self.flow else None)
+        self.render(force=True)
+
+    def show_enrolment(self, view: EnrolView | None = None) -> None:
+        """The enrolment screen (no flow: not enrolled, or revoked), showing ``view``."""
+        self.flow = None
+        if view is not None:
+            self.enrol_view = view
+        if self.enrol_screen is not None and self.content is not None and self._key == ("enrol",):
+            self.enrol_screen.show(self.enrol_view)
+            self._build_top_bar_site(self.enrol_view.site)
+            return
+        self.render(force=True)
 
     # -- building -------------------------------------------------------------------------------
 
     def metrics(self) -> theme.Metrics:
-        return theme.Metrics(int(Window.width), int(Window.height), self.flow.large_text)
+        large = self.flow.large_text if self.flow is not None else False
+        return theme.Metrics(int(Window.width), int(Window.height), large)
 
     def build(self) -> Widget:
         if self._size is not None and tuple(Window.size) != self._size:
@@ -115,7 +155,9 @@ class KioskApp(App):
         root.add_widget(self.top_bar)
         self.content = BoxLayout()
         root.add_widget(self.content)
-        self.flow.subscribe(lambda _flow: self.render())
+        if self.flow is not None:
+            flow = self.flow
+            flow.subscribe(lambda changed: self.render() if changed is self.flow else None)
         Window.bind(size=lambda *_: self.render(force=True))
         Window.bind(on_textinput=self._typed, on_key_down=self._key_down)
         Clock.schedule_interval(self._every_second, 1.0)
@@ -126,6 +168,8 @@ class KioskApp(App):
 
     def _view_key(self) -> tuple[Any, ...]:
         f = self.flow
+        if f is None:
+            return ("enrol",)
         return (
             f.screen,
             f.lang,
@@ -158,6 +202,9 @@ class KioskApp(App):
         self._key = key
         self.renders += 1
         m = self.metrics()
+        if self.flow is None:
+            self._render_enrolment(m)
+            return
         ctx = Ctx(self.flow, m, translator("kiosk", self.flow.lang), self._now())
         self._build_top_bar(ctx)
         self.content.clear_widgets()
@@ -170,13 +217,39 @@ class KioskApp(App):
             widget = SCREENS[self.flow.screen](ctx)
         self.content.add_widget(widget)
 
+    def _render_enrolment(self, m: theme.Metrics) -> None:
+        assert self.content is not None
+        self._build_top_bar_site(self.enrol_view.site, m)
+        self.content.clear_widgets()
+        self.enrol_screen = EnrolScreen(m, self.enrol_lang)
+        self.enrol_screen.show(self.enrol_view)
+        self.content.add_widget(self.enrol_screen)
+
+    def _build_top_bar_site(self, site: str, m: theme.Metrics | None = None) -> None:
+        """The top bar while enrolling: the site's name once the service said it, and the clock."""
+        m = m or self.metrics()
+        bar = self.top_bar
+        bar.clear_widgets()
+        bar.height = m.px(9)
+        bar.padding = (m.px(4), 0)
+        bar.add_widget(Text(site, m.px(3.6), theme.WHITE, bold=True, fixed=True))
+        self.clock_label = Text(
+            words.clock(self._now()), m.px(4.6), theme.WHITE, bold=True, halign="right", fixed=True,
+            size_hint_x=0.35,
+        )  # fmt: skip
+        bar.add_widget(self.clock_label)
+
     # -- a USB scanner (or a keyboard) types the reference -------------------------------------
 
     def _typed(self, _window: Any, text: str) -> None:
+        if self.flow is None:
+            return
         for char in text:
             self.flow.type_key(char)
 
     def _key_down(self, _window: Any, key: int, *_args: Any) -> bool:
+        if self.flow is None:
+            return False
         if key in ENTER_KEYS:
             self.flow.submit_reference()
             return True
@@ -186,27 +259,12 @@ class KioskApp(App):
         return False
 
     def _build_top_bar(self, c: Ctx) -> None:
-        m = c.m
-        bar = self.top_bar
-        bar.clear_widgets()
-        bar.height = m.px(9)
-        bar.padding = (m.px(4), 0)
-        bar.add_widget(Text(self.flow.settings.site.name, m.px(3.6), theme.WHITE, bold=True, fixed=True))
-        self.clock_label = Text(
-            words.clock(c.now),
-            m.px(4.6),
-            theme.WHITE,
-            bold=True,
-            halign="right",
-            fixed=True,
-            size_hint_x=0.35,
-        )
-        bar.add_widget(self.clock_label)
+        self._build_top_bar_site(c.flow.settings.site.name, c.m)
 
     def _every_second(self, _dt: float) -> None:
         if self.clock_label is not None:
             self.clock_label.text = words.clock(self._now())
-        if self.flow.screen == Screen.TECHNICIAN and self.renders % 1 == 0:
+        if self.flow is not None and self.flow.screen == Screen.TECHNICIAN and self.renders % 1 == 0:
             self.render(force=True)  # the log tail moves
 
     # -- screenshots (docs and tests) -----------------------------------------------------------

@@ -558,6 +558,61 @@ class KioskFlow:
         else:
             self._changed()
 
+    # -- a changed configuration (config.changed) -----------------------------------------------
+
+    def use_settings(
+        self,
+        settings: Settings,
+        *,
+        printer: PrinterPort | None = None,
+        pin_check: Callable[[str], bool] | None = None,
+    ) -> None:
+        """New settings from the service, applied now without a restart (docs/KIOSK.md, "Enrolment").
+
+        Departments (added, gone, renamed), languages and texts, opening hours and the idle
+        times take effect at once; the open flags are kept for departments the kiosk knew and
+        refreshed with the next snapshot. ``printer`` replaces the printer (its id or connection
+        changed); ``pin_check`` is the checker for the new technician PIN hash (None: no PIN, the
+        hidden corner does nothing and a technician screen that is open closes). A visitor
+        mid-way keeps the screen they are on; a resting screen is recomputed."""
+        self.settings = settings
+        self._now = lambda: dt.datetime.now(settings.site.tz)
+        languages = settings.site.languages
+        if self.default_lang not in languages:
+            self.default_lang = settings.site.default_language
+        if self.lang not in languages:
+            self.lang = self.default_lang
+        self.guard_s = max(1.0, settings.site.kiosk_interval_s)
+        if printer is not None:
+            self.printer = printer
+            self.printer_state = P.PrinterReport(state="unknown")
+            self._spawn(self.check_printer())
+        self._pin_check = pin_check if settings.kiosk.technician_pin_hash else None
+        now = self._now()
+        known = {d.id: d for d in self.departments}
+        views = []
+        for dep in settings.departments:
+            was = known.get(dep.id)
+            is_open = (was.open if was is not None else True) and self.site_open
+            views.append(
+                DepartmentView(
+                    dep.id,
+                    dict(dep.name),
+                    dict(dep.description),
+                    is_open,
+                    None if is_open else explain_closed(settings, dep.id, now),
+                    was.waiting if was is not None else None,
+                    was.estimated_wait_s if was is not None else None,
+                )
+            )
+        self.departments = tuple(views)
+        if self._pin_check is None and self.screen in (Screen.TECH_PIN, Screen.TECHNICIAN):
+            self.leave_technician()
+        elif self.is_resting():
+            self._rest()
+        else:
+            self._changed()
+
     # -- the printer ----------------------------------------------------------------------------
 
     async def _printer_status(self) -> P.PrinterReport:

@@ -66,17 +66,23 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def run_device(args: argparse.Namespace) -> int:  # noqa: C901  # one branch per subcommand
+def run_device(args: argparse.Namespace) -> int:  # one branch per subcommand
     from nummerlapp.common import protocol as P  # noqa: PLC0415  # start-up
     from nummerlapp.server.api import enrolment  # noqa: PLC0415  # start-up
     from nummerlapp.server.ledger import schema  # noqa: PLC0415  # start-up
 
-    settings = settings_from_args(args)
+    try:
+        settings = settings_from_args(args)
+    except ConfigError:
+        if args.device_command == "approve":
+            raise  # a zone or a printer is checked against the site file
+        settings = None  # a broken site file must not stop a revoke
+    tz = settings.site.tz if settings is not None else dt.UTC
     conn = schema.connect(db_path_from_args(args))
     try:
         command = args.device_command
         if command == "pending":
-            rows = enrolment.pending(conn, _now(), settings.site.tz)
+            rows = enrolment.pending(conn, _now(), tz)
             _print(
                 args,
                 [r.encode() for r in rows],

@@ -29,7 +29,6 @@ from nummerlapp.common.protocol import Snapshot
 from nummerlapp.config.model import Settings
 from nummerlapp.server.api import appointments, config_api, enrolment, feedback, floor
 from nummerlapp.server.api.access import API, AccessMiddleware, AuthStore
-from nummerlapp.server.api.config_api import SiteFile, SiteHolder
 from nummerlapp.server.api.docs import install_docs
 from nummerlapp.server.api.errors import install_error_handlers
 from nummerlapp.server.api.follow import FollowHub
@@ -39,6 +38,7 @@ from nummerlapp.server.api.limits import BodyLimit, ListenerLimits, SocketLimit,
 from nummerlapp.server.api.routes import router
 from nummerlapp.server.api.runner import LedgerRunner
 from nummerlapp.server.api.services import KioskLimiter, Services
+from nummerlapp.server.api.sitefile import SiteFile, SiteHolder
 from nummerlapp.server.api.sockets import serve_events
 from nummerlapp.server.stats import web as stats_web
 from nummerlapp.server.web import pages

@@ -30,88 +30,32 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import signal
 import sqlite3
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import ConfigError
-from nummerlapp.config.loader import EMBEDDED, EMBEDDED_LABEL, parse_settings
+from nummerlapp.config.loader import EMBEDDED_LABEL
 from nummerlapp.config.model import Settings
+from nummerlapp.server.api import enrolment
 from nummerlapp.server.api.access import principal
+from nummerlapp.server.api.enrolment import DeviceRow
 from nummerlapp.server.api.errors import documented as _errors
 from nummerlapp.server.api.errors import error_response
-
-if TYPE_CHECKING:
-    from nummerlapp.server.api.enrolment import DeviceRow
-    from nummerlapp.server.api.services import Services
+from nummerlapp.server.api.services import Services, services
+from nummerlapp.server.api.sitefile import SiteFile
 
 log = logging.getLogger(__name__)
 
 RESTART_KEYS = ("site.id", "site.timezone")
 DEVICE_TABLES = ("site", "departments", "counters", "zones", "board", "kiosk", "feedback", "printers")
-
-
-@dataclass(frozen=True)
-class SiteFile:
-    """A checked site file: settings, its tables, its version, where it came from."""
-
-    settings: Settings
-    data: dict[str, Any]
-    version: str
-    path: Path | None  # None: the embedded example site
-
-    @classmethod
-    def read(cls, path: Path | None) -> SiteFile:
-        """Read and check in full; raises :class:`ConfigError` (file, key, problem)."""
-        label = EMBEDDED_LABEL if path is None else str(path)
-        try:
-            raw = (EMBEDDED if path is None else path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(label, "", f"cannot read the site file: {exc.strerror or exc}") from None
-        settings = parse_settings(raw, label)
-        data = tomllib.loads(raw.decode("utf-8"))
-        return cls(settings, data, hashlib.sha256(raw).hexdigest()[:16], path)
-
-    @classmethod
-    def of(cls, settings: Settings) -> SiteFile:
-        """The file the server started with (its tables read again; the settings kept as given)."""
-        path = None if settings.source == EMBEDDED_LABEL else Path(settings.source)
-        if path is not None and not path.is_file():
-            path = None  # settings made in code (tests): serve the embedded site's tables
-        try:
-            found = cls.read(path)
-        except ConfigError:
-            found = cls.read(None)
-        return dataclasses.replace(found, settings=settings)
-
-
-@dataclass
-class SiteHolder:
-    """The one mutable place the settings in force live (``Services.site``)."""
-
-    current: SiteFile
-    restart: list[str] = field(default_factory=list)  # keys waiting for a restart
-    problem: str | None = None  # the latest refused reload, for the technician page
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def settings(self) -> Settings:
-        return self.current.settings
-
-    @property
-    def version(self) -> str:
-        return self.current.version
 
 
 def restart_needed(old: Settings, new: Settings) -> list[str]:
@@ -254,9 +198,7 @@ SECURED: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
 @router.get("/config", response_model=P.ConfigAnswer, responses=_errors(401, 403), openapi_extra=SECURED)
 async def get_config(request: Request) -> JSONResponse:
     """What this device needs of the site file, and its version (device token)."""
-    from nummerlapp.server.api import enrolment  # noqa: PLC0415  # enrolment imports this module's types
-
-    svc = _services(request)
+    svc = services(request)
     who = principal(request)
     row = await svc.runner.run_conn(lambda conn: enrolment.device_of(conn, who.id))
     site = svc.site.current
@@ -270,13 +212,7 @@ async def get_config(request: Request) -> JSONResponse:
 async def reload_config(request: Request) -> JSONResponse:
     """Apply the changed site file now, after the full check; a bad file changes nothing (admin)."""
     try:
-        answer = await reload(_services(request))
+        answer = await reload(services(request))
     except ConfigError as exc:
         return error_response(422, "invalid_site_file", str(exc))
     return JSONResponse(answer.encode())
-
-
-def _services(request: Request) -> Services:
-    from nummerlapp.server.api.services import services  # noqa: PLC0415  # services imports SiteHolder from here
-
-    return services(request)

@@ -354,7 +354,6 @@ def live_tokens(conn: sqlite3.Connection, token_ids: list[int]) -> set[int]:
 # -- the HTTP side ---------------------------------------------------------------------------------------
 
 
-
 router = APIRouter(tags=["enrolment"])
 SECURED: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
 EnrolmentId = Path(min_length=1, max_length=64, description="the enrolment's id (its secret)")

@@ -18,11 +18,11 @@ from starlette.requests import HTTPConnection
 from nummerlapp.config.model import Settings
 from nummerlapp.server.api.access import AuthStore
 from nummerlapp.server.api.askgate import AskGate
-from nummerlapp.server.api.config_api import SiteHolder
 from nummerlapp.server.api.follow import FollowHub
 from nummerlapp.server.api.hub import Hub
 from nummerlapp.server.api.reports import ReportGate
 from nummerlapp.server.api.runner import LedgerRunner
+from nummerlapp.server.api.sitefile import SiteHolder
 from nummerlapp.server.api.sockets import SocketClient
 from nummerlapp.server.web.parts import WebParts
 

@@ -381,7 +381,8 @@ class Ledger(AppointmentOps, FeedbackOps, FloorOps, SiteOps):
 
     def _find_for_call(self, counter: Counter, wanted: str, day: str) -> tuple[str, str] | None:
         """(id, status) of the ticket ``wanted`` names among the counter's departments today;
-        a live one before a finished one with the same number."""
+        a live one before a finished one with the same number. The number may carry any
+        department's prefix: a transferred ticket keeps the number on the visitor's paper."""
         marks = ",".join("?" * len(counter.departments))
         if wanted.startswith("t_"):
             where, args = "id = ?", [wanted]
@@ -391,13 +392,8 @@ class Ledger(AppointmentOps, FeedbackOps, FloorOps, SiteOps):
                 return None
             prefix, num = match.group(1).upper(), int(match.group(2))
             numbers: list[str] = []
-            for dep_id in counter.departments:
-                dep = self.settings.department(dep_id)
-                if (
-                    dep is not None
-                    and (not prefix or dep.prefix.upper() == prefix)
-                    and 1 <= num <= dep.max_number
-                ):
+            for dep in self.settings.departments:
+                if (not prefix or dep.prefix.upper() == prefix) and 1 <= num <= dep.max_number:
                     numbers.append(dep.format_number(num))
             if not numbers:
                 return None

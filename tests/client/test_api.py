@@ -45,12 +45,13 @@ async def test_issue_and_get_ticket(kiosk: ApiClient, server: ServerProcess) -> 
     assert ticket.number.startswith("B") and len(ticket.number) == 4
     assert ticket.department == "bygg" and ticket.status == "waiting"
     assert ticket.ahead is not None and ticket.ahead >= 0 and len(ticket.id) >= 16
-    async with ApiClient(base(server)) as public:
-        again = await public.get_ticket(ticket.id)
+    again = await kiosk.get_ticket(ticket.id)  # v1.1: a token (ids are on the boards' event stream)
     assert (again.id, again.number) == (ticket.id, ticket.number)
-    with pytest.raises(NotFound):
+    with pytest.raises(Unauthorized):
         async with ApiClient(base(server)) as public:
-            await public.get_ticket("t_doesnotexist00000000000")
+            await public.get_ticket(ticket.id)
+    with pytest.raises(NotFound):
+        await kiosk.get_ticket("t_doesnotexist00000000000")
 
 
 async def test_kiosk_interval_is_rate_limited(kiosk: ApiClient) -> None:

@@ -50,7 +50,7 @@ def board_main(workdir: Path, argv: list[str]) -> int:
     async def run_device_board(app: Any, board: Any, tasks: Any = ()) -> None:
         await original(app, board, tasks=[lambda: observe(app)])
 
-    display_device.run_device_board = run_device_board  # type: ignore[assignment]
+    display_device.run_device_board = run_device_board
     return main.main(argv)
 
 

@@ -28,7 +28,9 @@ API = "/api/v1"
 
 
 class Site:
-    def __init__(self, client: TestClient, clock: list[dt.datetime], path: Path, site_file: Path, admin: str) -> None:
+    def __init__(
+        self, client: TestClient, clock: list[dt.datetime], path: Path, site_file: Path, admin: str
+    ) -> None:
         self.client, self.clock, self.path, self.site_file = client, clock, path, site_file
         self.admin = {"Authorization": f"Bearer {admin}"}
 
@@ -96,7 +98,9 @@ def test_a_device_asks_is_approved_and_fetches_its_token_once(site: Site) -> Non
     devices = site.client.get(f"{API}/devices", headers=site.admin).json()["devices"]
     kiosk = next(d for d in devices if d["id"] == "kiosk-1")
     assert kiosk["role"] == "kiosk" and kiosk["name"] == "Kiosk ved inngangen" and kiosk["enrolled"] is True
-    assert kiosk["printer_id"] == "kiosk-1" and kiosk["connected"] is False and "enrolment" in kiosk["sources"]
+    assert (
+        kiosk["printer_id"] == "kiosk-1" and kiosk["connected"] is False and "enrolment" in kiosk["sources"]
+    )
 
 
 def test_the_enrolment_id_is_long_and_the_codes_differ(site: Site) -> None:
@@ -160,11 +164,15 @@ def test_a_thousand_requests_from_one_address_are_capped_and_the_service_is_unha
     c = site.client
     codes = [c.post(f"{API}/enrolments", json={"device": f"d{i}", "role": "kiosk", "name": "x"}).status_code
              for i in range(1000)]  # fmt: skip
-    assert codes.count(201) == enrolment.MAX_PENDING_PER_ADDRESS and codes.count(429) == 1000 - codes.count(201)
+    assert codes.count(201) == enrolment.MAX_PENDING_PER_ADDRESS and codes.count(429) == 1000 - codes.count(
+        201
+    )
     r = c.post(f"{API}/enrolments", json={"device": "late", "role": "kiosk", "name": "x"})
     assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_enrolments"
     with site.db() as conn:
-        assert conn.execute("SELECT COUNT(*) FROM enrolments").fetchone()[0] == enrolment.MAX_PENDING_PER_ADDRESS
+        assert (
+            conn.execute("SELECT COUNT(*) FROM enrolments").fetchone()[0] == enrolment.MAX_PENDING_PER_ADDRESS
+        )
     assert c.get(f"{API}/health").status_code == 200
     kiosk = {"Authorization": f"Bearer {_token(site, 'kiosk')}"}
     assert c.post(f"{API}/tickets", json={"department": "nav"}, headers=kiosk).status_code == 201
@@ -240,7 +248,10 @@ def test_a_reload_applies_a_good_file_and_refuses_a_bad_one(site: Site) -> None:
     site.site_file.write_text(bad, encoding="utf-8")
     r = c.post(f"{API}/config/reload", headers=site.admin)
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_site_file"
-    assert str(site.site_file) in r.json()["error"]["message"] and "site.timezone" in r.json()["error"]["message"]
+    assert (
+        str(site.site_file) in r.json()["error"]["message"]
+        and "site.timezone" in r.json()["error"]["message"]
+    )
     assert c.get(f"{API}/config", headers=board).json()["version"] != before  # the last good one stays
     site.site_file.write_text(text.replace('id = "askim"', 'id = "askim2"'), encoding="utf-8")
     r = c.post(f"{API}/config/reload", headers=site.admin)
@@ -265,7 +276,9 @@ def test_a_socket_without_a_device_token_is_not_a_device(site: Site) -> None:
         message = ws.receive_json()
         assert message["type"] == "device.identify" and message["device"] == {"id": "board-1"}
         # renaming sends config.changed
-        r = c.patch(f"{API}/devices/board-1", json={"name": "Tavle 2", "zone": "venterom"}, headers=site.admin)
+        r = c.patch(
+            f"{API}/devices/board-1", json={"name": "Tavle 2", "zone": "venterom"}, headers=site.admin
+        )
         assert r.status_code == 200 and r.json()["device"]["name"] == "Tavle 2"
         assert ws.receive_json()["type"] == "config.changed"
 

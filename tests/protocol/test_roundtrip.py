@@ -107,12 +107,15 @@ async def test_every_event_and_answer_round_trips(server: ServerProcess) -> None
         await post("/counters/3/next", P.TicketAnswer)
         await post("/counters/3/transfer", P.TicketAnswer, {"department": "nav"})
         await post("/counters/1/next", P.TicketAnswer)  # the transferred ticket, from counter 1
+        parked = await post("/counters/1/park", P.TicketAnswer)  # the visitor steps away
+        await post("/counters/1/call", P.TicketAnswer, {"ticket": parked["ticket"]["number"]})  # and is back
         answers.append((P.Snapshot, (await http.get("/state")).json()))  # a counter holds a ticket
         await post("/counters/2/pause", P.CounterAnswer)
         await post("/counters/2/open", P.CounterAnswer)
         await post("/site/close", P.SiteAnswer)
         await post("/site/open", P.SiteAnswer)
         await post("/site/hours", P.SiteAnswer)
+        await post("/config/reload", P.ConfigReloaded)  # the same file: config.changed all the same
         status = {
             "role": "kiosk",
             "name": "Entrance",
@@ -156,11 +159,8 @@ async def test_every_event_and_answer_round_trips(server: ServerProcess) -> None
         assert event.encode() == message, message["type"]
         assert P.decode_event(event.encode_json()) == event
         kinds.add(event.type)
-    sent_by_server = P.EVENT_TYPES - {
-        "config.changed",
-        "alarm.raised",
-        "alarm.cleared",
-    }  # v1.1, no endpoints yet
+    # alarms go to staff sockets only, never to this one (tests/server/test_server_floor.py)
+    sent_by_server = P.EVENT_TYPES - {"alarm.raised", "alarm.cleared"}
     assert kinds == sent_by_server, sent_by_server - kinds
     for model, data in answers:
         roundtrip(model, data)
@@ -173,7 +173,9 @@ async def test_every_event_and_answer_round_trips(server: ServerProcess) -> None
     transferred = next(m for m in raw if m["type"] == "ticket.transferred")
     assert transferred["from"] == {"id": "bygg", "name": {"nb": "Byggesak", "en": "Building"}}
     issued_answer = next(d for m, d in answers if m is P.IssuedTicket)
-    assert "follow" not in issued_answer and "appointment" not in issued_answer  # optional: absent here
+    assert len(issued_answer["follow"]) >= 16  # v1.1: for the device that prints the QR code
+    assert "appointment" not in issued_answer  # optional: absent for a walk-in
+    assert not any("follow" in json.dumps(m) for m in raw)  # and nowhere on the event stream
     snap_with_ticket = [d for m, d in answers if m is P.Snapshot][-1]
     held = next(c["ticket"] for c in snap_with_ticket["counters"] if c["ticket"] is not None)
     full = next(d["ticket"] for m, d in answers if m is P.TicketAnswer and d["ticket"]["id"] == held["id"])

@@ -27,7 +27,11 @@ async def recv_json(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any
 async def test_snapshot_then_events_in_seq_order(server: ServerProcess, admin: dict[str, str]) -> None:
     async with (
         connect(server.ws_url) as a,
-        connect(server.ws_url + "?device=board-a&role=board") as b,
+        # a device is a socket with a device token (PROTOCOL.md v1.1); a hand-made one names itself
+        connect(
+            server.ws_url + "?device=board-a",
+            additional_headers={"Authorization": f"Bearer {server.token('display')}"},
+        ) as b,
         httpx.AsyncClient(base_url=server.url, headers=admin) as http,
     ):
         snaps = [await recv_json(a), await recv_json(b)]
@@ -111,7 +115,10 @@ async def test_slow_client_is_dropped_others_keep_receiving(small_queue_server: 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: sets the window
     sock.connect(("127.0.0.1", server.port))
-    slow = await connect(server.ws_url + "?device=slow-board", sock=sock, max_queue=1)
+    board = {"Authorization": f"Bearer {server.token('display')}"}
+    slow = await connect(
+        server.ws_url + "?device=slow-board", sock=sock, max_queue=1, additional_headers=board
+    )
     fast = await connect(server.ws_url, max_queue=None)
     received: list[int] = []
     start_seq = (await recv_json(fast))["seq"]

@@ -119,6 +119,8 @@ OPTIONAL: dict[str, str] = {
     "POST /api/v1/enrolments/{code}/approve": "deny",
     "POST /api/v1/enrolments/{code}/refuse": "deny",
     "DELETE /api/v1/devices/{device_id}": "deny",
+    "PATCH /api/v1/devices/{device_id}": "deny",
+    "POST /api/v1/config/reload": "deny",
     "GET /api/v1/config": "deny",
 }
 

@@ -61,7 +61,12 @@ async function refresh() {
   const list = $("triage-list");
   const now = Date.now();
   list.replaceChildren(...data.appointments.filter((a) => a.status !== "cancelled").map((a) => line(a, now)));
-  if (!list.children.length) list.textContent = T.none;
+  if (!list.children.length) {
+    const empty = document.createElement("li"); // a list holds only items, even "none today"
+    empty.className = "none";
+    empty.textContent = T.none;
+    list.append(empty);
+  }
 }
 
 $("triage-form").addEventListener("submit", book);

@@ -1,0 +1,78 @@
+"""The kiosk's enrolment screen: the code, large, the site's name and a sentence for the technician.
+
+Drawn from :class:`client.enrol.EnrolView` (the shared, Kivy-free enrolment logic), in the
+kiosk's own colours and units (kiosk/theme.py). Import only after ``kiosk.window.configure_window()``.
+"""
+
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+
+from nummerlapp.client.enrol import EnrolView, Phase
+from nummerlapp.common.i18n import translator
+from nummerlapp.kiosk import theme
+from nummerlapp.kiosk.widgets import Text, paint
+
+
+def sentences(view: EnrolView, lang: str) -> dict[str, str]:
+    """What each line says for this view (the words; no Kivy)."""
+    _ = translator("kiosk", lang)
+    ask = {
+        Phase.FINDING: _("Looking for the queue service …"),
+        Phase.WAITING: _("Ask a technician to approve this code"),
+        Phase.REFUSED: _("The code was refused. Asking for a new one …"),
+        Phase.EXPIRED: _("Nobody approved the code in 10 minutes. Asking for a new one …"),
+        Phase.APPROVED: _("Approved – starting"),
+    }[view.phase]
+    waiting = view.phase == Phase.WAITING
+    fingerprint = view.fingerprint_text
+    return {
+        "site": view.site,
+        "ask": ask,
+        "code": view.code_text if waiting else "",
+        "how": _("Technician page › Devices, or: main.py device approve {code}").format(code=view.code)
+        if waiting
+        else "",
+        "device": _("This device: {name}").format(name=view.device_name),
+        "fingerprint": _("Certificate: {fingerprint}").format(fingerprint=fingerprint)
+        if fingerprint
+        else "",
+    }
+
+
+SIZES = {"site": 6.0, "ask": 5.0, "code": 22.0, "how": 3.4, "device": 3.4, "fingerprint": 3.4}
+SHARES = {"site": 0.13, "ask": 0.13, "code": 0.36, "how": 0.14, "device": 0.12, "fingerprint": 0.12}
+
+
+class EnrolScreen(BoxLayout):
+    """Fills the kiosk's content area; ``show(view)`` draws the view (labels rebuilt, RTL-shaped)."""
+
+    def __init__(self, m: theme.Metrics, lang: str) -> None:
+        super().__init__(orientation="vertical", padding=m.px(6), spacing=m.px(2))
+        paint(self, theme.NAVY)
+        self.m = m
+        self.lang = lang
+        self.lines: dict[str, str] = {}
+        self.show(EnrolView())
+
+    def show(self, view: EnrolView) -> None:
+        self.lines = sentences(view, self.lang)
+        self.clear_widgets()
+        for name, words in self.lines.items():
+            rgb = theme.YELLOW if name == "code" else theme.WHITE if name in ("site", "ask") else theme.MIST
+            self.add_widget(
+                Text(
+                    words,
+                    self.m.px(SIZES[name]),
+                    rgb,
+                    bold=name in ("site", "code"),
+                    halign="center",
+                    fixed=True,
+                    size_hint_y=SHARES[name],
+                    name=f"enrol-{name}",
+                )
+            )
+
+    def texts(self) -> dict[str, str]:
+        """What the labels say (tests read it)."""
+        return dict(self.lines)
