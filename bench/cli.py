@@ -5,7 +5,7 @@
     python -m bench render RESULTS.json [--page docs/BENCHMARKS.md]
     python -m bench compare OLD.json NEW.json [--margin 0.10]
 
-The device benchmarks (kiosk, board) and the service run in both budgets: ``host`` (the machine
+The device benchmarks (kiosk, board, exit terminal) and the service run in both budgets: ``host`` (the machine
 as it is) and ``pi4`` (a cgroup CPU quota of half a core standing in for a Raspberry Pi 4; needs
 root and a cpu cgroup: without them the pi4 figures are skipped with the reason in the file).
 """
@@ -28,8 +28,8 @@ from typing import Any
 from nummerlapp.bench import results as res
 from nummerlapp.bench.common import HOST, PI4, ROOT, Budget, CpuLimit, Figures
 
-BENCHES = ("printer", "ledger", "stats", "server", "follow", "kiosk", "display")
-DEVICE = ("kiosk", "display", "server")  # run in both budgets
+BENCHES = ("printer", "ledger", "stats", "server", "follow", "kiosk", "display", "feedback")
+DEVICE = ("kiosk", "display", "feedback", "server")  # run in both budgets
 
 PI4_METHOD = (
     "**How the pi4 budget is made, and why a quota.** The measured process (the kiosk, the board, "
@@ -95,6 +95,7 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
             "follow": {"runs": 1, "phones": 300, "calls": 10},
             "kiosk": {"runs": 2, "touches": 3},
             "display": {"runs": 1, "calls": 6, "idle": 5.0},
+            "feedback": {"runs": 1, "idle": 5.0},
         }
     return {
         "printer": {"runs": 3, "tickets": 30},
@@ -104,6 +105,7 @@ def sizes(quick: bool) -> dict[str, dict[str, Any]]:
         "follow": {"runs": 1, "phones": 1000, "calls": 30},
         "kiosk": {"runs": 3, "touches": 4},
         "display": {"runs": 2, "calls": 10, "idle": 10.0},
+        "feedback": {"runs": 2, "idle": 10.0},
     }
 
 
@@ -129,6 +131,10 @@ def run_one(name: str, budget: Budget, kw: dict[str, Any], log: Callable[[str], 
         from nummerlapp.bench import follow_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
 
         follow_bench.collect(figs, log=log, **kw)
+    elif name == "feedback":
+        from nummerlapp.bench import feedback_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
+
+        feedback_bench.collect(figs, budget, log=log, **kw)
     elif name == "kiosk":
         from nummerlapp.bench import kiosk_bench  # noqa: PLC0415  # start-up: each loads its own heavy libraries
 
@@ -148,13 +154,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"unknown benchmark(s): {', '.join(sorted(unknown))} (known: {', '.join(BENCHES)})")
     wanted = {HOST.name: HOST, PI4.name: PI4}
     budgets = [wanted[b] for b in args.budget.split(",")]
-    skipped: list[dict[str, str]] = [
-        {
-            "what": "feedback terminal (exit questions)",
-            "why": "there is no feedback terminal in the tree yet (DESIGN.md names one); "
-            "its touch → answer stored and idle CPU belong here when it exists",
-        }
-    ]
+    skipped: list[dict[str, str]] = []
     why_not = CpuLimit.available(PI4) if PI4 in budgets else None
     if why_not:
         budgets.remove(PI4)

@@ -29,10 +29,7 @@ import asyncio
 import json
 import os
 import resource
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from nummerlapp.tests.server.serverproc import ServerProcess
+
 DEPARTMENTS = ("nav", "bygg", "bolig", "tolk")
 SITE = """
 [site]
@@ -72,12 +70,6 @@ def _site_text() -> str:
     return text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -89,55 +81,18 @@ def _raise_files(n: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 
 
-def _cli(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, timeout=60, check=True
-    )
-    return done.stdout.strip()
+class Service(ServerProcess):
+    """The service on the bench's site in ``folder``, its visitors' port on, and an admin token."""
 
-
-class Service:
     def __init__(self, folder: Path) -> None:
-        self.site = folder / "site.toml"
-        self.site.write_text(_site_text(), encoding="utf-8")
-        self.db = folder / "ledger.db"
-        self.port, self.public_port = _free_port(), _free_port()
-        self.opts = ["--config", str(self.site), "--db", str(self.db)]
-        self.token = _cli("token", *self.opts, "--role", "admin", "--name", "bench")
-        self.log = folder / "server.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        site = folder / "site.toml"
+        site.write_text(_site_text(), encoding="utf-8")
+        super().__init__(site, folder / "ledger.db")
+        self.admin = ""
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
-
-    @property
-    def public(self) -> str:
-        return f"ws://127.0.0.1:{self.public_port}/api/v1"
-
-    def start(self) -> None:
-        import httpx  # noqa: PLC0415  # (benchmark start-up)
-
-        args = [sys.executable, str(ROOT / "main.py"), "server", *self.opts, "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--public-port", str(self.public_port), "--no-mdns"]
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the service did not start: " + self.log.read_text())
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+    def start(self, timeout: float = 30.0) -> None:
+        super().start(timeout)
+        self.admin = self.token("admin", name="bench")
 
 
 class Phone:
@@ -166,8 +121,8 @@ class Phone:
 async def run(phones_n: int, calls: int, service: Service) -> dict[str, Any]:
     import httpx  # noqa: PLC0415  # (benchmark start-up)
 
-    headers = {"Authorization": f"Bearer {service.token}"}
-    async with httpx.AsyncClient(base_url=service.base, headers=headers, timeout=30) as http:
+    headers = {"Authorization": f"Bearer {service.admin}"}
+    async with httpx.AsyncClient(base_url=service.url, headers=headers, timeout=30) as http:
         await http.post("/site/open")
         tickets = []
         for i in range(phones_n):  # spread over the departments, as waiting visitors are
@@ -176,7 +131,8 @@ async def run(phones_n: int, calls: int, service: Service) -> dict[str, Any]:
             tickets.append(res.json())
         phones = [Phone(t) for t in tickets]
         for start in range(0, len(phones), 100):  # connect in waves: a crowd arrives over time
-            await asyncio.gather(*(p.follow(service.public) for p in phones[start : start + 100]))
+            follow_base = service.public.replace("http://", "ws://", 1) + "/api/v1"
+            await asyncio.gather(*(p.follow(follow_base) for p in phones[start : start + 100]))
         listeners = [asyncio.create_task(p.listen()) for p in phones]
         by_id = {p.ticket["id"]: p for p in phones}
         await asyncio.sleep(1.0)

@@ -147,6 +147,7 @@ BENCH_TITLES = {
     "ledger": ("Ticket ledger", "benchmarks/ledger.md"),
     "stats": ("Statistics", "benchmarks/stats.md"),
     "follow": ("Phones following their tickets", "benchmarks/follow.md"),
+    "feedback": ("Exit terminal", "benchmarks/feedback.md"),
 }
 
 
@@ -215,7 +216,7 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
     return "\n".join(lines) + "\n"
 
 
-DEVICES = ("kiosk", "display", "server")  # their figures are shown per budget, side by side
+DEVICES = ("kiosk", "display", "feedback", "server")  # their figures are shown per budget, side by side
 
 
 def _device_table(figs: list[dict[str, Any]], names: list[str]) -> list[str]:
@@ -263,7 +264,7 @@ def _other_table(figs: list[dict[str, Any]]) -> list[str]:
 def _memory_table(details: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     mem_rows = []
-    for bench, label in (("kiosk", "kiosk"), ("display", "board")):
+    for bench, label in (("kiosk", "kiosk"), ("display", "board"), ("feedback", "exit terminal")):
         mem = details.get(bench, {}).get("host", {}).get("memory")
         if mem:
             mem_rows.append((label, mem[0]))
@@ -275,7 +276,7 @@ def _memory_table(details: dict[str, Any]) -> list[str]:
             "",
             "## Memory: where the resident set is (host, first screen drawn and idle 2 s, first run)",
             "",
-            "Measured the same way for both (`bench/common.py: memory()` on the device process: "
+            "Measured the same way for each (`bench/common.py: memory()` on the device's own process: "
             "`/proc/PID/smaps_rollup`, and `/proc/PID/smaps` summed by what each mapping is).",
             "",
             "| MB | " + " | ".join(label for label, _ in mem_rows) + " |",

@@ -13,6 +13,8 @@ from the service"; docs/API.md "Enrolment".
   (``POST /enrolments``), shows the code (``view``), polls ``GET /enrolments/{id}`` twice a second
   and, on approval, stores the token and returns it. Refused or expired: says so for a few
   seconds, then asks again. Too many waiting (429): waits and asks again.
+- :class:`ServiceFinder`: the service's address: ``--server``, else the service heard over mDNS
+  (any site: a device without a site file knows no site id).
 - :class:`DeviceLink`: with a token: ``GET /config`` read with the same loader the server checked
   the file with (a device needs no site file); ``config.changed`` fetches it again and hands the
   new settings to the skin; ``device.identify`` for this device; a refused token (the event socket's
@@ -26,15 +28,19 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from zeroconf import IPVersion
+from zeroconf.asyncio import AsyncZeroconf
+
 from nummerlapp.client.api import ApiClient, RateLimited, Unauthorized
 from nummerlapp.client.events import EventStream, Message, StreamDown
 from nummerlapp.common import protocol as P
+from nummerlapp.common.discovery import Browser, _zc_interfaces
 from nummerlapp.common.errors import ConfigError, LedgerError, NotFound, ServiceUnavailable
 from nummerlapp.config.loader import settings_from_data
 from nummerlapp.config.model import Settings
@@ -101,6 +107,52 @@ class StateDir:
         for name in ("token", "tls_sha256"):
             with contextlib.suppress(FileNotFoundError):
                 (self.path / name).unlink()
+
+
+class ServiceFinder:
+    """Where the service is: ``server`` if given, else the service heard over mDNS (or None yet).
+
+    ``resolve`` is an :data:`Resolver` for :class:`Enroller` and the event stream."""
+
+    def __init__(
+        self, server: str | None, *, mdns: bool = True, interfaces: Sequence[str] | None = None
+    ) -> None:
+        self.server = server.rstrip("/").removesuffix(P.API_PREFIX) if server else None
+        self.mdns = mdns and not server
+        self.interfaces = list(interfaces) if interfaces else None
+        self._aiozc: AsyncZeroconf | None = None
+        self._browser: Browser | None = None
+
+    async def start(self) -> None:
+        if self.mdns and self._browser is None:
+            self._aiozc = AsyncZeroconf(
+                interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
+            )
+            self._browser = Browser(role="server", interfaces=self.interfaces, aiozc=self._aiozc)
+            await self._browser.start()
+
+    async def resolve(self) -> str | None:
+        if self.server:
+            return self.server
+        if self._browser is None:
+            return None
+        found = await self._browser.wait_for(lambda _d: True, 2.0)
+        return None if found is None else str(found.base_url).rstrip("/").removesuffix(P.API_PREFIX)
+
+    async def found(self) -> str:
+        """The address, waiting until there is one."""
+        while True:
+            base = await self.resolve()
+            if base is not None:
+                return base
+            await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        if self._browser is not None:
+            await self._browser.stop()
+        if self._aiozc is not None:
+            await self._aiozc.async_close()
+        self._browser = self._aiozc = None
 
 
 class Phase(StrEnum):

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config import settings_from_args
+
+if TYPE_CHECKING:
+    from nummerlapp.feedback.runner import FeedbackOptions
 
 PORTRAIT = (800, 1280)
 LANDSCAPE = (1280, 800)
@@ -29,7 +33,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     tokens.add_argument("--token-file", type=Path, metavar="PATH", help="file holding the feedback token")
     p.add_argument(
-        "--config", type=Path, metavar="PATH", help="site file (default: the embedded example site)"
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="site file, for a site without a network service (default: enrol with the service "
+        "and take the questions from it)",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where the terminal keeps the token it was given when enrolled "
+        "(default: $NUMMERLAPP_STATE_DIR, else ~/.local/state/nummerlapp/feedback)",
     )
     p.add_argument(
         "--size", metavar="WxH", help="window size (default 1280x800, or 800x1280 with --portrait)"
@@ -80,20 +96,10 @@ def read_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("NUMMERLAPP_TOKEN") or None
 
 
-def run(args: argparse.Namespace) -> int:
-    # Kivy and httpx load when the terminal runs, not with every command's parser.
-    from nummerlapp.feedback.runner import FeedbackOptions, main  # noqa: PLC0415  # start-up
+def options(args: argparse.Namespace) -> FeedbackOptions:
+    from nummerlapp.feedback.runner import FeedbackOptions  # noqa: PLC0415  # start-up: httpx, zeroconf
 
-    settings = settings_from_args(args)
-    if args.lang and args.lang not in settings.site.languages:
-        raise ConfigError(
-            "--lang", "", f"{args.lang!r} is not one of the site's languages {settings.site.languages}"
-        )
-    if not settings.feedback.questions:
-        raise ConfigError(
-            settings.source, "feedback.questions", "no questions: the terminal would have nothing to ask"
-        )
-    opts = FeedbackOptions(
+    return FeedbackOptions(
         server=args.server,
         token=read_token(args),
         size=parse_size(args.size, args.portrait),
@@ -104,4 +110,34 @@ def run(args: argparse.Namespace) -> int:
         device_id=args.device_id,
         name=args.name,
     )
-    return main(settings, opts, fullscreen=args.fullscreen)
+
+
+def run_enrolled(args: argparse.Namespace) -> int:
+    """No site file and no token: enrol with the service, take the questions from it (feedback/device.py)."""
+    from nummerlapp.client.enrol import default_state_dir  # noqa: PLC0415  # start-up
+    from nummerlapp.feedback.device import main_enrolled  # noqa: PLC0415  # start-up: Kivy loads only when the terminal runs
+
+    opts = options(args)
+    if not opts.mdns and not opts.server:
+        raise ConfigError(
+            "<command line>", "--server", "mDNS is off and no --server given: nothing to connect to"
+        )
+    return main_enrolled(opts, args.state_dir or default_state_dir("feedback"), fullscreen=args.fullscreen)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.config is None and read_token(args) is None:
+        return run_enrolled(args)
+    # Kivy and httpx load when the terminal runs, not with every command's parser.
+    from nummerlapp.feedback.runner import main  # noqa: PLC0415  # start-up
+
+    settings = settings_from_args(args)
+    if args.lang and args.lang not in settings.site.languages:
+        raise ConfigError(
+            "--lang", "", f"{args.lang!r} is not one of the site's languages {settings.site.languages}"
+        )
+    if not settings.feedback.questions:
+        raise ConfigError(
+            settings.source, "feedback.questions", "no questions: the terminal would have nothing to ask"
+        )
+    return main(settings, options(args), fullscreen=args.fullscreen)

@@ -196,3 +196,18 @@ class FeedbackFlow:
     def _reset(self) -> None:
         self._start_fresh()
         self._changed()
+
+    # -- a changed configuration (config.changed) -----------------------------------------------
+
+    def use_settings(self, settings: Settings) -> None:
+        """New settings from the service, applied now without a restart: questions, languages,
+        texts and times. A visit under way ends first (its answers go out as one set, as at an
+        idle reset), then the resting screen shows the new first question."""
+        self._end_visit()
+        self.settings = settings
+        self.questions = settings.feedback.questions
+        if self.default_lang not in settings.site.languages:
+            self.default_lang = settings.site.default_language
+        self.idle_timeout_s = float(settings.feedback.idle_timeout_s)
+        self.thanks_s = float(settings.feedback.thanks_s)
+        self._reset()

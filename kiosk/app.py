@@ -135,7 +135,6 @@ class KioskApp(App):
             self.enrol_view = view
         if self.enrol_screen is not None and self.content is not None and self._key == ("enrol",):
             self.enrol_screen.show(self.enrol_view)
-            self._build_top_bar_site(self.enrol_view.site)
             return
         self.render(force=True)
 
@@ -219,7 +218,7 @@ class KioskApp(App):
 
     def _render_enrolment(self, m: theme.Metrics) -> None:
         assert self.content is not None
-        self._build_top_bar_site(self.enrol_view.site, m)
+        self._build_top_bar_site("", m)  # the site's name is the screen's headline
         self.content.clear_widgets()
         self.enrol_screen = EnrolScreen(m, self.enrol_lang)
         self.enrol_screen.show(self.enrol_view)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nummerlapp.common.errors import ConfigError
 from nummerlapp.config import settings_from_args
+
+if TYPE_CHECKING:
+    from nummerlapp.kiosk.runner import KioskOptions
 
 PORTRAIT = (1080, 1920)
 LANDSCAPE = (1280, 800)
@@ -28,7 +32,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     tokens.add_argument("--token-file", type=Path, metavar="PATH", help="file holding the kiosk token")
     p.add_argument(
-        "--config", type=Path, metavar="PATH", help="site file (default: the embedded example site)"
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="site file, for a site without a network service (default: enrol with the service "
+        "and take the settings from it)",
+    )
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="where the kiosk keeps the token it was given when enrolled "
+        "(default: $NUMMERLAPP_STATE_DIR, else ~/.local/state/nummerlapp/kiosk)",
     )
     p.add_argument("--printer", metavar="ID", help="printer id from the site file (default: kiosk.printer)")
     p.add_argument(
@@ -78,19 +94,10 @@ def read_token(args: argparse.Namespace) -> str | None:
     return os.environ.get("NUMMERLAPP_TOKEN") or None
 
 
-def run(args: argparse.Namespace) -> int:
-    # Kivy, httpx and zeroconf load when the kiosk runs, not with every command's parser.
-    from nummerlapp.kiosk.runner import KioskOptions, main  # noqa: PLC0415  # start-up
+def options(args: argparse.Namespace) -> KioskOptions:
+    from nummerlapp.kiosk.runner import KioskOptions  # noqa: PLC0415  # start-up: httpx, zeroconf
 
-    settings = settings_from_args(args)
-    if args.lang and args.lang not in settings.site.languages:
-        raise ConfigError(
-            "--lang", "", f"{args.lang!r} is not one of the site's languages {settings.site.languages}"
-        )
-    if args.printer and settings.printer(args.printer) is None:
-        known = ", ".join(p.id for p in settings.printers) or "none"
-        raise ConfigError("--printer", "", f"unknown printer {args.printer!r} (known: {known})")
-    opts = KioskOptions(
+    return KioskOptions(
         server=args.server,
         token=read_token(args),
         printer=args.printer,
@@ -102,4 +109,33 @@ def run(args: argparse.Namespace) -> int:
         name=args.name,
         scanner=args.scanner,
     )
-    return main(settings, opts, fullscreen=args.fullscreen)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.config is None and read_token(args) is None:
+        return run_enrolled(args)
+    # Kivy, httpx and zeroconf load when the kiosk runs, not with every command's parser.
+    from nummerlapp.kiosk.runner import main  # noqa: PLC0415  # start-up
+
+    settings = settings_from_args(args)
+    if args.lang and args.lang not in settings.site.languages:
+        raise ConfigError(
+            "--lang", "", f"{args.lang!r} is not one of the site's languages {settings.site.languages}"
+        )
+    if args.printer and settings.printer(args.printer) is None:
+        known = ", ".join(p.id for p in settings.printers) or "none"
+        raise ConfigError("--printer", "", f"unknown printer {args.printer!r} (known: {known})")
+    return main(settings, options(args), fullscreen=args.fullscreen)
+
+
+def run_enrolled(args: argparse.Namespace) -> int:
+    """No site file and no token: enrol with the service, take the settings from it (kiosk/device.py)."""
+    from nummerlapp.client.enrol import default_state_dir  # noqa: PLC0415  # start-up
+    from nummerlapp.kiosk.device import main_enrolled  # noqa: PLC0415  # start-up: Kivy loads only when the kiosk runs
+
+    opts = options(args)
+    if not opts.mdns and not opts.server:
+        raise ConfigError(
+            "<command line>", "--server", "mDNS is off and no --server given: nothing to connect to"
+        )
+    return main_enrolled(opts, args.state_dir or default_state_dir("kiosk"), fullscreen=args.fullscreen)

@@ -6,6 +6,8 @@ kiosk's own colours and units (kiosk/theme.py). Import only after ``kiosk.window
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.uix.boxlayout import BoxLayout
 
 from nummerlapp.client.enrol import EnrolView, Phase
@@ -34,13 +36,15 @@ def sentences(view: EnrolView, lang: str) -> dict[str, str]:
         if waiting
         else "",
         "device": _("This device: {name}").format(name=view.device_name),
-        "fingerprint": _("Certificate: {fingerprint}").format(fingerprint=fingerprint)
-        if fingerprint
-        else "",
+        "fingerprint": _("Certificate: {fingerprint}").format(fingerprint=fingerprint) if fingerprint else "",
     }
 
 
-SIZES = {"site": 6.0, "ask": 5.0, "code": 22.0, "how": 3.4, "device": 3.4, "fingerprint": 3.4}
+def _fit(label: Any, height: float) -> None:
+    label.text_size = (label.width, height)
+
+
+SIZES = {"site": 6.0, "ask": 5.0, "code": 20.0, "how": 3.4, "device": 3.4, "fingerprint": 3.4}
 SHARES = {"site": 0.13, "ask": 0.13, "code": 0.36, "how": 0.14, "device": 0.12, "fingerprint": 0.12}
 
 
@@ -60,18 +64,18 @@ class EnrolScreen(BoxLayout):
         self.clear_widgets()
         for name, words in self.lines.items():
             rgb = theme.YELLOW if name == "code" else theme.WHITE if name in ("site", "ask") else theme.MIST
-            self.add_widget(
-                Text(
-                    words,
-                    self.m.px(SIZES[name]),
-                    rgb,
-                    bold=name in ("site", "code"),
-                    halign="center",
-                    fixed=True,
-                    size_hint_y=SHARES[name],
-                    name=f"enrol-{name}",
-                )
+            label = Text(
+                words,
+                self.m.px(SIZES[name]),
+                rgb,
+                bold=name in ("site", "code"),
+                halign="center",
+                fixed=True,
+                size_hint_y=SHARES[name],
+                name=f"enrol-{name}",
             )
+            label.bind(height=_fit)  # a fixed Text wraps to its width only; the code needs its height
+            self.add_widget(label)
 
     def texts(self) -> dict[str, str]:
         """What the labels say (tests read it)."""

@@ -149,6 +149,7 @@ class KioskFlow:
         self.device = device
         self._clock = clock
         self._now = now or (lambda: dt.datetime.now(settings.site.tz))
+        self._now_given = now is not None
         self._pin_check = pin_check
         self.unreachable_grace_s = unreachable_grace_s
         languages = settings.site.languages
@@ -576,7 +577,8 @@ class KioskFlow:
         hidden corner does nothing and a technician screen that is open closes). A visitor
         mid-way keeps the screen they are on; a resting screen is recomputed."""
         self.settings = settings
-        self._now = lambda: dt.datetime.now(settings.site.tz)
+        if not self._now_given:  # the site's time zone may have changed
+            self._now = lambda: dt.datetime.now(settings.site.tz)
         languages = settings.site.languages
         if self.default_lang not in languages:
             self.default_lang = settings.site.default_language

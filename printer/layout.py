@@ -185,6 +185,17 @@ def _wrapped(
     return [Line(p, width, height, align, bold) for p in parts]
 
 
+def _department_lines(name: str, dots: int) -> list[Line]:
+    """The department's name at double size, on one line or, on narrow paper, two ("Building" /
+    "permits"); a name that would need more, or a word longer than a double-size line, is printed
+    at normal size, bold. Never double height alone: on paper that looks squashed."""
+    big = int(columns(dots, 2) * 0.9)  # a margin either side: edge to edge reads as cut off
+    parts = textwrap.wrap(name, big, break_long_words=False, break_on_hyphens=False)
+    if len(parts) <= 2 and all(len(p) <= big for p in parts):
+        return [Line(p, 2, 2, "center", True) for p in parts]
+    return _wrapped(name, bold=True, dots=dots)
+
+
 def format_issued(view: TicketView) -> str:
     _ = translator("printer", view.lang)
     # Translators: a Unicode/CLDR date pattern for the time a ticket was issued.
@@ -225,9 +236,7 @@ def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None =
         ops += [Logo("raster", image=logo_image), Feed(1)]
     ops += _wrapped(view.site_name, bold=True, dots=dots)
     ops.append(Feed(1))
-    # Double size when the name fits in 90 % of the line; else double height only (narrow paper).
-    dep_width = 2 if len(view.department_name) * FONT_W * 2 <= dots * 0.9 else 1
-    ops += _wrapped(view.department_name, width=dep_width, height=2, bold=True, dots=dots)
+    ops += _department_lines(view.department_name, dots)
     mag = number_magnification(view.number, dots)
     ops.append(Line(view.number, mag, mag, "center", True))
     ops.append(Feed(1))

@@ -211,7 +211,8 @@ class UserInfo:
 
 
 @contextmanager
-def _write(conn: sqlite3.Connection) -> Iterator[None]:
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One ``BEGIN IMMEDIATE … COMMIT`` on ``conn`` (rolled back if the block raises)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -255,7 +256,7 @@ def create_token(
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     created = _now()
     label = (name or "").strip()[:80] or f"{role}{'-' + counter if counter else ''}"
-    with _write(conn):
+    with write_transaction(conn):
         cur = conn.execute(
             "INSERT INTO tokens (role, counter, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
             (role, counter, label, hash_token(secret), created),
@@ -279,7 +280,7 @@ def list_tokens(conn: sqlite3.Connection, include_revoked: bool = True) -> list[
 
 def revoke_token(conn: sqlite3.Connection, token_id: int) -> TokenInfo:
     """Revoke a token (idempotent for an already revoked one); NotFound for an unknown id."""
-    with _write(conn):
+    with write_transaction(conn):
         conn.execute(
             "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), token_id)
         )
@@ -306,7 +307,7 @@ def touch_tokens(conn: sqlite3.Connection, used: dict[int, str]) -> None:
     """Record ``last_used_at`` for a batch of token ids (the server flushes this now and then)."""
     if not used:
         return
-    with _write(conn):
+    with write_transaction(conn):
         conn.executemany("UPDATE tokens SET last_used_at = ? WHERE id = ?", [(t, i) for i, t in used.items()])
 
 
@@ -348,7 +349,7 @@ def create_user(
     password_hash = _hasher().hash(password)
     created = _now()
     try:
-        with _write(conn):
+        with write_transaction(conn):
             cur = conn.execute(
                 "INSERT INTO users (username, password_hash, role, counter, created_at) VALUES (?, ?, ?, ?, ?)",
                 (username, password_hash, role, counter, created),
@@ -371,7 +372,7 @@ def list_users(conn: sqlite3.Connection) -> list[UserInfo]:
 
 def disable_user(conn: sqlite3.Connection, username: str) -> UserInfo:
     """Disable a user (they can no longer sign in); NotFound for an unknown name."""
-    with _write(conn):
+    with write_transaction(conn):
         conn.execute(
             "UPDATE users SET disabled_at = ? WHERE username = ? AND disabled_at IS NULL", (_now(), username)
         )
@@ -389,7 +390,7 @@ def set_password(conn: sqlite3.Connection, username: str, password: str) -> User
         raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", code="weak_password")
     _encodable(password, "password")
     password_hash = _hasher().hash(password)
-    with _write(conn):
+    with write_transaction(conn):
         row = conn.execute(f"SELECT {_USER_COLS} FROM users WHERE username = ?", (username,)).fetchone()
         if row is None:
             raise NotFound(f"no user {username!r}", code="unknown_user")
@@ -408,7 +409,7 @@ def _session_hash(session_id: str) -> str:
 def start_session(conn: sqlite3.Connection, user_id: int, address: str = "") -> str:
     """Record a signed-in browser; returns the session id its signed cookie carries."""
     session_id = secrets.token_urlsafe(32)
-    with _write(conn):
+    with write_transaction(conn):
         conn.execute(
             "INSERT INTO sessions (id_hash, user_id, created_at, address) VALUES (?, ?, ?, ?)",
             (_session_hash(session_id), user_id, _now(), address[:64]),
@@ -418,13 +419,13 @@ def start_session(conn: sqlite3.Connection, user_id: int, address: str = "") -> 
 
 def end_session(conn: sqlite3.Connection, session_id: str) -> None:
     """Sign-out: the session id is worthless from now on, wherever the cookie was copied to."""
-    with _write(conn):
+    with write_transaction(conn):
         conn.execute("DELETE FROM sessions WHERE id_hash = ?", (_session_hash(session_id),))
 
 
 def end_sessions(conn: sqlite3.Connection, user_id: int) -> int:
     """End every session of a user (password change, account disabled); returns how many."""
-    with _write(conn):
+    with write_transaction(conn):
         return conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,)).rowcount
 
 

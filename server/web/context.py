@@ -10,19 +10,22 @@ session's CSRF token. Refusals are the same JSON shape as the API's
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import Translate, translator
 from nummerlapp.common.protocol import error_body
 from nummerlapp.server.api.auth import Permission, UserInfo
 from nummerlapp.server.api.services import services
 from nummerlapp.server.web.backend import Backend
-from nummerlapp.server.web.render import choose_language
+from nummerlapp.server.web.render import choose_language, render
 from nummerlapp.server.web.session import COOKIE, CSRF_HEADER, Session, SessionCodec, csrf_ok
+from nummerlapp.server.web.strings import ledger_message
 
 MAX_JSON_BYTES = 4096
 
@@ -123,3 +126,55 @@ def require_user_json(ctx: Ctx, permission: Permission | None = None) -> JSONRes
 def redirect(url: str) -> RedirectResponse:
     """303: after a POST the browser fetches the next page with GET."""
     return RedirectResponse(url, status_code=303)
+
+
+def refusal_body(_: Translate, exc: LedgerError) -> dict[str, Any]:
+    """A ledger refusal as the API's error body, its sentence in the page's language."""
+    return error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
+
+
+def ledger_refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
+    """A ledger refusal as a JSON answer with the refusal's own status."""
+    return JSONResponse(refusal_body(ctx._, exc), status_code=exc.status)
+
+
+async def page_user(
+    request: Request, path: str, permission: Permission, forbidden: Callable[[Translate], str]
+) -> tuple[Ctx, Response | None]:
+    """A page's gate: the context, and the answer instead of the page when there is one (sign-in
+    for nobody, 403 ``forbidden.html`` saying ``forbidden(_)`` without ``permission``)."""
+    ctx = await context(request)
+    if ctx.user is None:
+        query = f"?expired=1&next={path}" if ctx.expired else f"?next={path}"
+        return ctx, ctx.save(redirect("/desk/signin" + query))
+    if not ctx.user.may(permission):
+        page = render(
+            request,
+            "forbidden.html",
+            ctx.lang,
+            status_code=403,
+            csrf=ctx.session.csrf,
+            user=ctx.user,
+            show_desk_link=True,
+            message=forbidden(ctx._),
+        )
+        return ctx, ctx.save(page)
+    return ctx, None
+
+
+async def json_user(
+    request: Request,
+    permission: Permission,
+    forbidden: Callable[[Translate], str],
+    counter: str | None = None,
+) -> Ctx | Response:
+    """A page fetch's gate: the context of a signed-in user with the CSRF header who may
+    ``permission`` (at ``counter``), or the refusal (403 ``forbidden`` says ``forbidden(_)``)."""
+    ctx = await context(request)
+    refused = require_user_json(ctx)
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
+    if not ctx.user.may(permission, counter):
+        return error(403, "forbidden", forbidden(ctx._))
+    return ctx

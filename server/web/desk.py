@@ -20,7 +20,6 @@ from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import Translate
-from nummerlapp.common.protocol import error_body
 from nummerlapp.config.model import Settings
 from nummerlapp.server.api import auth
 from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
@@ -34,13 +33,14 @@ from nummerlapp.server.web.context import (
     error,
     read_json,
     redirect,
+    refusal_body,
     require_user_json,
 )
 from nummerlapp.server.web.floor import desk_floor_boot
 from nummerlapp.server.web.guard import Answer
 from nummerlapp.server.web.render import department_label, render
 from nummerlapp.server.web.session import CSRF_FIELD, Session, csrf_ok
-from nummerlapp.server.web.strings import desk_strings, ledger_message
+from nummerlapp.server.web.strings import desk_strings
 from nummerlapp.server.web.throttle import KNOWN_COOKIE, KNOWN_MAX_AGE_S, Reservation
 
 log = logging.getLogger(__name__)
@@ -414,7 +414,7 @@ async def counter_action(request: Request) -> Response:
         try:
             result = await be.run(guarded)
         except LedgerError as exc:
-            return exc.status, error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
+            return exc.status, refusal_body(_, exc)
         log.info("desk: %s %s at counter %s", ctx.user.username if ctx.user else "?", action, counter_id)
         payload: dict[str, Any] = {"message": _success_message(_, request, ctx.lang, spec.action, result)}
         payload[spec.answers] = None if result is None else result.to_json()
@@ -453,7 +453,7 @@ async def issue_ticket(request: Request) -> Response:
         try:
             ticket = await be.run(lambda ledger: ledger.issue(department, lang, source))
         except LedgerError as exc:
-            return exc.status, error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
+            return exc.status, refusal_body(_, exc)
         label = department_label(request, department, ctx.lang)
         message = _("Ticket %(number)s for %(department)s.").replace("%(number)s", ticket.number)
         return 201, {"ticket": ticket.to_json(), "message": message.replace("%(department)s", label)}

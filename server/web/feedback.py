@@ -24,7 +24,7 @@ from nummerlapp.common.i18n import Translate, language_name, translator
 from nummerlapp.common.protocol.feedback import MAX_MESSAGES, UNTIL
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
-from nummerlapp.server.web.context import Ctx, backend, context, redirect
+from nummerlapp.server.web.context import Ctx, backend, page_user, redirect
 from nummerlapp.server.web.render import render
 from nummerlapp.server.web.session import CSRF_FIELD, csrf_ok
 
@@ -103,23 +103,12 @@ def _page(
 
 
 async def _allowed(request: Request) -> tuple[Ctx, Response | None]:
-    ctx = await context(request)
-    if ctx.user is None:
-        query = "?expired=1&next=/messages" if ctx.expired else "?next=/messages"
-        return ctx, ctx.save(redirect("/desk/signin" + query))
-    if not ctx.user.may(Permission.EDIT_BOARD_MESSAGES):
-        page = render(
-            request,
-            "forbidden.html",
-            ctx.lang,
-            status_code=403,
-            csrf=ctx.session.csrf,
-            user=ctx.user,
-            show_desk_link=True,
-            message=ctx._("Only a manager or an administrator may open this page."),
-        )
-        return ctx, ctx.save(page)
-    return ctx, None
+    return await page_user(
+        request,
+        "/messages",
+        Permission.EDIT_BOARD_MESSAGES,
+        lambda _: _("Only a manager or an administrator may open this page."),
+    )
 
 
 async def messages_page(request: Request) -> Response:

@@ -17,12 +17,10 @@ from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import language_name
-from nummerlapp.common.protocol import error_body
 from nummerlapp.server.api import floor as api_floor
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
-from nummerlapp.server.web.context import Ctx, context, error, read_json, require_user_json
-from nummerlapp.server.web.strings import ledger_message
+from nummerlapp.server.web.context import Ctx, error, json_user, ledger_refusal, read_json
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +47,7 @@ async def desk_floor_boot(request: Request, ctx: Ctx, counter: str | None) -> di
 
 
 async def _json_user(request: Request, permission: Permission, counter: str | None = None) -> Ctx | Response:
-    ctx = await context(request)
-    refused = require_user_json(ctx)
-    if refused is not None:
-        return refused
-    assert ctx.user is not None
-    if not ctx.user.may(permission, counter):
-        return error(403, "forbidden", ctx._("You may not do this here."))
-    return ctx
+    return await json_user(request, permission, lambda _: _("You may not do this here."), counter)
 
 
 async def desk_alarm(request: Request) -> Response:
@@ -71,10 +62,7 @@ async def desk_alarm(request: Request) -> Response:
     try:
         alarm = await api_floor.raise_alarm(services(request), counter)
     except LedgerError as exc:
-        return JSONResponse(
-            error_body(exc.code, ledger_message(ctx._, exc.code, exc.message)).encode(),
-            status_code=exc.status,
-        )
+        return ledger_refusal(ctx, exc)
     log.warning("silent alarm raised at counter %s", counter)  # no name: the log says where, not who
     return JSONResponse(
         {"alarm": alarm.encode(), "message": ctx._("Alarm sent. Colleagues are alerted.")}, 202
@@ -93,10 +81,7 @@ async def clear_alarm(request: Request) -> Response:
     try:
         alarm = await api_floor.clear_alarm(services(request), request.path_params["alarm"])
     except LedgerError as exc:
-        return JSONResponse(
-            error_body(exc.code, ledger_message(ctx._, exc.code, exc.message)).encode(),
-            status_code=exc.status,
-        )
+        return ledger_refusal(ctx, exc)
     log.info("silent alarm at counter %s cleared", alarm.counter.id)
     return JSONResponse({"alarm": alarm.encode(), "message": ctx._("Alarm cleared.")})
 

@@ -28,13 +28,12 @@ from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
 from nummerlapp.common.i18n import language_name
-from nummerlapp.common.protocol import error_body
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
 from nummerlapp.server.ledger import Ledger
-from nummerlapp.server.web.context import Ctx, context, error, redirect, require_user_json
+from nummerlapp.server.web.context import Ctx, error, json_user, ledger_refusal, page_user
 from nummerlapp.server.web.render import render
-from nummerlapp.server.web.strings import ledger_message, manager_strings
+from nummerlapp.server.web.strings import manager_strings
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +50,16 @@ async def _live(request: Request) -> dict[str, Any]:
 
 
 async def manager_page(request: Request) -> Response:
-    ctx = await context(request)
-    if ctx.user is None:
-        query = "?expired=1&next=/manager" if ctx.expired else "?next=/manager"
-        return ctx.save(redirect("/desk/signin" + query))
+    ctx, refused = await page_user(
+        request,
+        "/manager",
+        Permission.READ_STATS,
+        lambda _: _("Only a manager or an administrator may open this page."),
+    )
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
     _ = ctx._
-    if not ctx.user.may(Permission.READ_STATS):
-        page = render(
-            request,
-            "forbidden.html",
-            ctx.lang,
-            status_code=403,
-            csrf=ctx.session.csrf,
-            user=ctx.user,
-            show_desk_link=True,
-            message=_("Only a manager or an administrator may open this page."),
-        )
-        return ctx.save(page)
     settings = services(request).settings
     boot = {
         "lang": ctx.lang,
@@ -95,19 +87,9 @@ async def manager_page(request: Request) -> Response:
 
 
 async def _user_for(request: Request, permission: Permission) -> Ctx | Response:
-    ctx = await context(request)
-    refused = require_user_json(ctx)
-    if refused is not None:
-        return refused
-    assert ctx.user is not None
-    if not ctx.user.may(permission):
-        return error(403, "forbidden", ctx._("Only a manager or an administrator may do this."))
-    return ctx
-
-
-def _refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
-    body = error_body(exc.code, ledger_message(ctx._, exc.code, exc.message)).encode()
-    return JSONResponse(body, status_code=exc.status)
+    return await json_user(
+        request, permission, lambda _: _("Only a manager or an administrator may do this.")
+    )
 
 
 async def live(request: Request) -> Response:
@@ -149,7 +131,7 @@ async def switch_department(request: Request) -> Response:
     try:
         await services(request).runner.run(lambda ledger: ledger.set_department_open(department, value))
     except LedgerError as exc:
-        return _refusal(ctx, exc)
+        return ledger_refusal(ctx, exc)
     assert ctx.user is not None
     log.info("manager page: %s set department %s %s for today", ctx.user.username, department, how)
     return JSONResponse({"live": await _live(request)})

@@ -44,6 +44,12 @@ def install(app: FastAPI) -> None:
         ("/tech/api/users", tech.create_user, ["POST"]),
         ("/tech/api/users/{username}/disable", tech.disable_user, ["POST"]),
         ("/tech/api/devices/{device_id}/identify", tech.identify, ["POST"]),
+        ("/tech/api/devices", tech.device_list, ["GET"]),  # issue 13: enrolment and the device list
+        ("/tech/api/devices/{device_id}/rename", tech.rename, ["POST"]),
+        ("/tech/api/devices/{device_id}/remove", tech.remove, ["POST"]),
+        ("/tech/api/enrolments/{code}/approve", tech.approve, ["POST"]),
+        ("/tech/api/enrolments/{code}/refuse", tech.refuse, ["POST"]),
+        ("/tech/api/config/reload", tech.reload_site_file, ["POST"]),
         ("/tech/api/reset", tech.reset_day, ["POST"]),
         ("/t/{follow}", phone.ticket_page, ["GET"]),  # also on the visitors' port (server/api/public.py)
     ]

@@ -1,5 +1,12 @@
 """The technician page (admin users): devices, staff accounts, tokens, the site file, reset.
 
+Devices (issue 13): the codes waiting for approval (approve with a name, a board's zone or a
+kiosk's printer; refuse), the true device list (``GET /api/v1/devices``'s entries: role, name,
+zone, version, address, last seen, printer state, connected) with Rename and Remove, and a
+"Reload site file" button (``POST /config/reload``'s check and outcome, with the keys that need a
+restart). The page polls ``/tech/api/devices`` every two seconds; the same store functions as the
+API's (server/api/enrolment.py, server/api/config_api.py) do the work.
+
 Everything here changes who may do what, so every change is a POST with the session's CSRF
 token from a signed-in admin, answers in the JSON error shape when refused, and is logged with
 the admin's user name. A token's secret is shown once, in the answer that made it; the page
@@ -15,15 +22,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import ConfigError, LedgerError
 from nummerlapp.config import load_settings
 from nummerlapp.config.loader import EMBEDDED, EMBEDDED_LABEL
 from nummerlapp.config.model import Settings
-from nummerlapp.server.api import auth
+from nummerlapp.server.api import auth, config_api, enrolment
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import Services, services
 from nummerlapp.server.web.context import Ctx, backend, context, error, read_json, redirect, require_user_json
-from nummerlapp.server.web.desk import printer_state
 from nummerlapp.server.web.render import render
 from nummerlapp.server.web.strings import alarm_strings, ledger_message
 
@@ -46,30 +53,22 @@ def site_file_report(settings: Settings) -> dict[str, Any]:
     return {"source": source, "ok": True, "problem": "", "text": text}
 
 
-def merge_devices(reported: list[dict[str, Any]], svc: Services) -> list[dict[str, Any]]:
-    """Devices from every source: status reports (ledger), named event sockets, mDNS.
+async def device_rows(svc: Services) -> list[dict[str, Any]]:
+    """The device list as the page shows it: ``GET /devices``'s entries, the printer as a word."""
+    rows = []
+    for entry in await enrolment.device_list(svc):
+        row = entry.encode()
+        row["printer_state"] = entry.printer.state if entry.printer is not None else ""
+        row["enrolled"] = "enrolment" in entry.sources
+        row["connected"] = bool(entry.connected)
+        rows.append(row)
+    return rows
 
-    A kiosk whose printer failed may still be heard over mDNS; a board that never reported a
-    status is still on the socket — the technician should see all of them, with where each was
-    found.
-    """
-    found: dict[str, dict[str, Any]] = {}
-    for dev in reported:
-        found[dev["id"]] = {**dev, "printer_state": printer_state(dev.get("printer")) or "", "address": ""}
-    for device_id, info in list(svc.sockets.items()):
-        entry = found.setdefault(device_id, {"id": device_id, "role": info.role, "status": {}})
-        entry["address"] = entry.get("address") or info.address
-    mdns = svc.mdns
-    if mdns is not None:
-        try:
-            heard = list(mdns.devices())
-        except Exception:  # discovery trouble must not take the page down
-            heard = []
-        for d in heard:
-            entry = found.setdefault(d.device_id, {"id": d.device_id, "role": d.role, "status": {}})
-            entry["address"] = entry.get("address") or f"{d.host}:{d.port}"
-            entry.setdefault("version", d.properties.get("version"))
-    return list(found.values())
+
+async def pending_rows(svc: Services) -> list[dict[str, Any]]:
+    now, tz = svc.clock(), svc.settings.site.tz
+    found = await svc.runner.run_conn(lambda conn: enrolment.pending(conn, now, tz))
+    return [p.encode() for p in found]
 
 
 async def tech_page(request: Request) -> Response:
@@ -93,7 +92,8 @@ async def tech_page(request: Request) -> Response:
     be = backend(request)
     svc = services(request)
     settings = svc.settings
-    devices = merge_devices(await be.devices(), svc)
+    devices = await device_rows(svc)
+    pending = await pending_rows(svc)
     users = await be.accounts(auth.list_users)
     tokens = await be.accounts(auth.list_tokens)
     page = render(
@@ -105,6 +105,7 @@ async def tech_page(request: Request) -> Response:
         show_desk_link=True,
         on_tech=True,
         devices=devices,
+        pending=pending,
         users=users,
         tokens=tokens,
         counters=settings.counters,
@@ -119,6 +120,11 @@ async def tech_page(request: Request) -> Response:
             "counter_names": {c.id: c.label(ctx.lang) for c in settings.counters},
             "alarms": [a.encode() for a in await svc.runner.run(lambda ledger: ledger.open_alarms())],
             "can_clear_alarms": ctx.user.may(Permission.CLEAR_ALARM),
+            "devices": devices,
+            "pending": pending,
+            "zones": [{"id": z.id, "name": z.name} for z in settings.zones],
+            "printers": [p.id for p in settings.printers],
+            "kiosk_printer": settings.kiosk.printer,
         },
     )
     return ctx.save(page)
@@ -138,9 +144,55 @@ def printer_words(ctx: Ctx) -> dict[str, str]:
     }
 
 
+def role_words(ctx: Ctx) -> dict[str, str]:
+    _ = ctx._
+    return {
+        "kiosk": _("Kiosk"),
+        "display": _("Board"),
+        "board": _("Board"),
+        "feedback": _("Feedback terminal"),
+    }
+
+
+def device_strings(ctx: Ctx) -> dict[str, str]:
+    """What the devices card's script says (enrolment, the device list, the site file's reload)."""
+    _ = ctx._
+    return {
+        **{"role_" + k: v for k, v in role_words(ctx).items()},
+        "approve": _("Approve"),
+        "refuse": _("Refuse"),
+        "rename": _("Rename"),
+        "remove": _("Remove"),
+        "identify": _("Identify"),
+        "all_zones": _("all departments"),
+        "no_printer": _("no printer"),
+        "connected": _("connected"),
+        "not_connected": _("not connected"),
+        "device_name": _("Name"),
+        "zone": _("Zone"),
+        "printer": _("Printer"),
+        "approved": _("Approved %(device)s: it starts within a few seconds."),
+        "refused": _("Refused the code %(code)s: the device asks again."),
+        "renamed": _("Renamed to %(name)s."),
+        "removed": _("Removed %(device)s: it shows its code again."),
+        "ask_name": _("New name for %(device)s:"),
+        "confirm_remove": _(
+            "Remove this device? Its token stops working and it shows its enrolment code again."
+        ),
+        "until": _("until %(time)s"),
+        "no_pending": _("No device is waiting for approval."),
+        "no_devices": _("No device yet. Start a kiosk, board or feedback terminal: its code appears here."),
+        "reloaded": _("The site file was applied (version %(version)s)."),
+        "unchanged": _("The site file has not changed."),
+        "restart": _("These changes take effect only after a restart of the service: %(keys)s"),
+        "not_reloaded": _("The site file was not applied; nothing changed:"),
+    }
+
+
 def tech_strings(ctx: Ctx) -> dict[str, str]:
     _ = ctx._
     return {
+        **device_strings(ctx),
         "failed": _("That did not work. Try again."),
         "token_made": _("New token – copy it now, it is shown only once:"),
         "identify_sent": _("Asked %(device)s to identify itself."),
@@ -296,3 +348,112 @@ async def reset_day(request: Request) -> Response:
         "tech: %s reset today's queue (%s tickets voided)", ctx.user.username if ctx.user else "?", count
     )
     return JSONResponse({"voided": count})
+
+
+async def device_list(request: Request) -> Response:
+    """``GET /tech/api/devices``: the codes waiting and the device list (the page polls it)."""
+    ctx = await context(request)
+    refused = require_user_json(ctx, Permission.MANAGE_DEVICES)
+    if refused is not None:
+        return refused
+    svc = services(request)
+    return JSONResponse({"pending": await pending_rows(svc), "devices": await device_rows(svc)})
+
+
+def _approval(ctx: Ctx, body: dict[str, Any]) -> P.EnrolmentApproval | JSONResponse:
+    values = {k: _opt_str(body.get(k)) for k in ("name", "zone", "printer")}
+    try:
+        return P.EnrolmentApproval.model_validate({k: v for k, v in values.items() if v is not None})
+    except ValueError:
+        return error(422, "invalid_request", ctx._("That did not work. Try again."))
+
+
+async def approve(request: Request) -> Response:
+    """Approve a code (optional name, a board's zone, a kiosk's printer)."""
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
+    if isinstance(got, Response):
+        return got
+    ctx, body = got
+    approval = _approval(ctx, body)
+    if isinstance(approval, JSONResponse):
+        return approval
+    svc = services(request)
+    code, now, settings = request.path_params["code"], svc.clock(), svc.settings
+    try:
+        device_id = await svc.runner.run_conn(
+            lambda conn: enrolment.approve(conn, code, approval, now, settings)
+        )
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s approved code %s (%s)", ctx.user.username if ctx.user else "?", code, device_id)
+    return JSONResponse({"device": {"id": device_id, "name": approval.name or device_id}})
+
+
+async def refuse(request: Request) -> Response:
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    svc = services(request)
+    code, now = request.path_params["code"], svc.clock()
+    try:
+        await svc.runner.run_conn(lambda conn: enrolment.refuse(conn, code, now))
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s refused code %s", ctx.user.username if ctx.user else "?", code)
+    return JSONResponse({"code": code})
+
+
+async def rename(request: Request) -> Response:
+    """Rename an enrolled device (as ``PATCH /devices/{id}``: the device gets ``config.changed``)."""
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
+    if isinstance(got, Response):
+        return got
+    ctx, body = got
+    name = _opt_str(body.get("name"))
+    if name is None or len(name) > 100:
+        return error(422, "invalid_name", ctx._("Give a name of at most 100 characters."))
+    svc = services(request)
+    device_id, settings = request.path_params["device_id"], svc.settings
+    change = P.DeviceSettingsBody(name=name)
+    try:
+        await svc.runner.run_conn(lambda conn: enrolment.update(conn, device_id, change, settings))
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    version = svc.site.version
+    await svc.runner.run(lambda ledger: ledger.announce_config(version))
+    log.info("tech: %s renamed device %s", ctx.user.username if ctx.user else "?", device_id)
+    return JSONResponse({"device": {"id": device_id, "name": name}})
+
+
+async def remove(request: Request) -> Response:
+    """Forget a device and revoke its token (as ``DELETE /devices/{id}``)."""
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    device_id = request.path_params["device_id"]
+    try:
+        await enrolment.forget_device(services(request), device_id)
+    except LedgerError as exc:
+        return _refusal(ctx, exc)
+    log.info("tech: %s removed device %s", ctx.user.username if ctx.user else "?", device_id)
+    return JSONResponse({"device": {"id": device_id}})
+
+
+async def reload_site_file(request: Request) -> Response:
+    """Apply the changed site file now (as ``POST /config/reload``); a bad one changes nothing."""
+    got = await _admin_body(request, Permission.MANAGE_DEVICES)
+    if isinstance(got, Response):
+        return got
+    ctx, _body = got
+    try:
+        outcome = await config_api.reload(services(request))
+    except ConfigError as exc:
+        return error(422, "invalid_site_file", str(exc), file=exc.file, key=exc.key, problem=exc.problem)
+    log.info(
+        "tech: %s reloaded the site file (version %s)",
+        ctx.user.username if ctx.user else "?",
+        outcome.version,
+    )
+    return JSONResponse(outcome.encode())

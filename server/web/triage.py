@@ -27,14 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
-from nummerlapp.common.protocol import error_body
 from nummerlapp.config.hours import service_day
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
-from nummerlapp.server.web.context import backend, context, error, read_json, require_user_json
+from nummerlapp.server.web.context import backend, context, error, read_json, refusal_body, require_user_json
 from nummerlapp.server.web.guard import Answer
 from nummerlapp.server.web.render import department_label
-from nummerlapp.server.web.strings import ledger_message
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -76,7 +74,7 @@ async def book_visit(request: Request) -> Response:
         try:
             made = await be.run(lambda ledger: ledger.book(department, start, None, source))
         except LedgerError as exc:
-            return exc.status, error_body(exc.code, ledger_message(_, exc.code, exc.message)).encode()
+            return exc.status, refusal_body(_, exc)
         label = f"{department_label(request, department, ctx.lang)} {start:%H:%M}"
         payload: dict[str, Any] = {
             "appointment": made.encode(),

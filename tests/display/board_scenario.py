@@ -57,6 +57,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--server", default="")
     p.add_argument("--token", default="")
     p.add_argument("--wav-dir", type=Path, default=None)
+    p.add_argument("--clock", default="", help="HH:MM on the board's clock (pictures within opening hours)")
     return p.parse_args()
 
 
@@ -185,9 +186,18 @@ async def control(app: Any, args: argparse.Namespace, result: dict[str, Any]) ->
         print(json.dumps(answer), flush=True)
 
 
+# The example site's counters in its three languages (the site file's `name = {nb = …, en = …}`).
+COUNTER_NAMES = {
+    cid: {"nb": f"Skranke {cid}", "sv": f"Disk {cid}", "en": f"Counter {cid}"} for cid in ("1", "2", "3", "4")
+}
+
+
 def main() -> int:
     args = parse()
     width, height = (int(v) for v in args.size.lower().split("x"))
+    if args.clock:  # the board's clock reads time.strftime("%H:%M"); a picture shows a morning
+        real = time.strftime
+        time.strftime = lambda fmt, *a: args.clock if fmt == "%H:%M" else real(fmt, *a)
 
     configure_window(width, height)
 
@@ -201,6 +211,7 @@ def main() -> int:
         ),
         board_id="board-test",
         board_name="Venterom 1",
+        counter_names=COUNTER_NAMES if args.mode == "fixture" else {},
         announce=args.mode != "fixture",
         voice_languages=("nb", "en"),
         cache_dir=args.wav_dir or Path(tempfile.mkdtemp(prefix="board-wav-")),

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import sys
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MORNING = "2026-11-30T10:24:00+01:00"  # a Monday at Servicetorget i Askim
 
 from nummerlapp.tests.kiosk.test_render import run_script  # noqa: E402
 from nummerlapp.tests.server.serverproc import ServerProcess  # noqa: E402
@@ -50,6 +52,10 @@ def main() -> None:
                 "department": "nav",
                 "shots": str(out),
                 "printer_s": 600,
+                "now": MORNING,  # the top bar's clock: a weekday morning, within opening hours
+                "device": "kiosk-inngang",
+                "device_name": "Inngangen",
+                "version": version("nummerlapp"),
             }
             return {**base, **kw}
 

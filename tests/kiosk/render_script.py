@@ -419,7 +419,12 @@ async def main() -> None:
                 settings,
                 api,
                 printer,
-                DeviceInfo(JOB.get("device", "kiosk-render"), "Render test", "test", {"printer": "pty"}),
+                DeviceInfo(
+                    JOB.get("device", "kiosk-render"),
+                    JOB.get("device_name", "Render test"),
+                    JOB.get("version", "test"),
+                    {"printer": "pty"},
+                ),
                 pin_check=pin_checker(settings),
                 unreachable_grace_s=JOB.get("grace", 2.0),
                 default_lang=JOB["lang"],
@@ -430,7 +435,9 @@ async def main() -> None:
             # "now": a fixed clock for the top bar (screenshots within opening hours)
             fixed = JOB.get("now")
             clock = (lambda: __import__("datetime").datetime.fromisoformat(fixed)) if fixed else None
-            app = KioskApp(flow, version="test", size=tuple(JOB["size"]), log_tail=tail, now=clock)
+            app = KioskApp(
+                flow, version=JOB.get("version", "test"), size=tuple(JOB["size"]), log_tail=tail, now=clock
+            )
             runner = asyncio.get_running_loop().create_task(
                 run_app(app, flow, refresh_s=0.5, printer_s=JOB.get("printer_s", 1.5))
             )

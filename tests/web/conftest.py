@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from nummerlapp.tests.server.serverproc import ServerProcess
 
@@ -183,6 +183,31 @@ def sign_in(page: Any, base: str, username: str, password: str | None = None) ->
 
 def wait_live(page: Any) -> None:
     page.wait_for_selector("#live[data-state=live]")
+
+
+def open_desk(new_context: Any, server: Server, user: str) -> Any:
+    """A new browser context signed in as ``user``, on the live desk page."""
+    page = new_context().new_page()
+    sign_in(page, server.base, user)
+    expect(page).to_have_url(server.base + "/desk")
+    wait_live(page)
+    return page
+
+
+def clear_counter(server: Server, counter: str) -> None:
+    """Finish whatever the counter is serving and open it (tests share one ledger)."""
+    with server.api() as api:
+        api.post(f"/api/v1/counters/{counter}/open")
+        api.post(f"/api/v1/counters/{counter}/done")
+
+
+def drain_counter(server: Server, counter: str) -> None:
+    """Call and finish every waiting ticket of the departments ``counter`` serves."""
+    clear_counter(server, counter)
+    with server.api() as api:
+        while api.post(f"/api/v1/counters/{counter}/next").json()["ticket"] is not None:
+            pass
+        api.post(f"/api/v1/counters/{counter}/done")
 
 
 def csrf_of(page: Any) -> str:

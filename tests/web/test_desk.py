@@ -14,35 +14,20 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 
-from nummerlapp.tests.web.conftest import IMG, Server, csrf_of, sign_in, wait_live
+from nummerlapp.tests.web.conftest import (
+    IMG,
+    Server,
+    clear_counter,
+    csrf_of,
+    drain_counter,
+    open_desk,
+    sign_in,
+    wait_live,
+)
 
 SCRATCH = Path(tempfile.gettempdir()) / "nummerlapp-screenshots"
 
 pytestmark = pytest.mark.browser
-
-
-def desk(new_context: Any, server: Server, user: str) -> Any:
-    page = new_context().new_page()
-    sign_in(page, server.base, user)
-    expect(page).to_have_url(server.base + "/desk")
-    wait_live(page)
-    return page
-
-
-def clear_counter(server: Server, counter: str) -> None:
-    """Finish whatever the counter is serving and open it (tests share one ledger)."""
-    with server.api() as api:
-        api.post(f"/api/v1/counters/{counter}/open")
-        api.post(f"/api/v1/counters/{counter}/done")
-
-
-def empty_nav_queue(server: Server) -> None:
-    """Call and finish every waiting NAV ticket at counter 1 (it serves NAV only)."""
-    clear_counter(server, "1")
-    with server.api() as api:
-        while api.post("/api/v1/counters/1/next").json()["ticket"] is not None:
-            pass
-        api.post("/api/v1/counters/1/done")
 
 
 def test_wrong_password_is_refused_and_says_so(new_context: Any, server: Server) -> None:
@@ -60,11 +45,11 @@ def test_wrong_password_is_refused_and_says_so(new_context: Any, server: Server)
 
 
 def test_next_recall_no_show_done_transfer_pause(new_context: Any, server: Server) -> None:
-    empty_nav_queue(server)
+    drain_counter(server, "1")  # counter 1 serves NAV only
     clear_counter(server, "2")
     first = server.issue("nav")
     second = server.issue("bolig")
-    page = desk(new_context, server, "desk2")
+    page = open_desk(new_context, server, "desk2")
     expect(page.locator("h1#now-title")).to_be_visible()
 
     page.click("#btn-next")  # calls the oldest of nav and bolig: the nav ticket
@@ -127,10 +112,10 @@ def test_next_recall_no_show_done_transfer_pause(new_context: Any, server: Serve
 
 
 def test_a_call_from_another_browser_appears_without_reload(new_context: Any, server: Server) -> None:
-    empty_nav_queue(server)
+    drain_counter(server, "1")  # counter 1 serves NAV only
     clear_counter(server, "2")
     ticket = server.issue("nav")
-    watcher = desk(new_context, server, "desk2")
+    watcher = open_desk(new_context, server, "desk2")
     expect(watcher.locator("#now-number")).to_have_text("–")
     # An admin at the same counter, in another browser, presses Next.
     other = new_context().new_page()
@@ -148,10 +133,10 @@ def test_a_call_from_another_browser_appears_without_reload(new_context: Any, se
 
 
 def test_double_click_calls_one_ticket(new_context: Any, server: Server) -> None:
-    empty_nav_queue(server)
+    drain_counter(server, "1")  # counter 1 serves NAV only
     a, b = server.issue("nav"), server.issue("nav")
     waiting = server.waiting("nav")
-    page = desk(new_context, server, "desk1")
+    page = open_desk(new_context, server, "desk1")
     page.dblclick("#btn-next")
     expect(page.locator("#now-number")).to_have_text(a["number"])
     page.wait_for_timeout(300)  # give a (wrong) second call the time to happen
@@ -192,7 +177,7 @@ def test_double_click_calls_one_ticket(new_context: Any, server: Server) -> None
 def test_staff_of_counter_2_cannot_act_on_3(new_context: Any, server: Server) -> None:
     clear_counter(server, "3")
     server.issue("byggesak")
-    page = desk(new_context, server, "desk2")
+    page = open_desk(new_context, server, "desk2")
     # Bound to counter 2: the choice page offers nothing else.
     page.goto(server.base + "/desk/counter")
     expect(page).to_have_url(server.base + "/desk")
@@ -215,7 +200,7 @@ def test_staff_of_counter_2_cannot_act_on_3(new_context: Any, server: Server) ->
 def test_state_change_without_csrf_token_is_refused(new_context: Any, server: Server) -> None:
     clear_counter(server, "1")
     server.issue("nav")
-    page = desk(new_context, server, "desk1")
+    page = open_desk(new_context, server, "desk1")
     before = server.counter("1")
     for headers in ({}, {"X-CSRF-Token": "forged-token-forged-token"}):
         res = page.request.post(
@@ -281,7 +266,7 @@ def test_reception_takes_a_ticket_for_a_visitor(new_context: Any, server: Server
 
 
 def test_keyboard_only_and_tablet(new_context: Any, server: Server) -> None:
-    empty_nav_queue(server)
+    drain_counter(server, "1")  # counter 1 serves NAV only
     ticket = server.issue("nav")
     page = new_context(viewport={"width": 768, "height": 1024}, has_touch=True).new_page()
     page.goto(server.base + "/desk/signin?lang=en")

@@ -14,34 +14,11 @@ import pytest
 from playwright.sync_api import expect
 from websockets.asyncio.client import connect
 
-from nummerlapp.tests.web.conftest import Server, sign_in, wait_live
+from nummerlapp.tests.web.conftest import Server, clear_counter, drain_counter, open_desk, sign_in, wait_live
 
 pytestmark = pytest.mark.browser
 
 MANAGER, MANAGER_PASSWORD = "leder", "leder-passord-2026"
-
-
-def desk(new_context: Any, server: Server, user: str) -> Any:
-    page = new_context().new_page()
-    sign_in(page, server.base, user)
-    expect(page).to_have_url(server.base + "/desk")
-    wait_live(page)
-    return page
-
-
-def reset_counter(server: Server, counter: str) -> None:
-    with server.api() as api:
-        api.post(f"/api/v1/counters/{counter}/open")
-        api.post(f"/api/v1/counters/{counter}/done")
-
-
-def drain_waiting(server: Server) -> None:
-    """Call and finish every waiting ticket of counter 2's departments (nav, bolig)."""
-    reset_counter(server, "2")
-    with server.api() as api:
-        while api.post("/api/v1/counters/2/next").json()["ticket"] is not None:
-            pass
-        api.post("/api/v1/counters/2/done")
 
 
 def status_of(server: Server, ticket: dict[str, Any]) -> str:
@@ -52,10 +29,10 @@ def status_of(server: Server, ticket: dict[str, Any]) -> str:
 def test_called_then_arrived_language_call_out_of_turn_park_and_call_back(
     new_context: Any, server: Server
 ) -> None:
-    drain_waiting(server)
+    drain_counter(server, "2")  # counter 2 serves nav and bolig
     first = server.issue("nav", lang="en")
     second = server.issue("bolig", lang="sv")
-    page = desk(new_context, server, "desk2")
+    page = open_desk(new_context, server, "desk2")
     expect(page.locator("#now-title")).to_have_text("Current ticket")
     expect(page.locator("#btn-serve")).to_be_disabled()
 
@@ -97,7 +74,7 @@ def test_called_then_arrived_language_call_out_of_turn_park_and_call_back(
     page.keyboard.type("A999")
     page.keyboard.press("Enter")
     expect(page.locator("#message")).to_have_text("No such ticket waits for this counter today.")
-    reset_counter(server, "2")
+    clear_counter(server, "2")
 
 
 def _listen_public(base: str, into: list[dict[str, Any]], stop: threading.Event) -> threading.Thread:
@@ -121,8 +98,8 @@ def test_silent_alarm_reaches_other_desks_and_the_technician_only(new_context: A
     public: list[dict[str, Any]] = []
     stop = threading.Event()
     listener = _listen_public(server.base, public, stop)
-    raiser = desk(new_context, server, "desk2")
-    colleague = desk(new_context, server, "desk1")
+    raiser = open_desk(new_context, server, "desk2")
+    colleague = open_desk(new_context, server, "desk1")
     tech = new_context().new_page()
     sign_in(tech, server.base, "boss")
     tech.goto(server.base + "/tech")
@@ -159,7 +136,7 @@ def test_silent_alarm_reaches_other_desks_and_the_technician_only(new_context: A
 
 def test_manager_live_view_and_levers(new_context: Any, server: Server) -> None:
     server.cli("user", "add", MANAGER, "--role", "manager", "--password-stdin", stdin=MANAGER_PASSWORD + "\n")
-    drain_waiting(server)
+    drain_counter(server, "2")  # counter 2 serves nav and bolig
     server.issue("bolig")
     page = new_context().new_page()
     sign_in(page, server.base, MANAGER, MANAGER_PASSWORD)

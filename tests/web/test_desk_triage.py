@@ -5,16 +5,13 @@ at the counter calls that visit before the walk-ins who came earlier."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from nummerlapp.common import protocol as P
-from nummerlapp.tests.web.conftest import Server, sign_in
-
-IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+from nummerlapp.tests.web.conftest import IMG, Server, sign_in  # IMG: scratch unless NUMMERLAPP_SCREENSHOTS
 
 
 def test_triage_books_shows_a_qr_code_and_warns_when_due(new_context: Any, server: Server) -> None:

@@ -108,6 +108,12 @@ EXPECTED: dict[str, str] = {
     "POST /tech/api/users/{username}/disable": "deny",
     "POST /tech/api/devices/{device_id}/identify": "deny",
     "POST /tech/api/reset": "deny",
+    "GET /tech/api/devices": "deny",  # issue 13: enrolment and the device list on the technician page
+    "POST /tech/api/devices/{device_id}/rename": "deny",
+    "POST /tech/api/devices/{device_id}/remove": "deny",
+    "POST /tech/api/enrolments/{code}/approve": "deny",
+    "POST /tech/api/enrolments/{code}/refuse": "deny",
+    "POST /tech/api/config/reload": "deny",
 }
 
 # Optional lines: endpoints other work may add (enrolment, configuration); when the app has them,

@@ -4,6 +4,21 @@
 // messages; after every snapshot the standing alarms are sent again, so a reconnect starts clean.
 import { fmt, postJSON } from "./live.js";
 
+// The alarms of a staff page whose boot data carries the usual fields (strings, counter_names,
+// timezone, lang, can_clear_alarms), shown in its #alarms box; ``extra`` adds or overrides options.
+export function pageAlarms(boot, csrf, extra = {}) {
+  return new Alarms({
+    box: document.getElementById("alarms"),
+    strings: boot.strings,
+    names: boot.counter_names,
+    timezone: boot.timezone,
+    lang: boot.lang,
+    csrf,
+    canClear: boot.can_clear_alarms,
+    ...extra,
+  });
+}
+
 export class Alarms {
   constructor({ box, strings, names, timezone, lang, csrf, ownCounter = null, canClear = false, onSay = () => {} }) {
     this.box = box;

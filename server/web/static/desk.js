@@ -2,7 +2,7 @@
 // visitor's language), the actions with keyboard shortcuts, calling a number out of turn, parked
 // tickets, the queues the counter serves, reception tickets, device-fault banners and the silent
 // alarm — all live over the event socket.
-import { Alarms } from "./alarms.js";
+import { pageAlarms } from "./alarms.js";
 import { Live, fmt, postJSON, randomKey, readBoot } from "./live.js";
 
 const boot = readBoot();
@@ -20,17 +20,7 @@ const clockSkewS = boot.server_now ? Date.now() / 1000 - boot.server_now : 0;
 const QUIET = ["ok", "unknown"];
 const faults = new Map(boot.faults.map((f) => [f.id, f]));
 let parked = boot.parked || [];
-const alarms = new Alarms({
-  box: $("alarms"),
-  strings: S,
-  names: boot.counter_names,
-  timezone: boot.timezone,
-  lang: boot.lang,
-  csrf,
-  ownCounter: counterId,
-  canClear: boot.can_clear_alarms,
-  onSay: (text, kind) => say(text, kind),
-});
+const alarms = pageAlarms(boot, csrf, { ownCounter: counterId, onSay: (text, kind) => say(text, kind) });
 
 // ---- rendering ------------------------------------------------------------------------
 

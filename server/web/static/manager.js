@@ -2,7 +2,7 @@
 // paused, current ticket, idle time), the site's and each department's open/close for today,
 // the boards' message line, and the silent alarm. Refreshed from /manager/api/live whenever the
 // event socket says something changed, and every 15 s (waits grow without events).
-import { Alarms } from "./alarms.js";
+import { pageAlarms } from "./alarms.js";
 import { Live, fmt, postJSON, readBoot } from "./live.js";
 
 const boot = readBoot();
@@ -11,19 +11,22 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 let live = boot.live;
 
-const alarms = new Alarms({
-  box: $("alarms"),
-  strings: S,
-  names: boot.counter_names,
-  timezone: boot.timezone,
-  lang: boot.lang,
-  csrf,
-  canClear: boot.can_clear_alarms,
-});
+const alarms = pageAlarms(boot, csrf);
 
 function timeOf(iso) {
   const d = new Date(iso);
   return isNaN(d) ? "" : d.toLocaleTimeString(boot.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: boot.timezone });
+}
+
+// A table row named by ``dataset[key] = id`` whose header cell says ``text``.
+function headedRow(key, id, text) {
+  const row = document.createElement("tr");
+  row.dataset[key] = id;
+  const th = document.createElement("th");
+  th.scope = "row";
+  th.textContent = text;
+  row.append(th);
+  return row;
 }
 
 const minutes = (s) => fmt(S.min, { min: Math.floor(s / 60) });
@@ -78,12 +81,7 @@ function render() {
   const deps = $("departments").querySelector("tbody");
   deps.replaceChildren();
   for (const d of live.departments) {
-    const row = document.createElement("tr");
-    row.dataset.department = d.id;
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = `${d.prefix} · ${boot.departments[d.id] || d.id}`;
-    row.append(th);
+    const row = headedRow("department", d.id, `${d.prefix} · ${boot.departments[d.id] || d.id}`);
     const st = cell(row, (d.open ? S.open : S.closed) + (d.override !== null ? ` (${S.by_hand})` : ""));
     st.className = "state";
     st.dataset.open = String(d.open);
@@ -114,12 +112,7 @@ function render() {
   const counters = $("counters").querySelector("tbody");
   counters.replaceChildren();
   for (const c of live.counters) {
-    const row = document.createElement("tr");
-    row.dataset.counter = c.id;
-    const th = document.createElement("th");
-    th.scope = "row";
-    th.textContent = boot.counter_names[c.id] || c.name;
-    row.append(th);
+    const row = headedRow("counter", c.id, boot.counter_names[c.id] || c.name);
     const st = cell(row, c.state === "paused" ? S.paused : S.counter_open);
     st.className = "state";
     st.dataset.open = String(c.state !== "paused");
