@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import ssl
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import ValidationError
 
+from nummerlapp.client.tls import CertificateChanged, is_certificate_failure
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, Forbidden, LedgerError, NotFound, ServiceUnavailable
 
@@ -129,9 +131,15 @@ class ApiClient:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+        pinned_sha256: str | None = None,
     ) -> None:
+        """``verify``: httpx's (client/tls.py: the pinned certificate of an enrolled device, or
+        the enrolment's first contact); ``pinned_sha256`` names the pin in the error when the
+        service shows another certificate (:class:`~client.tls.CertificateChanged`)."""
         self.base_url = base_url.rstrip("/")
         self._token = token
+        self._pinned = pinned_sha256
         headers = {"Accept": "application/json", "User-Agent": "nummerlapp-client/1"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -140,6 +148,7 @@ class ApiClient:
             headers=headers,
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)),
             transport=transport,
+            verify=verify,
         )
 
     async def __aenter__(self) -> ApiClient:
@@ -167,6 +176,8 @@ class ApiClient:
         try:
             response = await self._http.request(method, P.API_PREFIX + path, json=json)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            if self._pinned and is_certificate_failure(exc):
+                raise CertificateChanged(self.base_url, self._pinned) from exc
             raise ApiUnavailable(f"cannot reach {self.base_url}: {exc}", request_sent=False) from exc
         except httpx.TransportError as exc:  # read/write timeouts, resets, protocol errors
             raise ApiUnavailable(f"no answer from {self.base_url}: {exc!r}", request_sent=True) from exc

@@ -5,7 +5,8 @@ Shared by the kiosk, the board and the feedback terminal (no Kivy here; each ski
 from the service"; docs/API.md "Enrolment".
 
 - :class:`StateDir`: where a device keeps what enrolment gave it: ``token`` and, when the
-  service serves TLS, ``tls_sha256`` (the certificate's fingerprint it pinned), each written
+  service serves TLS, ``tls_sha256`` (the certificate's fingerprint it pinned) and
+  ``tls_cert.pem`` (that certificate, the only one it trusts after: client/tls.py), each written
   owner-only (0600) in a folder only the owner can enter (0700). The folder is ``--state-dir``,
   else ``$NUMMERLAPP_STATE_DIR``, else ``$XDG_STATE_HOME/nummerlapp/<role>`` (by default
   ``~/.local/state/nummerlapp/<role>``).
@@ -28,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -39,6 +41,14 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from nummerlapp.client.api import ApiClient, RateLimited, Unauthorized
 from nummerlapp.client.events import EventStream, Message, StreamDown
+from nummerlapp.client.tls import (
+    CertificateChanged,
+    fetch_certificate,
+    first_contact,
+    is_https,
+    pinned,
+    sha256_of,
+)
 from nummerlapp.common import protocol as P
 from nummerlapp.common.discovery import Browser, _zc_interfaces
 from nummerlapp.common.errors import ConfigError, LedgerError, NotFound, ServiceUnavailable
@@ -97,14 +107,32 @@ class StateDir:
     def tls_sha256(self) -> str | None:
         return self._read("tls_sha256")
 
-    def keep(self, token: str, tls_sha256: str | None) -> None:
+    @property
+    def tls_cert(self) -> str | None:
+        return self._read("tls_cert.pem")
+
+    def keep(self, token: str, tls_sha256: str | None, tls_cert: str | None = None) -> None:
         if tls_sha256:
             self._write("tls_sha256", tls_sha256)
+        if tls_cert:
+            self._write("tls_cert.pem", tls_cert.strip())
         self._write("token", token)
+
+    def tls(self) -> ssl.SSLContext | None:
+        """The context that trusts only the pinned certificate (None: none pinned, plain HTTP)."""
+        pem = self.tls_cert
+        return None if pem is None else pinned(pem)
+
+    def api(self, base: str, token: str) -> ApiClient:
+        """A client for ``base`` with this device's token, trusting only its pinned certificate."""
+        context = self.tls()
+        if context is None:
+            return ApiClient(base, token)
+        return ApiClient(base, token, verify=context, pinned_sha256=self.tls_sha256)
 
     def forget(self) -> None:
         """Revoked: the token is worthless; the next start asks to join again."""
-        for name in ("token", "tls_sha256"):
+        for name in ("token", "tls_sha256", "tls_cert.pem"):
             with contextlib.suppress(FileNotFoundError):
                 (self.path / name).unlink()
 
@@ -243,7 +271,8 @@ class Enroller:
 
     async def _once(self, base: str) -> str | None:
         """One request: its code on screen until approved (the token), refused or expired (None)."""
-        async with ApiClient(base) as api:
+        first = first_contact() if is_https(base) else True  # the certificate is pinned by its fingerprint
+        async with ApiClient(base, verify=first) as api:
             body = P.EnrolmentRequest.model_validate(
                 {
                     "device": self.identity.device_id,
@@ -272,12 +301,25 @@ class Enroller:
                 if now.status == "pending":
                     continue
                 if now.status == "approved" and now.token:
-                    self.state.keep(now.token, asked.tls_sha256)
+                    self.state.keep(
+                        now.token, asked.tls_sha256, await self._certificate(base, asked.tls_sha256)
+                    )
                     self._show(phase=Phase.APPROVED)
                     return now.token
                 self._show(phase=Phase.REFUSED if now.status == "refused" else Phase.EXPIRED)
                 await asyncio.sleep(self.say_so_s)
                 return None
+
+    async def _certificate(self, base: str, announced: str | None) -> str | None:
+        """Over HTTPS: the service's certificate, if its SHA-256 is the one the answer announced
+        (and the screen showed); :class:`CertificateChanged` if not (the token is not kept)."""
+        if not is_https(base):
+            return None
+        pem = await fetch_certificate(base)
+        expected = (announced or "").replace(":", "").lower()
+        if sha256_of(pem) != expected:
+            raise CertificateChanged(base, expected or "-")
+        return pem
 
 
 @dataclass(frozen=True)
@@ -323,9 +365,11 @@ class DeviceLink:
         *,
         on_config: Callable[[DeviceConfig], None],
         on_identify: Callable[[], None] = lambda: None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.api = api
         self.base = base
+        self.tls = tls  # the pinned certificate's context for the event socket (wss://)
         self.device_id = device_id
         self.on_config = on_config
         self.on_identify = on_identify
@@ -366,7 +410,7 @@ class DeviceLink:
 
     async def follow(self, token: str, on_message: Callable[[Message], None] = lambda _m: None) -> None:
         """Run the event stream with this device's token until revoked (raises :class:`Revoked`)."""
-        stream = EventStream(self.base, token=token)
+        stream = EventStream(self.base, token=token, tls=self.tls)
         try:
             async for message in stream:
                 on_message(message)

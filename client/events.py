@@ -45,6 +45,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -112,9 +113,11 @@ class EventStream:
         ping_timeout: float = 0.6,
         open_timeout: float = 2.0,
         token: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._server = server
         self.token = token  # a device's token: the service lists the device as connected
+        self.tls = tls  # wss://: an enrolled device's pinned certificate (client/tls.py)
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.ping_interval = ping_interval
@@ -287,6 +290,7 @@ class EventStream:
             proxy=None,
             max_size=8 * 1024 * 1024,
             additional_headers={"Authorization": f"Bearer {self.token}"} if self.token else None,
+            ssl=self.tls if url.startswith("wss:") else None,
         )
 
     async def _session(self, url: str) -> AsyncIterator[Message]:

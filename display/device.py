@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nummerlapp.client.api import ApiClient
 from nummerlapp.client.enrol import DeviceConfig, DeviceLink, Enroller, Identity, Revoked, StateDir
 from nummerlapp.client.events import EventStream
 from nummerlapp.common.errors import ConfigError, LedgerError, ServiceUnavailable
@@ -161,18 +160,18 @@ async def _enrolled(
         base, token = await enroller.run()
     else:
         base = await _found(resolve)
-    async with ApiClient(base, token) as api:
+    async with state.api(base, token) as api:  # over HTTPS: only the pinned certificate
 
         def changed(config: DeviceConfig) -> None:
             skin.apply(options_for(config, board))
             if app.stream is not None:  # departments added or gone: a fresh snapshot
                 asyncio.get_running_loop().create_task(app.stream.resync())
 
-        link = DeviceLink(api, base, identity.device_id, on_config=changed)
+        link = DeviceLink(api, base, identity.device_id, on_config=changed, tls=state.tls())
         try:
             skin.apply(options_for(await link.refresh(), board))
             skin.show_board()
-            app.stream = EventStream(resolve, token=token)
+            app.stream = EventStream(resolve, token=token, tls=state.tls())
             async for message in app.stream:
                 await link.handle(message)
                 app.feed(message)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nummerlapp.client.api import ApiClient
 from nummerlapp.client.enrol import (
     DeviceConfig,
     DeviceLink,
@@ -108,14 +107,14 @@ async def enrolled(
         base, token = await enroller.run()
     else:
         base = await finder.found()
-    async with ApiClient(base, token) as api:
+    async with state.api(base, token) as api:  # over HTTPS: only the pinned certificate
         flow: FeedbackFlow | None = None
 
         def changed(config: DeviceConfig) -> None:
             if flow is not None:
                 flow.use_settings(config.settings)
 
-        link = DeviceLink(api, base, identity.device_id, on_config=changed)
+        link = DeviceLink(api, base, identity.device_id, on_config=changed, tls=state.tls())
         try:
             config = await link.refresh()
             sender = Sender(Outbox(terminal.opts.outbox), api.give_feedback)

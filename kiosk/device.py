@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nummerlapp.client.api import ApiClient
 from nummerlapp.client.enrol import (
     DeviceConfig,
     DeviceLink,
@@ -120,7 +119,7 @@ async def _enrolled(
         base, token = await enroller.run()
     else:
         base = await finder.found()
-    async with ApiClient(base, token) as api:
+    async with state.api(base, token) as api:  # over HTTPS: only the pinned certificate
         flow: KioskFlow | None = None
 
         def changed(config: DeviceConfig) -> None:
@@ -134,7 +133,7 @@ async def _enrolled(
             )
             asyncio.get_running_loop().create_task(flow.refresh_state())  # open flags of new departments
 
-        link = DeviceLink(api, base, identity.device_id, on_config=changed)
+        link = DeviceLink(api, base, identity.device_id, on_config=changed, tls=state.tls())
         try:
             config = await link.refresh()
             settings = config.settings

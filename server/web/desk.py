@@ -366,6 +366,26 @@ def _spec(name: str) -> ActionSpec | None:
         return None
 
 
+def _action_body(
+    _: Translate, spec: ActionSpec, settings: Settings, body: dict[str, Any]
+) -> tuple[str, str | None, Target] | JSONResponse:
+    """(click key, the ticket id the desk saw, the action's target), or the 422 that refuses it."""
+    key, expect, department = body.get("key"), body.get("expect"), body.get("department")
+    wanted = body.get("ticket")
+    if not isinstance(key, str) or not _KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    if expect is not None and not isinstance(expect, str):
+        return error(422, "invalid_expect", _("The request is malformed."))
+    if spec.needs_department and (not isinstance(department, str) or settings.department(department) is None):
+        return error(422, "unknown_department", _("Choose a department to transfer to."))
+    if spec.needs_ticket and (not isinstance(wanted, str) or not wanted.strip() or len(wanted) > 64):
+        return error(422, "invalid_ticket", _("Type the number to call, for example A012."))
+    target = Target(
+        department if isinstance(department, str) else None, wanted if isinstance(wanted, str) else None
+    )
+    return key, expect, target
+
+
 async def counter_action(request: Request) -> Response:
     ctx = await context(request)
     refused = require_user_json(ctx)
@@ -387,19 +407,10 @@ async def counter_action(request: Request) -> Response:
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
-    key, expect, department = body.get("key"), body.get("expect"), body.get("department")
-    wanted = body.get("ticket")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
-    if expect is not None and not isinstance(expect, str):
-        return error(422, "invalid_expect", _("The request is malformed."))
-    if spec.needs_department and (not isinstance(department, str) or settings.department(department) is None):
-        return error(422, "unknown_department", _("Choose a department to transfer to."))
-    if spec.needs_ticket and (not isinstance(wanted, str) or not wanted.strip() or len(wanted) > 64):
-        return error(422, "invalid_ticket", _("Type the number to call, for example A012."))
-    target = Target(
-        department if isinstance(department, str) else None, wanted if isinstance(wanted, str) else None
-    )
+    checked = _action_body(_, spec, settings, body)
+    if isinstance(checked, JSONResponse):
+        return checked
+    key, expect, target = checked
     be = backend(request)
 
     def guarded(ledger: Ledger) -> Outcome:

@@ -50,15 +50,21 @@ async def _json_user(request: Request, permission: Permission, counter: str | No
     return await json_user(request, permission, lambda _: _("You may not do this here."), counter)
 
 
-async def desk_alarm(request: Request) -> Response:
-    """``POST /desk/api/counters/{counter}/alarm``: the desk's silent alarm (202)."""
-    counter = request.path_params["counter"]
-    ctx = await _json_user(request, Permission.RAISE_ALARM, counter)
+async def _json_post(request: Request, permission: Permission, counter: str | None = None) -> Ctx | Response:
+    """:func:`_json_user` for a POST whose body must be a JSON object (the alarms read nothing in it)."""
+    ctx = await _json_user(request, permission, counter)
     if isinstance(ctx, Response):
         return ctx
     body = await read_json(request, ctx)
-    if isinstance(body, JSONResponse):
-        return body
+    return body if isinstance(body, JSONResponse) else ctx
+
+
+async def desk_alarm(request: Request) -> Response:
+    """``POST /desk/api/counters/{counter}/alarm``: the desk's silent alarm (202)."""
+    counter = request.path_params["counter"]
+    ctx = await _json_post(request, Permission.RAISE_ALARM, counter)
+    if isinstance(ctx, Response):
+        return ctx
     try:
         alarm = await api_floor.raise_alarm(services(request), counter)
     except LedgerError as exc:
@@ -72,12 +78,9 @@ async def desk_alarm(request: Request) -> Response:
 async def clear_alarm(request: Request) -> Response:
     """``POST /desk/api/alarms/{alarm}/clear``: a colleague has seen to it (desk, technician,
     manager pages alike)."""
-    ctx = await _json_user(request, Permission.CLEAR_ALARM)
+    ctx = await _json_post(request, Permission.CLEAR_ALARM)
     if isinstance(ctx, Response):
         return ctx
-    body = await read_json(request, ctx)
-    if isinstance(body, JSONResponse):
-        return body
     try:
         alarm = await api_floor.clear_alarm(services(request), request.path_params["alarm"])
     except LedgerError as exc:

@@ -52,7 +52,9 @@ def test_language_missing_one_visitor_catalogue_names_that_file(
 def test_finnish_ukrainian_arabic_are_accepted(site_file: Callable[[str], Path]) -> None:
     text = variant((LANGS, 'languages = ["nb", "sv", "en", "fi", "uk", "ar"]'))
     # every department needs a name (and every feedback question a text) in every site language
-    text = re.sub(r"^((?:name|text) = \{ nb = .*) \}$", r'\1, fi = "x", uk = "x", ar = "x" }', text, flags=re.M)
+    text = re.sub(
+        r"^((?:name|text) = \{ nb = .*) \}$", r'\1, fi = "x", uk = "x", ar = "x" }', text, flags=re.M
+    )
     s = load_settings(site_file(text))
     assert s.site.languages[-3:] == ("fi", "uk", "ar")
 

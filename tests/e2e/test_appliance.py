@@ -120,7 +120,9 @@ def test_ticket_call_announce_stats_and_service_crash(tmp_path: Path) -> None:
         wait_live(desk)
         assert desk.evaluate("window.__sameDocument === true")  # reconnected, not reloaded
         ticket = httpx.get(
-            f"{server.url}/tickets/{first['id']}", headers={"Authorization": f"Bearer {admin_token}"}, timeout=5
+            f"{server.url}/tickets/{first['id']}",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=5,
         )
         assert ticket.status_code == 200, ticket.text
         assert (ticket.json()["number"], ticket.json()["status"]) == ("A001", "called")

@@ -149,7 +149,9 @@ def test_demo_runs_everything_and_stops_everything(tmp_path: Path) -> None:
         )
         assert res.status_code == 201, res.text
         ticket = httpx.get(
-            f"{base}/api/v1/tickets/{res.json()['id']}", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            f"{base}/api/v1/tickets/{res.json()['id']}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
         ).json()
         assert ticket["status"] == "waiting" and ticket["number"] == res.json()["number"]
 

@@ -33,7 +33,11 @@ def test_migrations_recorded_once(db_path: Path) -> None:
     with raw(db_path) as c:
         rows = c.execute("SELECT version, name FROM migrations").fetchall()
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert [r[0] for r in rows] == [version for version, _name, _step in schema.MIGRATIONS] == list(range(1, schema.LATEST + 1))
+    assert (
+        [r[0] for r in rows]
+        == [version for version, _name, _step in schema.MIGRATIONS]
+        == list(range(1, schema.LATEST + 1))
+    )
     assert tables >= TABLES
 
 
