@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pi
 from nummerlapp.kiosk.widgets import Text, paint
 
 log = logging.getLogger(__name__)
+
+IDENTIFY_S = 10.0  # how long the kiosk names itself after Identify
 SCREENS = {**BUILDERS, **checkin_screens.BUILDERS}
 ENTER_KEYS = (13, 271)  # Return, keypad Enter: a USB scanner ends its code with one
 BACKSPACE_KEY = 8
@@ -109,6 +112,9 @@ class KioskApp(App):
         self.pin = PinEntry()
         self.content: BoxLayout | None = None
         self.clock_label: Text | None = None
+        # A technician's Identify (device.identify for this kiosk): the top bar turns yellow and
+        # names the kiosk for IDENTIFY_S seconds, over whatever screen a visitor is on.
+        self.identifying: tuple[str, float] | None = None  # (name, until: time.monotonic())
         self.first_frame = asyncio.Event()
         self.renders = 0
         self.enrol_view = EnrolView()
@@ -150,7 +156,7 @@ class KioskApp(App):
         Window.clearcolor = theme.rgba(theme.NAVY)
         root = KioskRoot(self)
         self.top_bar = BoxLayout(size_hint_y=None)
-        paint(self.top_bar, theme.NAVY_LIGHT)
+        self.top_bar_color = paint(self.top_bar, theme.NAVY_LIGHT)
         root.add_widget(self.top_bar)
         self.content = BoxLayout()
         root.add_widget(self.content)
@@ -165,11 +171,17 @@ class KioskApp(App):
         Clock.schedule_once(lambda _dt: settle_heap(), SETTLE_HEAP_S)
         return root
 
+    def identify(self, name: str) -> None:
+        """Show which kiosk this is (the technician page's or the API's Identify)."""
+        self.identifying = (name, time.monotonic() + IDENTIFY_S)
+        self.render(force=True)
+
     def _view_key(self) -> tuple[Any, ...]:
         f = self.flow
         if f is None:
             return ("enrol",)
         return (
+            self.identifying is not None,
             f.screen,
             f.lang,
             f.large_text,
@@ -258,11 +270,22 @@ class KioskApp(App):
         return False
 
     def _build_top_bar(self, c: Ctx) -> None:
-        self._build_top_bar_site(c.flow.settings.site.name, c.m)
+        if self.identifying is None:
+            self.top_bar_color.rgba = theme.rgba(theme.NAVY_LIGHT)
+            self._build_top_bar_site(c.flow.settings.site.name, c.m)
+            return
+        self.top_bar_color.rgba = theme.rgba(theme.YELLOW)  # seen across the room; no clock meanwhile
+        bar, m = self.top_bar, c.m
+        bar.clear_widgets()
+        bar.add_widget(Text(self.identifying[0], m.px(4.6), theme.INK, bold=True, fixed=True))
+        self.clock_label = None
 
     def _every_second(self, _dt: float) -> None:
         if self.clock_label is not None:
             self.clock_label.text = words.clock(self._now())
+        if self.identifying is not None and time.monotonic() >= self.identifying[1]:
+            self.identifying = None
+            self.render(force=True)
         if self.flow is not None and self.flow.screen == Screen.TECHNICIAN and self.renders % 1 == 0:
             self.render(force=True)  # the log tail moves
 

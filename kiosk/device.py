@@ -133,7 +133,12 @@ async def _enrolled(
             )
             asyncio.get_running_loop().create_task(flow.refresh_state())  # open flags of new departments
 
-        link = DeviceLink(api, base, identity.device_id, on_config=changed, tls=state.tls())
+        def identify() -> None:
+            app.identify(flow.device.name if flow is not None else identity.name)
+
+        link = DeviceLink(
+            api, base, identity.device_id, on_config=changed, on_identify=identify, tls=state.tls()
+        )
         try:
             config = await link.refresh()
             settings = config.settings

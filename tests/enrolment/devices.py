@@ -80,6 +80,7 @@ def terminal_main(kind: str, workdir: Path, argv: list[str]) -> int:
             }
         return {
             "screen": str(flow.screen),
+            "identify": app.identifying[0] if app.identifying is not None else None,
             "departments": [[d.id, d.label(flow.lang), d.open] for d in flow.departments],
             "ticket": flow.ticket.number if flow.ticket is not None else None,
             "printer": flow.printer_state.state,

@@ -23,6 +23,7 @@ import pytest
 
 from nummerlapp.tests.enrolment.test_kiosk_enrolment_netns import Kiosk as Observed
 from nummerlapp.tests.server.serverproc import ServerProcess, run_cli
+from nummerlapp.tests.web.conftest import IMG
 
 pytestmark = [pytest.mark.render, pytest.mark.timeout(120)]
 
@@ -62,7 +63,8 @@ def test_an_exit_terminal_enrols_asks_follows_the_site_file_and_is_revoked(tmp_p
         )
         code = shown["texts"]["code"].replace(" ", "")
         assert len(code) == 6 and "Utgangen" in shown["texts"]["device"]
-        shutil.copyfile(shown["png"], ROOT / "docs" / "img" / "feedback-enrolment.png")
+        IMG.mkdir(parents=True, exist_ok=True)  # docs/img only with NUMMERLAPP_SCREENSHOTS=docs/img
+        shutil.copyfile(shown["png"], IMG / "feedback-enrolment.png")
         approved = run_cli("device", "approve", code, *opts, "--name", "Utgangen", cwd=tmp_path)
         assert approved.returncode == 0, approved.stderr
         t_approved = time.monotonic()

@@ -25,15 +25,17 @@ from typing import Any
 import pytest
 
 from nummerlapp.tests.discovery.netns import Lan
-from nummerlapp.tests.discovery.test_board_netns import Desk
+from nummerlapp.tests.discovery.test_board_netns import Desk, make_token
 from nummerlapp.tests.enrolment.test_board_enrolment_netns import _share, _without_department, cli, lan
 from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter, PtyPair
 from nummerlapp.tests.server.serverproc import write_site
+from nummerlapp.tests.web.conftest import IMG
 
 pytestmark = [pytest.mark.netns, pytest.mark.render, pytest.mark.timeout(180)]
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS_IMG = ROOT / "docs" / "img"
+# docs/img only when asked (NUMMERLAPP_SCREENSHOTS=docs/img): a test run rewrites no tracked file
+DOCS_IMG = IMG
 __all__ = ["lan"]  # the fixture, shared with the board's test
 
 
@@ -122,6 +124,7 @@ def _run(lan: Lan, tmp_path: Path, port: Path, printer: FakeThermalPrinter) -> N
         assert "main.py device approve " + code in shown["texts"]["how"]
         assert "Kiosk ved inngangen" in shown["texts"]["device"]
         assert _share(shown["png"], (0.25, 0.35, 0.75, 0.65), (0xFF, 0xD2, 0x3F)) > 0.04  # the code, large
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shown["png"], DOCS_IMG / "kiosk-enrolment.png")
         # 2. approved on the command line with its printer: at work within two seconds
         approved = cli(lan, 0, "device", "approve", code, *opts, "--name", "Kiosk ved inngangen",
@@ -133,6 +136,15 @@ def _run(lan: Lan, tmp_path: Path, port: Path, printer: FakeThermalPrinter) -> N
         assert [d[0] for d in working["departments"]] == ["nav", "bygg", "tiny"]
         token_file = tmp_path / "kiosk" / "state" / "token"
         assert token_file.stat().st_mode & 0o777 == 0o600
+        # Identify: the technician asks which kiosk this is; it names itself in its top bar
+        asked = desk.ask(
+            op="post", url=f"{base}/devices/kiosk-entrance/identify", token=make_token(db, "admin"), json=None
+        )
+        assert asked["status"] == 202, asked
+        named = kiosk.wait_for(
+            "its name", lambda r: r.get("identify") == "Kiosk ved inngangen", after=working["t"]
+        )
+        assert _share(named["png"], (0.0, 0.0, 1.0, 0.03), (0xFF, 0xD2, 0x3F)) > 0.5  # the yellow bar
         # 3. a real touch prints a ticket on the pty printer
         kiosk.wait_for("the printer's state", lambda r: r["screen"] == "home" and r["printer"] == "ok")
         time.sleep(2.2)  # the one-touch guard after coming home (site.kiosk_interval_s)
