@@ -57,10 +57,13 @@ def _headline(c: Ctx, text: str, sub: str = "", *, size: float = 7.5, centre: bo
     return out
 
 
-def language_bar(c: Ctx) -> BoxLayout:
-    """Each language in its own name; the chosen one in yellow. Plus the large-text switch."""
+def language_bar(c: Ctx, lead: Widget | None = None) -> BoxLayout:
+    """Each language in its own name; the chosen one in yellow. Plus the large-text switch, and
+    ``lead`` first (the appointment button, where the row has room for it)."""
     m, flow = c.m, c.flow
     bar = BoxLayout(orientation="horizontal", size_hint_y=None, height=m.target(11), spacing=m.px(1.6))
+    if lead is not None:
+        bar.add_widget(lead)
     # five languages and the text switch share one row: smaller letters rather than split words
     shrink = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.78}.get(len(flow.settings.site.languages), 0.66)
     for lang in flow.settings.site.languages:
@@ -152,16 +155,26 @@ def home(c: Ctx) -> Widget:
             col.add_widget(Text(text, m.font(4), theme.CLOSED_REASON, bold=True))
     if m.portrait:  # the upper part is read, not touched: the buttons stay within reach
         col.add_widget(Widget())
-        if not m.large_text and len(flow.departments) <= 4:
+        # the steps only where they leave the cards, the appointment button and the languages
+        # their full size (four cards and the steps overran the headline on 1080x1920)
+        if not m.large_text and len(flow.departments) <= 3:
             col.add_widget(_steps(c))
             col.add_widget(Widget())
     col.add_widget(_cards(c, flow.departments))
-    col.add_widget(appointment_button(c))
-    col.add_widget(language_bar(c))
+    for widget in visitor_controls(c):
+        col.add_widget(widget)
     return col
 
 
-def appointment_button(c: Ctx) -> Widget:
+def visitor_controls(c: Ctx) -> list[Widget]:
+    """The appointment button and the language bar: one row on a landscape screen (a row of its
+    own squeezed the department cards on 1280x800), two on a portrait one or with many languages."""
+    if not c.m.portrait and len(c.flow.settings.site.languages) <= 4:
+        return [language_bar(c, lead=appointment_button(c, size_hint_x=2.4))]
+    return [appointment_button(c), language_bar(c)]
+
+
+def appointment_button(c: Ctx, **kw: Any) -> Widget:
     """ "I have an appointment": always on the home and closed screens, in the visitor's language."""
     m = c.m
     return PillButton(
@@ -174,6 +187,7 @@ def appointment_button(c: Ctx) -> Widget:
         name="appointment",
         size_hint_y=None,
         height=m.target(11),
+        **kw,
     )
 
 
@@ -208,8 +222,8 @@ def closed(c: Ctx) -> Widget:
         col.add_widget(Text(_week(c), m.font(3.4), theme.MIST))
     col.add_widget(Widget())
     col.add_widget(_cards(c, flow.departments))
-    col.add_widget(appointment_button(c))
-    col.add_widget(language_bar(c))
+    for widget in visitor_controls(c):
+        col.add_widget(widget)
     return col
 
 
