@@ -25,8 +25,8 @@ from kivy.uix.widget import Widget
 from nummerlapp.client.enrol import EnrolView
 from nummerlapp.common import theme
 from nummerlapp.feedback import screens
-from nummerlapp.feedback.enrol_screen import EnrolScreen
 from nummerlapp.feedback.flow import FeedbackFlow
+from nummerlapp.skin.enrol_screen import EnrolScreen
 
 TICK_S = 0.1
 
@@ -48,7 +48,7 @@ class FeedbackApp(App):
     """The exit terminal's window. ``flow`` holds all state; this class only draws it.
 
     Without a flow (enrolling: no token yet, so no settings) it shows the enrolment screen
-    (feedback/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment` goes
+    (skin/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment` goes
     back (feedback/device.py)."""
 
     title = "Nummerlapp feedback"
@@ -119,7 +119,7 @@ class FeedbackApp(App):
         self.renders += 1
         self.content.clear_widgets()
         if self.flow is None:
-            self.enrol_screen = EnrolScreen(self.metrics(), self.enrol_lang)
+            self.enrol_screen = EnrolScreen(self.metrics(), self.enrol_lang, "feedback")
             self.enrol_screen.show(self.enrol_view)
             self.content.add_widget(self.enrol_screen)
             return

@@ -2,7 +2,7 @@
 
 ``main.py feedback`` without ``--config`` and without a token runs this (docs/FEEDBACK.md):
 
-1. no token in the state folder → the enrolment screen (feedback/enrol_screen.py) shows the code
+1. no token in the state folder → the enrolment screen (skin/enrol_screen.py) shows the code
    the service gave (client/enrol.py) until a technician approves it;
 2. with a token → ``GET /config``: the site's languages and the feedback questions; the flow is
    built from it, answers go through the outbox (feedback/outbox.py) with this token;

@@ -1,8 +1,7 @@
 """The exit terminal's Kivy widgets: painted panels, wrapping text, pill buttons, faces, yes and no.
 
-The palette and sizes are common/theme.py's, shared with the kiosk. The few helpers here
-(``paint``, ``Text``, ``Pill``) are small enough that a copy reads better than a shared Kivy
-module the layer rules would have to admit into ``common`` (which imports no Kivy).
+The palette and sizes are common/theme.py's, and ``paint``, ``Text`` and the pill button are the
+skins' shared widgets (skin/widgets.py), as the kiosk's are.
 
 Faces are drawn, not fonts or images: a coloured disc (red for the worst to green for the best)
 with dark eyes and a mouth whose curve goes from a frown to a smile, and the face's name under
@@ -15,18 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kivy.core.text import Label as CoreLabel
-from kivy.core.text import LabelBase
-from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
+from kivy.graphics import Color, Ellipse, Line
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from nummerlapp.common import textshape, theme
+from nummerlapp.common import theme
 from nummerlapp.common.theme import Rgb
-
-RTL_FONT = "NummerlappRtl"  # DejaVu Sans: Roboto, Kivy's default, has no Arabic
+from nummerlapp.skin.widgets import PillButton
+from nummerlapp.skin.widgets import Text as Text
+from nummerlapp.skin.widgets import paint as paint
 
 # worst → best; every one carries INK features at ≥ 4.5:1 (tests/feedback/test_words.py)
 FACE_COLOURS: tuple[Rgb, ...] = (
@@ -41,110 +38,7 @@ NO: Rgb = (0xF2, 0x8B, 0x82)
 CHOSEN_GROUND: Rgb = theme.PRESSED
 
 
-def _rtl_font() -> str | None:
-    if RTL_FONT not in LabelBase._fonts:
-        if not textshape.RTL_FONT.is_file():
-            return None
-        LabelBase.register(RTL_FONT, str(textshape.RTL_FONT), fn_bold=str(textshape.RTL_FONT_BOLD))
-    return RTL_FONT
-
-
-def paint(widget: Widget, rgb: Rgb, radius: float = 0, border: Rgb | None = None, width: float = 3) -> Color:
-    """Give ``widget`` a (rounded) background that follows its position and size."""
-    with widget.canvas.before:
-        color = Color(*theme.rgba(rgb))
-        rect = RoundedRectangle(pos=widget.pos, size=widget.size, radius=[radius])
-        if border is not None:
-            Color(*theme.rgba(border))
-            line = Line(rounded_rectangle=(*widget.pos, *widget.size, radius or 1), width=width)
-        else:
-            line = None
-
-    def follow(*_: Any) -> None:
-        rect.pos = widget.pos
-        rect.size = widget.size
-        if line is not None:
-            line.rounded_rectangle = (*widget.pos, *widget.size, radius or 1)
-
-    widget.bind(pos=follow, size=follow)
-    return color
-
-
-class Text(Label):
-    """A label that wraps inside its width; its height follows the text unless ``fixed``."""
-
-    def __init__(
-        self, text: str, size: float, rgb: Rgb = theme.WHITE, *, bold: bool = False, **kw: Any
-    ) -> None:
-        kw.setdefault("halign", "left")
-        kw.setdefault("valign", "middle")
-        fixed = kw.pop("fixed", False)
-        name = kw.pop("name", "")
-        self.logical = text
-        self.rtl = textshape.has_rtl(text)
-        if self.rtl:
-            font = _rtl_font()
-            if font is not None:
-                kw.setdefault("font_name", font)
-            if kw["halign"] == "left":
-                kw["halign"] = "right"
-        super().__init__(
-            text=textshape.visual(text), font_size=size, color=theme.rgba(rgb), bold=bold, markup=False, **kw
-        )
-        self.name = name
-        if not fixed:
-            self.size_hint_y = None
-            self.bind(texture_size=lambda *_: setattr(self, "height", self.texture_size[1]))
-        self.bind(width=self._wrap)
-
-    def _wrap(self, *_: Any) -> None:
-        self.text_size = (self.width, None)  # wrap to the width; the label centres the block
-        if self.rtl and self.width > 1:
-            core = CoreLabel(font_size=self.font_size, font_name=self.font_name, bold=self.bold)
-            lines = textshape.wrap_visual(self.logical, self.width - 2, lambda s: core.get_extents(s)[0])
-            self.text = "\n".join(lines)
-
-
-class Pill(ButtonBehavior, Label):
-    """A rounded button with one line of text; ``on_press`` (touch down) is the action."""
-
-    def __init__(
-        self,
-        text: str,
-        font: float,
-        action: Callable[[], Any],
-        *,
-        fill: Rgb = theme.NAVY_LIGHT,
-        ink: Rgb = theme.WHITE,
-        border: Rgb | None = theme.MIST,
-        radius: float = 24,
-        name: str = "",
-        **kw: Any,
-    ) -> None:
-        if textshape.has_rtl(text):
-            font_name = _rtl_font()
-            if font_name is not None:
-                kw.setdefault("font_name", font_name)
-        super().__init__(
-            text=textshape.visual(text),
-            font_size=font,
-            color=theme.rgba(ink),
-            bold=True,
-            halign="center",
-            **kw,
-        )
-        self.name = name or text
-        self._fill = fill
-        self._bg = paint(self, fill, radius, border)
-        self._action = action
-        self.bind(size=lambda *_: setattr(self, "text_size", (self.width - 16, None)))
-
-    def on_press(self) -> None:
-        self._bg.rgba = theme.rgba(theme.PRESSED if self._fill != theme.YELLOW else theme.WHITE)
-        self._action()
-
-    def on_release(self) -> None:
-        self._bg.rgba = theme.rgba(self._fill)
+Pill = PillButton  # the exit terminal's name for the skins' pill button
 
 
 class Face(Widget):

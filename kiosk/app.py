@@ -30,11 +30,11 @@ from nummerlapp.client.enrol import EnrolView
 from nummerlapp.common.heap import SETTLE_HEAP_S, settle_heap
 from nummerlapp.common.i18n import translator
 from nummerlapp.kiosk import checkin_screens, theme, words
-from nummerlapp.kiosk.enrol_screen import EnrolScreen
 from nummerlapp.kiosk.flow import KioskFlow, Screen
 from nummerlapp.kiosk.screens import BUILDERS, Ctx
 from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
 from nummerlapp.kiosk.widgets import Text, paint
+from nummerlapp.skin.enrol_screen import EnrolScreen
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class KioskApp(App):
     """The visitor kiosk's window. ``flow`` holds all state; this class only draws it.
 
     Without a flow (an enrolling kiosk: no token yet, so no settings) it shows the enrolment
-    screen (kiosk/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment`
+    screen (skin/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment`
     goes back (kiosk/device.py)."""
 
     title = "Nummerlapp kiosk"

@@ -2,7 +2,7 @@
 
 ``main.py kiosk`` without ``--config`` runs this (docs/KIOSK.md, "Enrolment"):
 
-1. no token in the state folder → the enrolment screen (kiosk/enrol_screen.py) shows the code
+1. no token in the state folder → the enrolment screen (skin/enrol_screen.py) shows the code
    the service gave (client/enrol.py) until a technician approves it;
 2. with a token → ``GET /config``: the site (languages, departments and texts, opening hours),
    the technician PIN hash and this kiosk's printer; the flow is built from it and the visitor

@@ -1,7 +1,8 @@
-"""The exit terminal's enrolment screen: the code, large, the site's name and a sentence for the technician.
+"""A device's enrolment screen (kiosk, exit terminal): the code, large, the site's name and a
+sentence for the technician.
 
 Drawn from :class:`client.enrol.EnrolView` (the shared, Kivy-free enrolment logic), in the
-shared colours and units (common/theme.py). Import only after ``feedback.window.configure_window()``.
+skins' colours and units (common/theme.py). Import only after the skin's ``configure_window()``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from kivy.uix.boxlayout import BoxLayout
 from nummerlapp.client.enrol import EnrolView, Phase
 from nummerlapp.common import theme
 from nummerlapp.common.i18n import translator
-from nummerlapp.feedback.widgets import Text, paint
+from nummerlapp.skin.widgets import Text, paint
 
 
-def sentences(view: EnrolView, lang: str) -> dict[str, str]:
-    """What each line says for this view (the words; no Kivy)."""
-    _ = translator("feedback", lang)
+def sentences(view: EnrolView, lang: str, domain: str = "kiosk") -> dict[str, str]:
+    """What each line says for this view (the words, from the skin's catalogue ``domain``)."""
+    _ = translator(domain, lang)
     ask = {
         Phase.FINDING: _("Looking for the queue service …"),
         Phase.WAITING: _("Ask a technician to approve this code"),
@@ -49,18 +50,20 @@ SHARES = {"site": 0.13, "ask": 0.13, "code": 0.36, "how": 0.14, "device": 0.12, 
 
 
 class EnrolScreen(BoxLayout):
-    """Fills the terminal's window; ``show(view)`` draws the view (labels rebuilt, RTL-shaped)."""
+    """Fills the skin's content area; ``show(view)`` draws the view (labels rebuilt, RTL-shaped).
+    ``domain``: the skin's catalogue ("kiosk", "feedback"), which holds the sentences."""
 
-    def __init__(self, m: theme.Metrics, lang: str) -> None:
+    def __init__(self, m: theme.Metrics, lang: str, domain: str = "kiosk") -> None:
         super().__init__(orientation="vertical", padding=m.px(6), spacing=m.px(2))
         paint(self, theme.NAVY)
         self.m = m
         self.lang = lang
+        self.domain = domain
         self.lines: dict[str, str] = {}
         self.show(EnrolView())
 
     def show(self, view: EnrolView) -> None:
-        self.lines = sentences(view, self.lang)
+        self.lines = sentences(view, self.lang, self.domain)
         self.clear_widgets()
         for name, words in self.lines.items():
             rgb = theme.YELLOW if name == "code" else theme.WHITE if name in ("site", "ask") else theme.MIST
