@@ -86,7 +86,7 @@ def test_report_page_in_chromium(server: dict[str, Any]) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="en-GB")
+            page = browser.new_page(viewport={"width": 1600, "height": 900}, locale="en-GB")  # a desktop
             problems: list[str] = []
             page.on(
                 "console",
