@@ -30,7 +30,7 @@ import contextlib
 import logging
 import os
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -417,3 +417,46 @@ class DeviceLink:
                 await self.handle(message)
         finally:
             await stream.close()
+
+
+# -- a device's window and its enrolment lives (kiosk, board, exit terminal) ------------------------
+
+
+async def keep_enrolled(life: Callable[[], Awaitable[None]], what: str) -> None:
+    """Live ``life`` (enrol if needed, work until revoked) again and again; a service that is
+    gone or a configuration that does not load is logged and tried again a second later."""
+    while True:
+        try:
+            await life()
+        except (ServiceUnavailable, ConfigError, LedgerError) as exc:
+            log.warning("%s: %s; trying again", what, exc)
+            await asyncio.sleep(1.0)
+
+
+async def run_window(
+    app: Any, work: Callable[[], Coroutine[Any, Any, None]], tasks: Sequence[Callable[[], Any]] = ()
+) -> None:
+    """Run a device's Kivy window (``app.async_run``) with ``work`` beside it until the window
+    closes. ``tasks`` (a test's observer) run beside it too; when they finish the window closes,
+    and a failure of theirs is raised here. (``app`` is any Kivy App: no Kivy is imported here.)"""
+
+    async def extra() -> None:
+        try:
+            await asyncio.gather(*(t() for t in tasks))
+        finally:
+            app.stop()
+
+    worker = asyncio.create_task(work())
+    driver = asyncio.create_task(extra()) if tasks else None
+    try:
+        await app.async_run(async_lib="asyncio")
+    finally:
+        for task in (worker, driver):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if driver is not None and driver.done() and not driver.cancelled():
+            failed = driver.exception()
+            if failed is not None:
+                raise failed

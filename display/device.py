@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,9 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nummerlapp.client.enrol import DeviceConfig, DeviceLink, Enroller, Identity, Revoked, StateDir
+from nummerlapp.client.enrol import (
+    DeviceConfig,
+    DeviceLink,
+    Enroller,
+    Identity,
+    Revoked,
+    StateDir,
+    keep_enrolled,
+    run_window,
+)
 from nummerlapp.client.events import EventStream
-from nummerlapp.common.errors import ConfigError, LedgerError, ServiceUnavailable
 from nummerlapp.common.protocol import API_PREFIX
 from nummerlapp.display.app import BoardOptions, _resolver, _start_discovery, _stop_discovery
 
@@ -107,33 +114,13 @@ async def run_device_board(app: Any, board: DeviceBoard, tasks: Sequence[Callabl
         while app.root is None:  # the window is built on the loop's first turns
             await asyncio.sleep(0.02)
         skin = Skin(app, board.lang or "nb")
-        while True:
-            try:
-                await _enrolled(app, skin, state, identity, resolve, board)
-            except (ServiceUnavailable, ConfigError, LedgerError) as exc:
-                log.warning("board: %s; trying again", exc)
-                await asyncio.sleep(1.0)
+        await keep_enrolled(lambda: _enrolled(app, skin, state, identity, resolve, board), "board")
 
-    async def extra() -> None:
-        try:
-            await asyncio.gather(*(t() for t in tasks))
-        finally:
-            app.stop()
-
-    worker = asyncio.create_task(work())
-    driver = asyncio.create_task(extra()) if tasks else None
     try:
-        await app.async_run(async_lib="asyncio")
+        await run_window(app, work, tasks)
     finally:
         if app.stream is not None:
             await app.stream.close()
-        for task in (worker, driver):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if driver is not None and driver.done() and not driver.cancelled() and driver.exception():
-            raise driver.exception()  # type: ignore[misc]
         if app.announcer is not None:
             await app.announcer.close()
         await _stop_discovery(aiozc, browser, advertiser)

@@ -33,8 +33,9 @@ from nummerlapp.client.enrol import (
     Revoked,
     ServiceFinder,
     StateDir,
+    keep_enrolled,
+    run_window,
 )
-from nummerlapp.common.errors import ConfigError, LedgerError, ServiceUnavailable
 from nummerlapp.feedback.flow import FeedbackFlow
 from nummerlapp.feedback.outbox import Outbox, Sender
 from nummerlapp.feedback.runner import FeedbackOptions, heartbeat
@@ -67,32 +68,12 @@ async def run_device_terminal(
 
     async def work() -> None:
         await app.first_frame.wait()
-        while True:
-            try:
-                await enrolled(app, terminal, state, identity, finder)
-            except (ServiceUnavailable, ConfigError, LedgerError) as exc:
-                log.warning("feedback terminal: %s; trying again", exc)
-                await asyncio.sleep(1.0)
+        await keep_enrolled(lambda: enrolled(app, terminal, state, identity, finder), "feedback terminal")
 
-    async def extra() -> None:
-        try:
-            await asyncio.gather(*(t() for t in tasks))
-        finally:
-            app.stop()
-
-    worker = asyncio.create_task(work())
-    driver = asyncio.create_task(extra()) if tasks else None
     try:
-        await app.async_run(async_lib="asyncio")
+        await run_window(app, work, tasks)
     finally:
-        for task in (worker, driver):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
         await finder.stop()
-        if driver is not None and driver.done() and not driver.cancelled() and driver.exception():
-            raise driver.exception()  # type: ignore[misc]
 
 
 async def enrolled(

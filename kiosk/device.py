@@ -35,8 +35,9 @@ from nummerlapp.client.enrol import (
     Revoked,
     ServiceFinder,
     StateDir,
+    keep_enrolled,
+    run_window,
 )
-from nummerlapp.common.errors import ConfigError, LedgerError, ServiceUnavailable
 from nummerlapp.config.model import Settings
 from nummerlapp.kiosk.flow import KioskFlow
 from nummerlapp.kiosk.ports import DeviceInfo
@@ -79,32 +80,12 @@ async def run_device_kiosk(
 
     async def work() -> None:
         await app.first_frame.wait()
-        while True:
-            try:
-                await _enrolled(app, kiosk, state, identity, finder)
-            except (ServiceUnavailable, ConfigError, LedgerError) as exc:
-                log.warning("kiosk: %s; trying again", exc)
-                await asyncio.sleep(1.0)
+        await keep_enrolled(lambda: _enrolled(app, kiosk, state, identity, finder), "kiosk")
 
-    async def extra() -> None:
-        try:
-            await asyncio.gather(*(t() for t in tasks))
-        finally:
-            app.stop()
-
-    worker = asyncio.create_task(work())
-    driver = asyncio.create_task(extra()) if tasks else None
     try:
-        await app.async_run(async_lib="asyncio")
+        await run_window(app, work, tasks)
     finally:
-        for task in (worker, driver):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
         await finder.stop()
-        if driver is not None and driver.done() and not driver.cancelled() and driver.exception():
-            raise driver.exception()  # type: ignore[misc]
 
 
 async def _enrolled(
