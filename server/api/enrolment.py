@@ -281,7 +281,10 @@ def enrolled(conn: sqlite3.Connection) -> list[DeviceRow]:
 
 
 def device(conn: sqlite3.Connection, device_id: str) -> DeviceRow | None:
-    row = conn.execute(f"SELECT {_DEVICE_COLS} FROM devices WHERE id = ?", (device_id,)).fetchone()
+    """An enrolled device (approved): a device that only reported its status has no settings here."""
+    row = conn.execute(
+        f"SELECT {_DEVICE_COLS} FROM devices WHERE id = ? AND enrolled_at IS NOT NULL", (device_id,)
+    ).fetchone()
     return None if row is None else _device(row)
 
 
@@ -314,7 +317,7 @@ def update(
     with _write(conn):
         found = device(conn, device_id)
         if found is None:
-            raise NotFound(f"unknown device {device_id!r}", code="unknown_device")
+            raise NotFound(f"no enrolled device {device_id!r}", code="unknown_device")
         check_settings(settings, found.role, body.zone or None, body.printer or None)
         name = body.name if body.name is not None else found.name
         zone = (body.zone or None) if body.zone is not None else found.zone

@@ -290,3 +290,23 @@ def test_the_ledger_file_holds_no_enrolment_secret(site: Site) -> None:
     raw = site.path.read_bytes() + (site.path.with_name(site.path.name + "-wal").read_bytes()
                                     if os.path.exists(str(site.path) + "-wal") else b"")  # fmt: skip
     assert asked["id"].encode() not in raw and token.encode() not in raw
+
+
+def test_only_an_enrolled_device_has_settings_to_change(site: Site) -> None:
+    """A device that only reported its status (an admin token's heartbeat) was never approved: it has
+    no zone or printer here, so PATCH says 404 and leaves its row alone."""
+    c = site.client
+    r = c.post(
+        f"{API}/devices/board-9/status", json={"role": "display", "version": "1.1"}, headers=site.admin
+    )
+    assert r.status_code == 200, r.text
+    for body in ({"zone": "nowhere"}, {"name": "Tavle 9"}):
+        r = c.patch(f"{API}/devices/board-9", json=body, headers=site.admin)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_device", r.text
+    with site.db() as conn:
+        assert conn.execute("SELECT name, zone FROM devices WHERE id = 'board-9'").fetchone() == (None, None)
+    # once approved it has: an unknown zone is a clear 422 naming the site file's zones
+    token = site.enrol("board-9", "display")
+    assert token
+    r = c.patch(f"{API}/devices/board-9", json={"zone": "nowhere"}, headers=site.admin)
+    assert r.status_code == 422 and "venterom" in r.json()["error"]["message"], r.text
