@@ -114,7 +114,7 @@ class Budget:
 
 
 HOST = Budget("host")
-PI4 = Budget("pi4", quota_us=50_000)
+PI4 = Budget("pi4", quota_us=5_000, period_us=10_000)
 
 
 def _own_cgroup(controller: str) -> tuple[Path, str] | None:

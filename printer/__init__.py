@@ -14,6 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from nummerlapp.printer import escpos_cache
+
+escpos_cache.load()  # before any module here imports python-escpos
+
 if TYPE_CHECKING:
     from nummerlapp.printer.errors import CoverOpen, PaperOut, PrinterNotFound, PrinterOffline, PrinterTimeout
     from nummerlapp.printer.layout import TicketView, layout, render, to_escpos
