@@ -91,7 +91,9 @@ class Device:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}{self.properties.get('path', '')}"
+        """Where to reach it: ``https`` when its record says ``tls=1`` (a service serving TLS)."""
+        scheme = "https" if self.properties.get("tls") == "1" else "http"
+        return f"{scheme}://{self.host}:{self.port}{self.properties.get('path', '')}"
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -159,7 +159,9 @@ def run_server(args: argparse.Namespace) -> int:
             interfaces = [args.host]  # listening on one address: advertise that one only
         if interfaces is not None:
             addresses = interfaces
-        mdns = ServerMdns(settings.site.id, args.port, interfaces=interfaces, addresses=addresses)
+        mdns = ServerMdns(
+            settings.site.id, args.port, interfaces=interfaces, addresses=addresses, tls=tls_pair is not None
+        )
     queue = args.client_queue if args.client_queue and args.client_queue > 0 else DEFAULT_MAX_QUEUE
     shares = budget(raise_file_limit(), public=args.public_port != 0)
     app = create_app(

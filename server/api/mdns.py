@@ -29,8 +29,10 @@ class ServerMdns:
         *,
         interfaces: Interfaces = None,
         addresses: Sequence[str] | None = None,
+        tls: bool = False,
     ) -> None:
         self.site_id = site_id
+        self.tls = tls  # announced as TXT ``tls=1``: devices that find the service speak HTTPS to it
         self.port = port
         self.interfaces = list(interfaces) if interfaces is not None else None
         self.addresses = list(addresses) if addresses is not None else None
@@ -48,6 +50,7 @@ class ServerMdns:
             device_id=self.site_id,
             interfaces=self.interfaces,
             addresses=self.addresses,
+            properties={"tls": "1"} if self.tls else None,
             aiozc=aiozc,
         )
         self.browser = Browser(interfaces=self.interfaces, aiozc=aiozc)

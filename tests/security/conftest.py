@@ -57,7 +57,8 @@ def _limit_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
 
 
-def start(tmp: Path, nofile_1024: bool = True, extra: tuple[str, ...] = ()) -> Target:
+def start(tmp: Path, nofile_1024: bool = True, extra: tuple[str, ...] = (), mdns: bool = False) -> Target:
+    """The server on 127.0.0.1; ``mdns``: it also announces itself there (and only there)."""
     site = write_site(tmp / "site.toml", kiosk_interval=0.0)
     db = tmp / "ledger.sqlite"
     users = () if db.exists() else (("desk1", "staff", "1"), ("boss", "admin", None))  # a restart
@@ -81,7 +82,7 @@ def start(tmp: Path, nofile_1024: bool = True, extra: tuple[str, ...] = ()) -> T
         str(port),
         "--public-port",
         str(public_port),
-        "--no-mdns",
+        *(() if mdns else ("--no-mdns",)),
         *extra,
     ]
     with log.open("ab") as out:
