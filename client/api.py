@@ -172,9 +172,11 @@ class ApiClient:
         else:
             self._http.headers.pop("Authorization", None)
 
-    async def _request(self, method: str, path: str, json: Any = None) -> Any:
+    async def _request(
+        self, method: str, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> Any:
         try:
-            response = await self._http.request(method, P.API_PREFIX + path, json=json)
+            response = await self._http.request(method, P.API_PREFIX + path, json=json, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             if self._pinned and is_certificate_failure(exc):
                 raise CertificateChanged(self.base_url, self._pinned) from exc
@@ -220,10 +222,16 @@ class ApiClient:
         """``GET /tickets/{id}`` with fresh ``ahead`` and ``estimated_wait_s``."""
         return decode(P.Ticket, await self._request("GET", f"/tickets/{ticket_id}"), "GET /tickets/{id}")
 
-    async def give_feedback(self, body: P.FeedbackBody) -> P.FeedbackAnswer:
+    async def give_feedback(
+        self, body: P.FeedbackBody, idempotency_key: str | None = None
+    ) -> P.FeedbackAnswer:
         """``POST /feedback`` (feedback token): one visit's answers at the exit terminal.
+
+        ``idempotency_key``: sent as the ``Idempotency-Key`` header; the same key on every attempt
+        to send one visit makes the service store it once (feedback/outbox.py keeps one per visit).
         Raises BadRequest (422: a question the site no longer asks), Unauthorized/Forbidden."""
-        answer = await self._request("POST", "/feedback", json=body.encode())
+        headers = None if idempotency_key is None else {"Idempotency-Key": idempotency_key}
+        answer = await self._request("POST", "/feedback", json=body.encode(), headers=headers)
         return decode(P.FeedbackAnswer, answer, "POST /feedback")
 
     # -- v1.1: enrolment and configuration (client/enrol.py) ------------------------------------

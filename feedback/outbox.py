@@ -1,16 +1,20 @@
 """Answers kept on disk until the service has them: the terminal works through a network outage.
 
 One file per finished visit in a folder (``var/feedback-outbox`` by default): the visit's
-``POST /feedback`` body, written to a temporary name, fsynced and renamed into place, so a file
-that exists is whole. :class:`Sender` sends the files oldest first and deletes each one only after
-the service answered 201; a file stays while the service cannot be reached (or refuses the token),
-and is tried again every ``retry_s`` and at once when a new visit ends. A file the service refuses
-as a shape (422: a question since removed from the site file) is moved to ``rejected/`` and
-logged, never retried forever nor silently dropped.
+``POST /feedback`` body and a random idempotency key made for it
+(``{"idempotency_key": "…", "body": {…}}``), written to a temporary name, fsynced and renamed into
+place, so a file that exists is whole. :class:`Sender` sends the files oldest first and deletes
+each one only after the service answered 201; a file stays while the service cannot be reached
+(or refuses the token), and is tried again every ``retry_s`` and at once when a new visit ends. A
+file the service refuses as a shape (422: a question since removed from the site file) is moved to
+``rejected/`` and logged, never retried forever nor silently dropped.
 
-The one duplicate this allows: a POST whose 201 was lost on the way back is sent again. A few
-answers counted twice after a network fault is the price of never losing any; the body carries
-nothing a service could use to tell them apart (PROTOCOL.md has no idempotency key here).
+A POST whose 201 was lost on the way back (the service stored it, the terminal never heard) is
+sent again, and every attempt carries the file's key as the ``Idempotency-Key`` header: the
+service stores a key once per terminal and answers the repeat 201 as it did the first, so the
+visit counts once (server/api/feedback.py; the body, PROTOCOL.md's, is unchanged). A file an
+older version left in the outbox is the bare body: it has no key and is sent without the header,
+so only such a file can still count twice.
 Blocking file work runs in a thread (``asyncio.to_thread``), never on the window's loop.
 """
 
@@ -24,6 +28,9 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Forbidden, LedgerError, ServiceUnavailable
@@ -34,6 +41,26 @@ log = logging.getLogger(__name__)
 RETRY_S = 30.0
 
 
+class _Keyed(BaseModel):
+    """An outbox file: the body and the key every attempt to send it carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    idempotency_key: str = Field(min_length=1, max_length=100)
+    body: P.FeedbackBody
+
+
+# A file is keyed, or the bare body an older version wrote (a body refuses unknown fields).
+_FILE: TypeAdapter[_Keyed | P.FeedbackBody] = TypeAdapter(_Keyed | P.FeedbackBody)
+
+
+class Stored(NamedTuple):
+    """One stored visit: the body, and its key (None in a file from an older version)."""
+
+    body: P.FeedbackBody
+    key: str | None
+
+
 class Outbox:
     """The folder of visits not yet acknowledged by the service."""
 
@@ -42,12 +69,13 @@ class Outbox:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def put(self, visit: Visit) -> Path:
-        """Store one visit durably (blocking: call it in a thread)."""
+        """Store one visit durably, with a new random key (blocking: call it in a thread)."""
         body = P.FeedbackBody(answers=visit.answers, lang=visit.lang)
+        keyed = _Keyed(idempotency_key=secrets.token_urlsafe(24), body=body)
         name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.json"
         tmp = self.folder / (name + ".tmp")
         with tmp.open("w", encoding="utf-8") as out:
-            out.write(body.model_dump_json())
+            out.write(keyed.model_dump_json())
             out.flush()
             os.fsync(out.fileno())
         final = self.folder / name
@@ -67,8 +95,12 @@ class Outbox:
         """Stored visits, oldest first."""
         return sorted(self.folder.glob("*.json"))
 
-    def read(self, path: Path) -> P.FeedbackBody:
-        return P.FeedbackBody.model_validate_json(path.read_bytes())
+    def read(self, path: Path) -> Stored:
+        """The visit in ``path``; ValueError for a file that is neither shape."""
+        found = _FILE.validate_json(path.read_bytes())
+        if isinstance(found, _Keyed):
+            return Stored(found.body, found.idempotency_key)
+        return Stored(found, None)
 
     def done(self, path: Path) -> None:
         path.unlink(missing_ok=True)
@@ -80,7 +112,8 @@ class Outbox:
         path.replace(rejected / path.name)
 
 
-Post = Callable[[P.FeedbackBody], Awaitable[object]]
+# ``post(body, idempotency_key)``: ApiClient.give_feedback (the key is None for an older file).
+Post = Callable[[P.FeedbackBody, str | None], Awaitable[object]]
 
 
 class Sender:
@@ -123,13 +156,13 @@ class Sender:
         sent = 0
         for path in await asyncio.to_thread(self.outbox.pending):
             try:
-                body = await asyncio.to_thread(self.outbox.read, path)
+                stored = await asyncio.to_thread(self.outbox.read, path)
             except (OSError, ValueError) as exc:
                 log.error("feedback: %s is unreadable (%s): set aside", path.name, exc)
                 await asyncio.to_thread(self.outbox.reject, path)
                 continue
             try:
-                await self.post(body)
+                await self.post(stored.body, stored.key)  # the same key on every attempt
             except ServiceUnavailable as exc:
                 self._offline(f"the service cannot be reached ({exc})")
                 break

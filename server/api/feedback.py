@@ -1,6 +1,7 @@
 """Visitor feedback and the boards' messages over HTTP (PROTOCOL.md v1.1, "Visitor feedback").
 
-    POST /api/v1/feedback                    feedback token: the exit terminal's answers → 201
+    POST /api/v1/feedback                    feedback token: the exit terminal's answers → 201;
+                                             an ``Idempotency-Key`` header stores a visit once
     POST /api/v1/follow/{follow}/feedback    public (the follow secret is the key): a phone's
                                              answers, once per ticket, after it is done → 201
     GET  /api/v1/site/messages               manager, admin: every stored line, ``until`` included
@@ -10,6 +11,12 @@ Who may call the protected ones is the one rule table (server/api/auth.py), chec
 middleware (server/api/access.py) before the body is read. The public route is in
 :data:`public_router` so the phones' port (issue 14) can serve it too; the main app includes
 both routers. Every write goes through the ledger's writer thread.
+
+``Idempotency-Key`` (the standard header; PROTOCOL.md's body stays as it is): the exit terminal's
+outbox gives each visit a random key and sends it with every attempt, so a POST whose 201 was lost
+and is sent again is stored once and answered 201 again (server/ledger/feedback.py keeps the
+key's hash with the answers). Optional; a malformed one is 422 ``invalid_idempotency_key`` before
+the ledger is touched.
 """
 
 from __future__ import annotations
@@ -22,12 +29,33 @@ from fastapi.responses import JSONResponse
 
 from nummerlapp.common import protocol as P
 from nummerlapp.config.model import Settings
-from nummerlapp.server.api.errors import documented
+from nummerlapp.server.api.access import principal
+from nummerlapp.server.api.errors import documented, error_response
 from nummerlapp.server.api.services import services
+from nummerlapp.server.ledger.feedback import KEY_DAYS, FeedbackKey
 
 router = APIRouter()
 public_router = APIRouter()
 BEARER: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+KEY_MAX = 100
+# 1 to 100 printable ASCII characters, not starting or ending with a space (HTTP would strip it).
+_KEY = rf"[!-~](?:[ -~]{{0,{KEY_MAX - 2}}}[!-~])?"
+KEY_RE = re.compile(_KEY)
+KEY_PARAMETER: dict[str, Any] = {
+    "name": IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": False,
+    "description": (
+        "One random key per visit, the same on every attempt to send it (the exit terminal's "
+        "outbox makes one per visit): a repeat with a key this terminal used before stores "
+        "nothing and answers 201 as the first did. 1 to 100 printable ASCII characters, no space "
+        "first or last; another "
+        f"value is 422 `invalid_idempotency_key`. Keys are remembered for {KEY_DAYS} days."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": f"^{_KEY}$"},
+}
 
 
 def document(schema: dict[str, Any], settings: Settings) -> None:
@@ -56,14 +84,27 @@ def _answer(shape: P.Wire, status_code: int = 200) -> JSONResponse:
     response_model=P.FeedbackAnswer,
     responses=documented(401, 403, 422),
     tags=["feedback"],
-    openapi_extra=BEARER,
+    openapi_extra={**BEARER, "parameters": [KEY_PARAMETER]},
 )
 async def give_feedback(request: Request, body: P.FeedbackBody) -> JSONResponse:
     """The exit terminal's answers of one visit (feedback token): question id → 1–5, or 1/0 for yes/no.
 
-    422 for an unknown question or an answer off its scale. Stored without a department."""
+    422 for an unknown question or an answer off its scale. Stored without a department. With an
+    `Idempotency-Key` header the visit is stored once, however often it is sent."""
+    keys = request.headers.getlist(IDEMPOTENCY_KEY)
+    if len(keys) > 1 or (keys and not KEY_RE.fullmatch(keys[0])):
+        return error_response(
+            422,
+            "invalid_idempotency_key",
+            f"{IDEMPOTENCY_KEY} must be one value of 1 to {KEY_MAX} printable ASCII characters, "
+            "not beginning or ending with a space",
+        )
+    once = None
+    if keys:
+        who = principal(request)
+        once = FeedbackKey(keys[0], who.kind, who.id)
     stored = await services(request).runner.run(
-        lambda ledger: ledger.record_feedback(body.answers, body.lang)
+        lambda ledger: ledger.record_feedback(body.answers, body.lang, once=once)
     )
     return _answer(P.FeedbackAnswer(stored=stored), 201)
 

@@ -5,6 +5,8 @@ write runs through the ledger's own transaction (``_tx``: ``BEGIN IMMEDIATE``, o
 the writer thread's group commit) like any ticket operation:
 
 - :meth:`FeedbackOps.record_feedback`: the exit terminal's answers (no department, no wait);
+  with a :class:`FeedbackKey` (the request's ``Idempotency-Key``) a visit sent again is stored
+  once: the key's hash goes into ``feedback_keys`` in the same transaction as the answers;
 - :meth:`FeedbackOps.record_follow_feedback`: a phone's answers for the ticket it follows, once
   per ticket and only after the ticket is done; stored with the ticket's department, the hour
   and the wait band, never with its id, number or follow secret (the ticket row only gets
@@ -18,9 +20,13 @@ docs/FEEDBACK.md says what a visit is and how answers are counted.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict, NotFound
@@ -34,6 +40,24 @@ from nummerlapp.server.ledger.tx import Clock, Tx
 
 SHORT_WAIT_S = 5 * 60
 LONG_WAIT_S = 15 * 60
+# An idempotency key is remembered this many service days, then may be deleted (at the next
+# keyed write). A terminal resends every 30 s while it reaches the service, so only one switched
+# off right after a lost answer, and kept off longer than this (a summer closure), could count
+# one visit twice. A row is about 100 bytes: a month of a busy site is a megabyte or two.
+KEY_DAYS = 30
+
+
+@dataclass(frozen=True)
+class FeedbackKey:
+    """A request's ``Idempotency-Key`` and who sent it (the authenticated token or user).
+
+    The key belongs to its sender: the same key from another sender is another visit. A token of
+    an enrolled device stands for the device, so a terminal that joined again (a new token, the
+    same device id) still finds the keys it used before."""
+
+    key: str
+    sender: Literal["token", "user"]
+    sender_id: int
 
 
 def wait_band(seconds: float) -> P.WaitBand:
@@ -100,11 +124,47 @@ class FeedbackOps(SiteOps):
     def _lang(self, lang: str | None) -> str | None:
         return lang if lang in self.settings.site.languages else None
 
-    def record_feedback(self, answers: Mapping[str, int], lang: str | None = None) -> int:
-        """The exit terminal's answers of one visit; returns how many were stored."""
-        answers = check_answers(self.settings, answers)
+    def record_feedback(
+        self, answers: Mapping[str, int], lang: str | None = None, *, once: FeedbackKey | None = None
+    ) -> int:
+        """The exit terminal's answers of one visit; returns how many were stored.
+
+        ``once``: the request's idempotency key. A key its sender used before stores nothing and
+        returns what the first request stored; the key names the visit, so the repeat is not
+        checked against the first body (none is kept: a fingerprint of a visit's answers would
+        join them). Otherwise the answers and the key's hash are stored in one transaction, and
+        keys older than :data:`KEY_DAYS` are deleted (an index range, usually empty)."""
+        if once is None:
+            answers = check_answers(self.settings, answers)
+            with self._tx() as tx:
+                return self._insert(tx, answers, self._lang(lang), "terminal")
         with self._tx() as tx:
-            return self._insert(tx, answers, self._lang(lang), "terminal")
+            key_hash = self._key_hash(once)
+            row = self._conn.execute(
+                "SELECT stored FROM feedback_keys WHERE key_hash = ?", (key_hash,)
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            answers = check_answers(self.settings, answers)
+            stored = self._insert(tx, answers, self._lang(lang), "terminal")
+            self._conn.execute(
+                "INSERT INTO feedback_keys (key_hash, service_day, stored) VALUES (?, ?, ?)",
+                (key_hash, tx.day, stored),
+            )
+            oldest = dt.date.fromisoformat(tx.day) - dt.timedelta(days=KEY_DAYS)
+            self._conn.execute("DELETE FROM feedback_keys WHERE service_day < ?", (oldest.isoformat(),))
+            return stored
+
+    def _key_hash(self, once: FeedbackKey) -> str:
+        """SHA-256 of the sender (its enrolled device, else itself) and the key."""
+        sender = f"{once.sender}:{once.sender_id}"
+        if once.sender == "token":
+            row = self._conn.execute(
+                "SELECT id FROM devices WHERE token_id = ? AND enrolled_at IS NOT NULL", (once.sender_id,)
+            ).fetchone()
+            if row is not None:
+                sender = f"device:{row[0]}"
+        return hashlib.sha256(json.dumps([sender, once.key]).encode()).hexdigest()
 
     def record_follow_feedback(self, follow: str, answers: Mapping[str, int], lang: str | None = None) -> int:
         """A phone's answers for the ticket it follows: once (409 ``already_answered``), only

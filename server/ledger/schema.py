@@ -352,6 +352,28 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX devices_token ON devices(token_id) WHERE token_id IS NOT NULL")
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """The exit terminal's ``Idempotency-Key``: a ``POST /feedback`` sent again is stored once.
+
+    ``feedback_keys``: one row per keyed ``POST /feedback`` that stored answers, written in the
+    same transaction as those answers (server/ledger/feedback.py). ``key_hash`` is the hex
+    SHA-256 of who sent it (the enrolled device, else the token) and the key, never the key
+    itself; its PRIMARY KEY is the UNIQUE constraint that makes a second store of one key
+    impossible. ``stored`` is how many answers the first request stored (a repeat gets the same
+    answer); ``service_day`` lets rows older than ``KEY_DAYS`` be deleted. WITHOUT ROWID: the rows
+    are kept in hash order, so not even their order lines them up with the answers they stored;
+    nothing in a row joins it to an answer, a ticket or a visitor.
+    """
+    db.execute(
+        """CREATE TABLE feedback_keys (
+            key_hash TEXT PRIMARY KEY,      -- hex SHA-256 of (device or token, Idempotency-Key)
+            service_day TEXT NOT NULL,      -- YYYY-MM-DD in the site's time zone: pruning only
+            stored INTEGER NOT NULL         -- answers the first request stored
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX feedback_keys_day ON feedback_keys(service_day)")
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 # The one list: (version, name, step). Append only; a step never changes once released.
@@ -363,6 +385,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (5, "booked visits (appointments) and their tickets", _migration_5),
     (6, "visitor feedback answers; a ticket's feedback given once", _migration_6),
     (7, "device enrolment: requests to join; enrolled devices' tokens and settings", _migration_7),
+    (8, "feedback idempotency keys: a terminal's answers sent again are stored once", _migration_8),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -7,11 +7,14 @@ command does. The stored rows are read back from the database file itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -19,6 +22,7 @@ from nummerlapp.config import load_settings
 from nummerlapp.server.api import auth
 from nummerlapp.server.api.app import create_app
 from nummerlapp.server.ledger import schema
+from nummerlapp.server.ledger.feedback import KEY_DAYS
 from nummerlapp.server.ledger.reads import follow_hash
 
 OSLO = dt.timezone(dt.timedelta(hours=1))
@@ -34,12 +38,25 @@ class Site:
     def h(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    def rows(self) -> list[tuple[Any, ...]]:
+    def rows(self, table: str = "feedback") -> list[tuple[Any, ...]]:
         conn = sqlite3.connect(self.path)
         try:
-            return conn.execute("SELECT * FROM feedback").fetchall()
+            return conn.execute(f"SELECT * FROM {table}").fetchall()
         finally:
             conn.close()
+
+    def new_token(self, role: str) -> dict[str, str]:
+        """Another token, made in the ledger file like the ``token`` command does."""
+        conn = schema.connect(self.path)
+        try:
+            secret = auth.create_token(conn, role)[0]
+        finally:
+            conn.close()
+        return {"Authorization": f"Bearer {secret}"}
+
+    def give(self, answers: dict[str, Any], who: dict[str, str], key: str | None = None) -> Any:
+        headers = who if key is None else {**who, "Idempotency-Key": key}
+        return self.client.post("/api/v1/feedback", json={"answers": answers}, headers=headers)
 
 
 @pytest.fixture
@@ -216,3 +233,131 @@ def test_openapi_documents_the_routes(site: Site) -> None:
     paths = site.client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/feedback", "/api/v1/follow/{follow}/feedback", "/api/v1/site/messages",
             "/api/v1/stats/feedback"} <= set(paths)  # fmt: skip
+
+
+# ---------------------------------------------------------------- Idempotency-Key
+
+
+def test_a_repeated_key_is_stored_once_and_answered_201_again(site: Site) -> None:
+    """The exit terminal's outbox sends a visit again when the 201 was lost: counted once."""
+    key = secrets.token_urlsafe(24)
+    first = site.give({"overall": 4, "solved": 1}, site.h("feedback"), key)
+    assert first.status_code == 201 and first.json() == {"stored": 2}
+    again = site.give({"overall": 4, "solved": 1}, site.h("feedback"), key)
+    assert again.status_code == 201 and again.json() == {"stored": 2}  # the first one's answer
+    assert sorted((r[6], r[7]) for r in site.rows()) == [("overall", 4), ("solved", 1)]
+    (kept,) = site.rows("feedback_keys")
+    assert kept[1:] == ("2026-11-23", 2)
+    assert key.encode() not in site.path.read_bytes()  # only its hash is kept
+    # the key names the visit: a repeat is answered as the first was, whatever it carries
+    other = site.give({"nope": 3}, site.h("feedback"), key)  # (a shape still has to be a body)
+    assert other.status_code == 201 and other.json() == {"stored": 2}
+    assert len(site.rows()) == 2 and len(site.rows("feedback_keys")) == 1
+
+
+def test_different_keys_are_different_visits(site: Site) -> None:
+    for key in ("visit-1", "visit-2", "Visit-1"):  # keys are compared exactly
+        assert site.give({"overall": 5}, site.h("feedback"), key).status_code == 201
+    assert site.give({"overall": 5}, site.h("feedback")).status_code == 201  # no key: as before
+    assert site.give({"overall": 5}, site.h("feedback")).status_code == 201
+    assert [r[7] for r in site.rows()] == [5] * 5
+    assert len(site.rows("feedback_keys")) == 3
+
+
+def test_the_same_key_from_another_terminal_is_another_visit(site: Site) -> None:
+    """Keys belong to their sender: a key only ever matches the same terminal's earlier POST, so
+    one terminal can neither suppress another's answers nor learn which keys another used (a
+    refusal would tell it). Random keys of honest terminals never meet anyway."""
+    other = site.new_token("feedback")
+    assert site.give({"overall": 2}, site.h("feedback"), "k").status_code == 201
+    assert site.give({"overall": 3}, other, "k").status_code == 201
+    assert site.give({"overall": 3}, other, "k").status_code == 201  # its own repeat
+    assert sorted(r[7] for r in site.rows()) == [2, 3]
+    assert len(site.rows("feedback_keys")) == 2
+
+
+def test_a_terminal_that_joined_again_keeps_its_keys(site: Site) -> None:
+    """Enrolled terminals are known by their device id: a terminal removed and approved again
+    (a new token) resends its outbox with the same keys, and they are still recognised."""
+
+    def enrol() -> dict[str, str]:
+        c = site.client
+        body = {"device": "exit-1", "role": "feedback", "name": "Utgang"}
+        asked = c.post("/api/v1/enrolments", json=body).json()["enrolment"]
+        approved = c.post(f"/api/v1/enrolments/{asked['code']}/approve", headers=site.h("admin"))
+        assert approved.status_code == 200, approved.text
+        token = c.get(f"/api/v1/enrolments/{asked['id']}").json()["enrolment"]["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    first = enrol()
+    assert site.give({"overall": 1}, first, "lost-answer").status_code == 201
+    second = enrol()  # the same device again: its old token is revoked
+    assert site.give({"overall": 1}, first, "lost-answer").status_code == 401
+    assert site.give({"overall": 1}, second, "lost-answer").status_code == 201
+    assert [r[7] for r in site.rows()] == [1]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["", " ", " lead", "trail ", "a" * 101, "tab\tin", "n\u00e6r", "\x7f", ["one", "two"]],
+    ids=[
+        "empty",
+        "a space",
+        "leading space",
+        "trailing space",
+        "101 chars",
+        "a tab",
+        "not ASCII",
+        "DEL",
+        "two headers",
+    ],
+)
+def test_a_bad_key_is_422_and_stores_nothing(site: Site, key: str | list[str]) -> None:
+    keys = key if isinstance(key, list) else [key]
+    headers = [(b"authorization", site.h("feedback")["Authorization"].encode())]
+    headers.append((b"content-type", b"application/json"))
+    headers += [(b"idempotency-key", k.encode("latin-1")) for k in keys]
+    r = site.client.post(
+        "/api/v1/feedback", content=b'{"answers": {"overall": 5}}', headers=httpx.Headers(headers)
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_idempotency_key"
+    assert set(r.json()) == {"error"} and r.json()["error"]["message"]
+    assert site.rows() == [] and site.rows("feedback_keys") == []
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 100, "with inner spaces", '"quoted"', "~!#$%&'*+-.^_`|"])
+def test_a_good_key_is_any_printable_ascii_up_to_100(site: Site, key: str) -> None:
+    assert site.give({"overall": 3}, site.h("feedback"), key).status_code == 201
+    assert site.give({"overall": 3}, site.h("feedback"), key).status_code == 201
+    assert len(site.rows()) == 1
+
+
+def test_a_refused_body_keeps_its_key_unused(site: Site) -> None:
+    """A 422 for the answers stores neither them nor the key: the corrected visit counts."""
+    assert site.give({"overall": 9}, site.h("feedback"), "k").status_code == 422
+    assert site.rows() == [] and site.rows("feedback_keys") == []
+    assert site.give({"overall": 5}, site.h("feedback"), "k").json() == {"stored": 1}
+    assert [r[7] for r in site.rows()] == [5]
+
+
+def test_keys_are_forgotten_after_key_days(site: Site) -> None:
+    assert site.give({"overall": 1}, site.h("feedback"), "old").status_code == 201
+    site.clock[0] += dt.timedelta(days=KEY_DAYS)
+    assert site.give({"overall": 2}, site.h("feedback"), "new").status_code == 201
+    assert len(site.rows("feedback_keys")) == 2  # KEY_DAYS old: still kept
+    assert site.give({"overall": 1}, site.h("feedback"), "old").status_code == 201  # a repeat
+    site.clock[0] += dt.timedelta(days=1)
+    assert site.give({"overall": 3}, site.h("feedback"), "newer").status_code == 201
+    assert sorted(r[1] for r in site.rows("feedback_keys")) == ["2026-12-23", "2026-12-24"]
+    assert sorted(r[7] for r in site.rows()) == [1, 2, 3]
+
+
+def test_openapi_documents_the_idempotency_key(site: Site) -> None:
+    operation = site.client.get("/openapi.json").json()["paths"]["/api/v1/feedback"]["post"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert parameter["in"] == "header" and parameter["required"] is False
+    assert parameter["schema"]["maxLength"] == 100 and parameter["schema"]["minLength"] == 1
+    pattern = re.compile(parameter["schema"]["pattern"])
+    assert pattern.search("a b") and not pattern.search(" a") and not pattern.search("æ")
+    assert "security" in operation  # still the feedback token's
