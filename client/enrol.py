@@ -21,6 +21,9 @@ from the service"; docs/API.md "Enrolment".
   new settings to the skin; ``device.identify`` for this device; a refused token (the event socket's
   upgrade answered 401/403, confirmed by ``GET /config`` answering 401) means revoked: the token
   file goes and the skin shows its enrolment screen again.
+- :class:`Device`: one device's enrolment lives (:meth:`Device.session`: join, work until revoked,
+  forget the token); :func:`run_device_window` runs a kiosk's or an exit terminal's window with
+  them (:func:`keep_enrolled`, :func:`run_window`), the board its own way (display/device.py).
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import ssl
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncZeroconf
@@ -137,6 +141,15 @@ class StateDir:
                 (self.path / name).unlink()
 
 
+async def found(resolve: Resolver) -> str:
+    """The service's address, asking ``resolve`` every second until it knows one."""
+    while True:
+        base = await resolve()
+        if base is not None:
+            return base
+        await asyncio.sleep(1.0)
+
+
 class ServiceFinder:
     """Where the service is: ``server`` if given, else the service heard over mDNS (or None yet).
 
@@ -169,11 +182,7 @@ class ServiceFinder:
 
     async def found(self) -> str:
         """The address, waiting until there is one."""
-        while True:
-            base = await self.resolve()
-            if base is not None:
-                return base
-            await asyncio.sleep(1.0)
+        return await found(self.resolve)
 
     async def stop(self) -> None:
         if self._browser is not None:
@@ -420,6 +429,102 @@ class DeviceLink:
 
 
 # -- a device's window and its enrolment lives (kiosk, board, exit terminal) ------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device's standing with the service: its folder (token, pinned certificate), who it is,
+    where the service is (``resolve``), and what the log calls it."""
+
+    state: StateDir
+    identity: Identity
+    resolve: Resolver
+    what: str  # "kiosk", "board", "feedback terminal"
+
+    async def join(self, show: Callable[[EnrolView], None]) -> tuple[str, str]:
+        """``(service address, token)``: the kept token, or, without one, ask to join until
+        approved, every view of the enrolment screen handed to ``show``."""
+        token = self.state.token
+        if token is None:
+            enroller = Enroller(self.identity, self.state, self.resolve)
+            enroller.subscribe(show)
+            show(enroller.view)
+            return await enroller.run()
+        return await found(self.resolve), token
+
+    @contextlib.asynccontextmanager
+    async def session(self, show: Callable[[EnrolView], None]) -> AsyncIterator[tuple[str, str, ApiClient]]:
+        """One enrolment's life: :meth:`join`, then ``(service address, token, client)`` for the
+        work, which lasts until the token is revoked (:class:`Revoked`, which ends here): the token
+        file goes and ``show`` shows the enrolment screen again; the next life asks to join."""
+        base, token = await self.join(show)
+        async with self.state.api(base, token) as api:  # over HTTPS: only the pinned certificate
+            try:
+                yield base, token, api
+            except Revoked as exc:
+                log.warning(
+                    "%s: the service no longer knows this device (%s): enrolling again", self.what, exc
+                )
+                self.state.forget()
+                show(EnrolView(device_name=self.identity.name))
+
+
+class DeviceOptions(Protocol):
+    """What a device's command line says about finding the service and naming the device."""
+
+    @property
+    def server(self) -> str | None: ...
+    @property
+    def mdns(self) -> bool: ...
+    @property
+    def mdns_interfaces(self) -> Sequence[str] | None: ...
+    @property
+    def name(self) -> str: ...
+
+
+Options = TypeVar("Options", bound=DeviceOptions)
+
+
+@dataclass(frozen=True)
+class DeviceStart(Generic[Options]):
+    """How a device without a site file starts (kiosk, exit terminal): its command line's
+    options, its folder, its id."""
+
+    opts: Options
+    state_dir: Path
+    device_id: str
+
+    @classmethod
+    def of(cls, opts: Options, state_dir: Path, device_id: str, role: str) -> DeviceStart[Options]:
+        """``device_id``, else ``<role>-<host name>``."""
+        return cls(opts, state_dir, device_id or f"{role}-{socket.gethostname()}")
+
+
+async def run_device_window(
+    app: Any,
+    start: DeviceStart[Options],
+    role: str,
+    what: str,
+    life: Callable[[Device], Awaitable[None]],
+    tasks: Sequence[Callable[[], Any]] = (),
+) -> None:
+    """Run a kiosk's or an exit terminal's window until it closes: the service is found by
+    ``--server`` or mDNS, and once the window has drawn its first frame the device lives
+    ``life`` (enrol if needed, work until revoked) again and again (:func:`keep_enrolled`)."""
+    opts = start.opts
+    finder = ServiceFinder(opts.server, mdns=opts.mdns, interfaces=opts.mdns_interfaces)
+    await finder.start()
+    identity = Identity(start.device_id, role, opts.name or start.device_id)
+    device = Device(StateDir(start.state_dir), identity, finder.resolve, what)
+
+    async def work() -> None:
+        await app.first_frame.wait()
+        await keep_enrolled(lambda: life(device), what)
+
+    try:
+        await run_window(app, work, tasks)
+    finally:
+        await finder.stop()
 
 
 async def keep_enrolled(life: Callable[[], Awaitable[None]], what: str) -> None:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from nummerlapp.client.enrol import (
+    Device,
     DeviceConfig,
     DeviceLink,
-    Enroller,
+    EnrolView,
     Identity,
-    Revoked,
     StateDir,
     keep_enrolled,
     run_window,
@@ -35,8 +34,6 @@ from nummerlapp.client.enrol import (
 from nummerlapp.client.events import EventStream
 from nummerlapp.common.protocol import API_PREFIX
 from nummerlapp.display.app import BoardOptions, _resolver, _start_discovery, _stop_discovery
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,11 +69,12 @@ class Skin:
         self.enrol = EnrolScreen(int(width), int(height), lang)
         self.enrolling = False
 
-    def show_enrolment(self) -> None:
+    def show_enrolment(self, view: EnrolView) -> None:
         if not self.enrolling and self.app.root is not None:
             self.window.remove_widget(self.app.root)
             self.window.add_widget(self.enrol)
         self.enrolling = True
+        self.enrol.show(view)
 
     def show_board(self) -> None:
         if self.enrolling and self.app.root is not None:
@@ -107,14 +105,14 @@ async def run_device_board(app: Any, board: DeviceBoard, tasks: Sequence[Callabl
         base = await found()
         return None if base is None else str(base).rstrip("/").removesuffix(API_PREFIX)
 
-    state = StateDir(board.state_dir)
     identity = Identity(options.board_id, "display", options.board_name or options.board_id)
+    device = Device(StateDir(board.state_dir), identity, resolve, "board")
 
     async def work() -> None:
         while app.root is None:  # the window is built on the loop's first turns
             await asyncio.sleep(0.02)
         skin = Skin(app, board.lang or "nb")
-        await keep_enrolled(lambda: _enrolled(app, skin, state, identity, resolve, board), "board")
+        await keep_enrolled(lambda: _enrolled(app, skin, device, board), "board")
 
     try:
         await run_window(app, work, tasks)
@@ -126,45 +124,24 @@ async def run_device_board(app: Any, board: DeviceBoard, tasks: Sequence[Callabl
         await _stop_discovery(aiozc, browser, advertiser)
 
 
-async def _found(resolve: Any) -> str:
-    while True:
-        base = await resolve()
-        if isinstance(base, str):
-            return base
-        await asyncio.sleep(1.0)
-
-
-async def _enrolled(
-    app: Any, skin: Skin, state: StateDir, identity: Identity, resolve: Any, board: DeviceBoard
-) -> None:
+async def _enrolled(app: Any, skin: Skin, device: Device, board: DeviceBoard) -> None:
     """One enrolment's life: enrol if needed, work until revoked."""
-    token = state.token
-    if token is None:
-        skin.show_enrolment()
-        enroller = Enroller(identity, state, resolve)
-        enroller.subscribe(skin.enrol.show)
-        skin.enrol.show(enroller.view)
-        base, token = await enroller.run()
-    else:
-        base = await _found(resolve)
-    async with state.api(base, token) as api:  # over HTTPS: only the pinned certificate
+    async with device.session(skin.show_enrolment) as (base, token, api):
 
         def changed(config: DeviceConfig) -> None:
             skin.apply(options_for(config, board))
             if app.stream is not None:  # departments added or gone: a fresh snapshot
                 asyncio.get_running_loop().create_task(app.stream.resync())
 
-        link = DeviceLink(api, base, identity.device_id, on_config=changed, tls=state.tls())
+        tls = device.state.tls()
+        link = DeviceLink(api, base, device.identity.device_id, on_config=changed, tls=tls)
         try:
             skin.apply(options_for(await link.refresh(), board))
             skin.show_board()
-            app.stream = EventStream(resolve, token=token, tls=state.tls())
+            app.stream = EventStream(device.resolve, token=token, tls=tls)
             async for message in app.stream:
                 await link.handle(message)
                 app.feed(message)
-        except Revoked as exc:
-            log.warning("board: the service no longer knows this board (%s): enrolling again", exc)
-            state.forget()
         finally:
             if app.stream is not None:
                 await app.stream.close()

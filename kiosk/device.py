@@ -20,23 +20,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nummerlapp.client.enrol import (
+    Device,
     DeviceConfig,
     DeviceLink,
-    Enroller,
-    EnrolView,
-    Identity,
-    Revoked,
-    ServiceFinder,
-    StateDir,
-    keep_enrolled,
-    run_window,
+    DeviceStart,
+    run_device_window,
 )
 from nummerlapp.config.model import Settings
 from nummerlapp.kiosk.flow import KioskFlow
@@ -50,14 +43,7 @@ if TYPE_CHECKING:  # kiosk.app imports Kivy, which must wait for configure_windo
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class DeviceKiosk:
-    """How a kiosk without a site file starts."""
-
-    opts: KioskOptions
-    state_dir: Path
-    device_id: str
+DeviceKiosk = DeviceStart[KioskOptions]  # how a kiosk without a site file starts
 
 
 def printer_for(settings: Settings, opts: KioskOptions, old: Any) -> Any:
@@ -73,34 +59,13 @@ async def run_device_kiosk(
     app: KioskApp, kiosk: DeviceKiosk, tasks: Sequence[Callable[[], Any]] = ()
 ) -> None:
     """Run the kiosk until its window closes (``tasks`` run beside it; the tests' observer)."""
-    finder = ServiceFinder(kiosk.opts.server, mdns=kiosk.opts.mdns, interfaces=kiosk.opts.mdns_interfaces)
-    await finder.start()
-    state = StateDir(kiosk.state_dir)
-    identity = Identity(kiosk.device_id, "kiosk", kiosk.opts.name or kiosk.device_id)
-
-    async def work() -> None:
-        await app.first_frame.wait()
-        await keep_enrolled(lambda: _enrolled(app, kiosk, state, identity, finder), "kiosk")
-
-    try:
-        await run_window(app, work, tasks)
-    finally:
-        await finder.stop()
+    await run_device_window(app, kiosk, "kiosk", "kiosk", lambda device: _enrolled(app, kiosk, device), tasks)
 
 
-async def _enrolled(
-    app: KioskApp, kiosk: DeviceKiosk, state: StateDir, identity: Identity, finder: ServiceFinder
-) -> None:
+async def _enrolled(app: KioskApp, kiosk: DeviceKiosk, device: Device) -> None:
     """One enrolment's life: enrol if needed, work until revoked."""
-    token = state.token
-    if token is None:
-        enroller = Enroller(identity, state, finder.resolve)
-        enroller.subscribe(app.show_enrolment)
-        app.show_enrolment(enroller.view)
-        base, token = await enroller.run()
-    else:
-        base = await finder.found()
-    async with state.api(base, token) as api:  # over HTTPS: only the pinned certificate
+    identity = device.identity
+    async with device.session(app.show_enrolment) as (base, token, api):
         flow: KioskFlow | None = None
 
         def changed(config: DeviceConfig) -> None:
@@ -118,35 +83,30 @@ async def _enrolled(
             app.identify(flow.device.name if flow is not None else identity.name)
 
         link = DeviceLink(
-            api, base, identity.device_id, on_config=changed, on_identify=identify, tls=state.tls()
+            api, base, identity.device_id, on_config=changed, on_identify=identify, tls=device.state.tls()
         )
+        config = await link.refresh()
+        settings = config.settings
+        printer = make_printer(settings, kiosk.opts.printer)
+        info = DeviceInfo(
+            identity.device_id,
+            config.name or identity.name,
+            version(),
+            {"printer": getattr(printer, "id", "?")},
+        )
+        flow = KioskFlow(
+            settings, api, printer, info, pin_check=pin_checker(settings), default_lang=kiosk.opts.lang
+        )
+        app.attach(flow)
+        log.info("kiosk %s at work with the service at %s", identity.device_id, base)
+        runner = asyncio.create_task(flow.run())
         try:
-            config = await link.refresh()
-            settings = config.settings
-            printer = make_printer(settings, kiosk.opts.printer)
-            device = DeviceInfo(
-                identity.device_id,
-                config.name or identity.name,
-                version(),
-                {"printer": getattr(printer, "id", "?")},
-            )
-            flow = KioskFlow(
-                settings, api, printer, device, pin_check=pin_checker(settings), default_lang=kiosk.opts.lang
-            )
-            app.attach(flow)
-            log.info("kiosk %s at work with the service at %s", identity.device_id, base)
-            runner = asyncio.create_task(flow.run())
-            try:
-                await link.follow(token)
-            finally:
-                runner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await runner
-                await flow.aclose()
-        except Revoked as exc:
-            log.warning("kiosk: the service no longer knows this kiosk (%s): enrolling again", exc)
-            state.forget()
-            app.show_enrolment(EnrolView(device_name=identity.name))
+            await link.follow(token)
+        finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            await flow.aclose()
 
 
 def main_enrolled(opts: KioskOptions, state_dir: Path, fullscreen: bool = False) -> int:
@@ -162,9 +122,8 @@ async def run_enrolled(opts: KioskOptions, state_dir: Path) -> None:
 
     tail = LogTail()
     logging.getLogger().addHandler(tail)
-    device_id = opts.device_id or f"kiosk-{socket.gethostname()}"
     app = KioskApp(None, version=version(), log_tail=tail, size=opts.size)
     try:
-        await run_device_kiosk(app, DeviceKiosk(opts, state_dir, device_id))
+        await run_device_kiosk(app, DeviceKiosk.of(opts, state_dir, opts.device_id, "kiosk"))
     finally:
         logging.getLogger().removeHandler(tail)

@@ -32,8 +32,9 @@ import hashlib
 import logging
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
@@ -347,6 +348,7 @@ def live_tokens(conn: sqlite3.Connection, token_ids: list[int]) -> set[int]:
 
 
 router = APIRouter(tags=["enrolment"])
+Route = TypeVar("Route", bound=Callable[..., Any])
 SECURED: dict[str, Any] = {"security": [{"HTTPBearer": []}]}
 EnrolmentId = Path(min_length=1, max_length=64, description="the enrolment's id (its secret)")
 Code = Path(min_length=1, max_length=16, description="the 6-digit code the device shows")
@@ -359,6 +361,14 @@ def _answer(shape: P.Wire, status_code: int = 200) -> JSONResponse:
 
 def _address(request: Request) -> str:
     return request.client.host if request.client is not None else ""
+
+
+def _admin_route(method: str, path: str, model: Any, *statuses: int) -> Callable[[Route], Route]:
+    """An admin's route (bearer token): ``method`` on ``path`` answering ``model``, or one of
+    the error ``statuses``."""
+    return router.api_route(
+        path, methods=[method], response_model=model, responses=_errors(*statuses), openapi_extra=SECURED
+    )
 
 
 @router.post("/enrolments", response_model=P.EnrolmentAnswer, status_code=201, responses=_errors(422, 429))
@@ -396,45 +406,56 @@ async def look_up(request: Request, enrolment_id: str = EnrolmentId) -> JSONResp
     return _answer(P.EnrolmentAnswer(enrolment=P.Enrolment(status=found.status, token=found.token)))
 
 
-@router.get(
-    "/enrolments", response_model=P.PendingEnrolments, responses=_errors(401, 403), openapi_extra=SECURED
-)
+# What the API's routes below and the technician page (server/web/tech.py) both do.
+
+
+async def pending_now(svc: Services) -> list[P.PendingEnrolment]:
+    """The requests waiting for approval now, their times in the site's zone."""
+    now, tz = svc.clock(), svc.settings.site.tz
+    return await svc.runner.run_conn(lambda conn: pending(conn, now, tz))
+
+
+async def approve_now(svc: Services, code: str, approval: P.EnrolmentApproval) -> str:
+    """Approve the code now (:func:`approve`): the new device's id."""
+    now, settings = svc.clock(), svc.settings
+    return await svc.runner.run_conn(lambda conn: approve(conn, code, approval, now, settings))
+
+
+async def refuse_now(svc: Services, code: str) -> None:
+    """Refuse the code now (:func:`refuse`)."""
+    now = svc.clock()
+    await svc.runner.run_conn(lambda conn: refuse(conn, code, now))
+
+
+async def change_settings(svc: Services, device_id: str, body: P.DeviceSettingsBody) -> DeviceRow:
+    """Change an enrolled device's settings (:func:`update`) and tell the devices
+    (``config.changed``): the changed row."""
+    settings = svc.settings
+    row = await svc.runner.run_conn(lambda conn: update(conn, device_id, body, settings))
+    version = svc.site.version
+    await svc.runner.run(lambda ledger: ledger.announce_config(version))
+    return row
+
+
+@_admin_route("GET", "/enrolments", P.PendingEnrolments, 401, 403)
 async def list_pending(request: Request) -> JSONResponse:
     """Pending requests: code, device, role, name, address, expires_at (admin)."""
-    svc = services(request)
-    now, tz = svc.clock(), svc.settings.site.tz
-    rows = await svc.runner.run_conn(lambda conn: pending(conn, now, tz))
-    return _answer(P.PendingEnrolments(enrolments=rows))
+    return _answer(P.PendingEnrolments(enrolments=await pending_now(services(request))))
 
 
-@router.post(
-    "/enrolments/{code}/approve",
-    response_model=P.EnrolmentAnswer,
-    responses=_errors(401, 403, 404, 422),
-    openapi_extra=SECURED,
-)
+@_admin_route("POST", "/enrolments/{code}/approve", P.EnrolmentAnswer, 401, 403, 404, 422)
 async def approve_code(
     request: Request, body: P.EnrolmentApproval | None = None, code: str = Code
 ) -> JSONResponse:
     """Approve the code a device shows (optional name, a board's zone, a kiosk's printer) (admin)."""
-    svc = services(request)
-    now, settings = svc.clock(), svc.settings
-    approval = body or P.EnrolmentApproval()
-    await svc.runner.run_conn(lambda conn: approve(conn, code, approval, now, settings))
+    await approve_now(services(request), code, body or P.EnrolmentApproval())
     return _answer(P.EnrolmentAnswer(enrolment=P.Enrolment(status="approved")))
 
 
-@router.post(
-    "/enrolments/{code}/refuse",
-    response_model=P.EnrolmentAnswer,
-    responses=_errors(401, 403, 404),
-    openapi_extra=SECURED,
-)
+@_admin_route("POST", "/enrolments/{code}/refuse", P.EnrolmentAnswer, 401, 403, 404)
 async def refuse_code(request: Request, code: str = Code) -> JSONResponse:
     """Refuse the code: the device says so and asks again (admin)."""
-    svc = services(request)
-    now = svc.clock()
-    await svc.runner.run_conn(lambda conn: refuse(conn, code, now))
+    await refuse_now(services(request), code)
     return _answer(P.EnrolmentAnswer(enrolment=P.Enrolment(status="refused")))
 
 
@@ -451,30 +472,20 @@ def kick(svc: Services, which: Any) -> None:
             client.kick.set()
 
 
-@router.delete(
-    "/devices/{device_id}", response_model=P.Accepted, responses=_errors(401, 403, 404), openapi_extra=SECURED
-)
+@_admin_route("DELETE", "/devices/{device_id}", P.Accepted, 401, 403, 404)
 async def delete_device(request: Request, device_id: str = DeviceId) -> JSONResponse:
     """Forget the device and revoke its token: its next request gets 401 (admin)."""
     await forget_device(services(request), device_id)
     return _answer(P.Accepted(ok=True))
 
 
-@router.patch(
-    "/devices/{device_id}",
-    response_model=P.DeviceSettingsAnswer,
-    responses=_errors(401, 403, 404, 422),
-    openapi_extra=SECURED,
-)
+@_admin_route("PATCH", "/devices/{device_id}", P.DeviceSettingsAnswer, 401, 403, 404, 422)
 async def change_device(
     request: Request, body: P.DeviceSettingsBody, device_id: str = DeviceId
 ) -> JSONResponse:
     """Rename a device, change a board's zone or a kiosk's printer → ``config.changed`` (admin)."""
     svc = services(request)
-    settings = svc.settings
-    row = await svc.runner.run_conn(lambda conn: update(conn, device_id, body, settings))
-    version = svc.site.version
-    await svc.runner.run(lambda ledger: ledger.announce_config(version))
+    row = await change_settings(svc, device_id, body)
     return _answer(P.DeviceSettingsAnswer(device=entry_of(row, connected=device_id in svc.sockets)))
 
 

@@ -123,6 +123,21 @@ def require_user_json(ctx: Ctx, permission: Permission | None = None) -> JSONRes
     return None
 
 
+def user_page(ctx: Ctx, template: str, status_code: int = 200, **values: Any) -> Response:
+    """A page for the signed-in user, in their language with the session's CSRF token (and the
+    session written back when it changed)."""
+    page = render(
+        ctx.request,
+        template,
+        ctx.lang,
+        status_code=status_code,
+        csrf=ctx.session.csrf,
+        user=ctx.user,
+        **values,
+    )
+    return ctx.save(page)
+
+
 def redirect(url: str) -> RedirectResponse:
     """303: after a POST the browser fetches the next page with GET."""
     return RedirectResponse(url, status_code=303)
@@ -148,17 +163,7 @@ async def page_user(
         query = f"?expired=1&next={path}" if ctx.expired else f"?next={path}"
         return ctx, ctx.save(redirect("/desk/signin" + query))
     if not ctx.user.may(permission):
-        page = render(
-            request,
-            "forbidden.html",
-            ctx.lang,
-            status_code=403,
-            csrf=ctx.session.csrf,
-            user=ctx.user,
-            show_desk_link=True,
-            message=forbidden(ctx._),
-        )
-        return ctx, ctx.save(page)
+        return ctx, user_page(ctx, "forbidden.html", 403, show_desk_link=True, message=forbidden(ctx._))
     return ctx, None
 
 
@@ -170,11 +175,18 @@ async def json_user(
 ) -> Ctx | Response:
     """A page fetch's gate: the context of a signed-in user with the CSRF header who may
     ``permission`` (at ``counter``), or the refusal (403 ``forbidden`` says ``forbidden(_)``)."""
-    ctx = await context(request)
-    refused = require_user_json(ctx)
-    if refused is not None:
-        return refused
+    ctx = await signed_in_json(request)
+    if isinstance(ctx, Response):
+        return ctx
     assert ctx.user is not None
     if not ctx.user.may(permission, counter):
         return error(403, "forbidden", forbidden(ctx._))
     return ctx
+
+
+async def signed_in_json(request: Request) -> Ctx | Response:
+    """A fetch's first gate: the context of a signed-in user with the CSRF header (``ctx.user``
+    is set), or the refusal (:func:`require_user_json`)."""
+    ctx = await context(request)
+    refused = require_user_json(ctx)
+    return ctx if refused is None else refused

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,16 +25,18 @@ from nummerlapp.server.api import auth
 from nummerlapp.server.api.actions import ACTIONS, ActionSpec, CounterAction, Outcome, Target
 from nummerlapp.server.api.auth import Permission, UserInfo
 from nummerlapp.server.api.services import services
-from nummerlapp.server.ledger import CounterState, Ledger
+from nummerlapp.server.ledger import CounterState, Ledger, Ticket
 from nummerlapp.server.web.context import (
     Ctx,
     backend,
     context,
     error,
+    json_user,
     read_json,
     redirect,
     refusal_body,
-    require_user_json,
+    signed_in_json,
+    user_page,
 )
 from nummerlapp.server.web.floor import desk_floor_boot
 from nummerlapp.server.web.guard import Answer
@@ -49,6 +51,7 @@ RECEPTION = "reception"
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # where sign-in may send the browser back to
 _NEXT_PAGES = ("/desk", "/tech", "/reports", "/messages", "/manager")
+T = TypeVar("T")
 
 
 class Stale(LedgerError):
@@ -221,17 +224,9 @@ async def counter_page(request: Request) -> Response:
         assert counter is not None  # allowed_counters() names only the site's counters
         deps = ", ".join(department_label(request, d, ctx.lang) for d in counter.departments)
         counters.append({"id": cid, "name": counter.label(ctx.lang), "deps": deps})
-    page = render(
-        request,
-        "counter.html",
-        ctx.lang,
-        csrf=ctx.session.csrf,
-        user=ctx.user,
-        counters=counters,
-        reception=may_use_reception(ctx.user),
-        error=None,
+    return user_page(
+        ctx, "counter.html", counters=counters, reception=may_use_reception(ctx.user), error=None
     )
-    return ctx.save(page)
 
 
 async def counter_submit(request: Request) -> Response:
@@ -311,18 +306,14 @@ async def desk_page(request: Request) -> Response:
         "strings": desk_strings(ctx._),
         **floor_boot,
     }
-    page = render(
-        request,
+    return user_page(
+        ctx,
         "desk.html",
-        ctx.lang,
-        csrf=ctx.session.csrf,
-        user=ctx.user,
         counter=counter,
         can_change_counter=len(allowed_counters(settings, ctx.user)) > 1 or may_use_reception(ctx.user),
         all_departments=list(departments.values()),
         boot=boot,
     )
-    return ctx.save(page)
 
 
 # -- desk actions (fetch, JSON) -------------------------------------------------------------
@@ -335,27 +326,18 @@ def _success_message(
         return _("The counter is paused.") if result.state == "paused" else _("The counter is open.")
     if result is None:
         return _("Nobody is waiting.")
-    number = result.number
-    if action is CounterAction.NEXT:
-        return _("Called %(number)s.").replace("%(number)s", number)
-    if action is CounterAction.RECALL:
-        return _("Called %(number)s again.").replace("%(number)s", number)
-    if action is CounterAction.NO_SHOW:
-        return _("%(number)s did not come.").replace("%(number)s", number)
+    said = {
+        CounterAction.NEXT: _("Called %(number)s."),
+        CounterAction.RECALL: _("Called %(number)s again."),
+        CounterAction.NO_SHOW: _("%(number)s did not come."),
+        CounterAction.TRANSFER: _("%(number)s now waits for %(department)s."),
+        CounterAction.SERVE: _("%(number)s has arrived: serving."),
+        CounterAction.CALL: _("Called %(number)s out of turn."),
+        CounterAction.PARK: _("%(number)s is parked: call it back when the visitor returns."),
+    }.get(action, _("%(number)s is done."))
     if action is CounterAction.TRANSFER:
-        label = department_label(request, result.department, lang)
-        return (
-            _("%(number)s now waits for %(department)s.")
-            .replace("%(number)s", number)
-            .replace("%(department)s", label)
-        )
-    if action is CounterAction.SERVE:
-        return _("%(number)s has arrived: serving.").replace("%(number)s", number)
-    if action is CounterAction.CALL:
-        return _("Called %(number)s out of turn.").replace("%(number)s", number)
-    if action is CounterAction.PARK:
-        return _("%(number)s is parked: call it back when the visitor returns.").replace("%(number)s", number)
-    return _("%(number)s is done.").replace("%(number)s", number)
+        said = said.replace("%(department)s", department_label(request, result.department, lang))
+    return said.replace("%(number)s", result.number)
 
 
 def _spec(name: str) -> ActionSpec | None:
@@ -370,10 +352,10 @@ def _action_body(
     _: Translate, spec: ActionSpec, settings: Settings, body: dict[str, Any]
 ) -> tuple[str, str | None, Target] | JSONResponse:
     """(click key, the ticket id the desk saw, the action's target), or the 422 that refuses it."""
-    key, expect, department = body.get("key"), body.get("expect"), body.get("department")
+    key, expect, department = _click_key(_, body), body.get("expect"), body.get("department")
     wanted = body.get("ticket")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    if isinstance(key, JSONResponse):
+        return key
     if expect is not None and not isinstance(expect, str):
         return error(422, "invalid_expect", _("The request is malformed."))
     if spec.needs_department and (not isinstance(department, str) or settings.department(department) is None):
@@ -386,11 +368,41 @@ def _action_body(
     return key, expect, target
 
 
+def _click_key(_: Translate, body: dict[str, Any]) -> str | JSONResponse:
+    """The click's key (the replay cache remembers answers by it), or the 422 that refuses it."""
+    key = body.get("key")
+    if not isinstance(key, str) or not _KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    return key
+
+
+async def _once(
+    request: Request,
+    ctx: Ctx,
+    key: str,
+    op: Callable[[Ledger], T],
+    answer: Callable[[T], Answer],
+) -> Response:
+    """Run the ledger operation ``op`` once per click ``key`` of this user (a repeat gets the
+    first answer): ``answer(result)``, or the ledger's refusal; with the counters' state now."""
+    be = backend(request)
+
+    async def act() -> Answer:
+        try:
+            result = await be.run(op)
+        except LedgerError as exc:
+            return exc.status, refusal_body(ctx._, exc)
+        return answer(result)
+
+    assert ctx.user is not None
+    (status, payload), _replayed = await services(request).web.replay.once(f"{ctx.user.id}:{key}", act)
+    return JSONResponse({**payload, "state": await be.snapshot()}, status_code=status)
+
+
 async def counter_action(request: Request) -> Response:
-    ctx = await context(request)
-    refused = require_user_json(ctx)
-    if refused is not None:
-        return refused
+    ctx = await signed_in_json(request)
+    if isinstance(ctx, Response):
+        return ctx
     assert ctx.user is not None
     _ = ctx._
     settings = services(request).settings
@@ -411,7 +423,7 @@ async def counter_action(request: Request) -> Response:
     if isinstance(checked, JSONResponse):
         return checked
     key, expect, target = checked
-    be = backend(request)
+    user = ctx.user
 
     def guarded(ledger: Ledger) -> Outcome:
         if spec.acts_on_current:
@@ -421,53 +433,37 @@ async def counter_action(request: Request) -> Response:
                 raise Stale("the counter moved on", code="stale")
         return spec.perform(ledger, counter_id, target)
 
-    async def act() -> Answer:
-        try:
-            result = await be.run(guarded)
-        except LedgerError as exc:
-            return exc.status, refusal_body(_, exc)
-        log.info("desk: %s %s at counter %s", ctx.user.username if ctx.user else "?", action, counter_id)
+    def done(result: Outcome) -> Answer:
+        log.info("desk: %s %s at counter %s", user.username, action, counter_id)
         payload: dict[str, Any] = {"message": _success_message(_, request, ctx.lang, spec.action, result)}
         payload[spec.answers] = None if result is None else result.to_json()
         return 200, payload
 
-    cache = services(request).web.replay
-    (status, payload), _replayed = await cache.once(f"{ctx.user.id}:{key}", act)
-    answer = {**payload, "state": await be.snapshot()}
-    return JSONResponse(answer, status_code=status)
+    return await _once(request, ctx, key, guarded, done)
 
 
 async def issue_ticket(request: Request) -> Response:
     """Reception: a ticket on a visitor's behalf (shown on screen; the visitor notes the number)."""
-    ctx = await context(request)
-    refused = require_user_json(ctx)
-    if refused is not None:
-        return refused
+    ctx = await json_user(request, Permission.ISSUE_TICKET, lambda _: _("You may not work at this counter."))
+    if isinstance(ctx, Response):
+        return ctx
     assert ctx.user is not None
     _ = ctx._
-    if not ctx.user.may(Permission.ISSUE_TICKET):
-        return error(403, "forbidden", _("You may not work at this counter."))
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
-    key, department = body.get("key"), body.get("department")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    key, department = _click_key(_, body), body.get("department")
+    if isinstance(key, JSONResponse):
+        return key
     settings = services(request).settings
     if not isinstance(department, str) or settings.department(department) is None:
         return error(404, "unknown_department", _("Unknown department."))
     lang = body.get("lang") if body.get("lang") in settings.site.languages else ctx.lang
-    be = backend(request)
     source = f"desk:{ctx.user.username}"
 
-    async def act() -> Answer:
-        try:
-            ticket = await be.run(lambda ledger: ledger.issue(department, lang, source))
-        except LedgerError as exc:
-            return exc.status, refusal_body(_, exc)
+    def issued(ticket: Ticket) -> Answer:
         label = department_label(request, department, ctx.lang)
         message = _("Ticket %(number)s for %(department)s.").replace("%(number)s", ticket.number)
         return 201, {"ticket": ticket.to_json(), "message": message.replace("%(department)s", label)}
 
-    (status, payload), _replayed = await services(request).web.replay.once(f"{ctx.user.id}:{key}", act)
-    return JSONResponse({**payload, "state": await be.snapshot()}, status_code=status)
+    return await _once(request, ctx, key, lambda ledger: ledger.issue(department, lang, source), issued)

@@ -15,7 +15,9 @@ can never show it again (only its hash is stored).
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,16 @@ from nummerlapp.config.model import Settings
 from nummerlapp.server.api import auth, config_api, enrolment
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import Services, services
-from nummerlapp.server.web.context import Ctx, backend, context, error, read_json, redirect, require_user_json
-from nummerlapp.server.web.render import render
+from nummerlapp.server.web.context import (
+    Ctx,
+    backend,
+    context,
+    error,
+    page_user,
+    read_json,
+    require_user_json,
+    user_page,
+)
 from nummerlapp.server.web.strings import alarm_strings, ledger_message
 
 log = logging.getLogger(__name__)
@@ -66,29 +76,19 @@ async def device_rows(svc: Services) -> list[dict[str, Any]]:
 
 
 async def pending_rows(svc: Services) -> list[dict[str, Any]]:
-    now, tz = svc.clock(), svc.settings.site.tz
-    found = await svc.runner.run_conn(lambda conn: enrolment.pending(conn, now, tz))
-    return [p.encode() for p in found]
+    return [p.encode() for p in await enrolment.pending_now(svc)]
 
 
 async def tech_page(request: Request) -> Response:
-    ctx = await context(request)
-    if ctx.user is None:
-        query = "?expired=1&next=/tech" if ctx.expired else "?next=/tech"
-        return ctx.save(redirect("/desk/signin" + query))
-    _ = ctx._
-    if not ctx.user.may(Permission.MANAGE_ACCOUNTS):
-        page = render(
-            request,
-            "forbidden.html",
-            ctx.lang,
-            status_code=403,
-            csrf=ctx.session.csrf,
-            user=ctx.user,
-            show_desk_link=True,
-            message=_("Only a technician (admin) may open this page."),
-        )
-        return ctx.save(page)
+    ctx, refused = await page_user(
+        request,
+        "/tech",
+        Permission.MANAGE_ACCOUNTS,
+        lambda _: _("Only a technician (admin) may open this page."),
+    )
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
     be = backend(request)
     svc = services(request)
     settings = svc.settings
@@ -96,12 +96,9 @@ async def tech_page(request: Request) -> Response:
     pending = await pending_rows(svc)
     users = await be.accounts(auth.list_users)
     tokens = await be.accounts(auth.list_tokens)
-    page = render(
-        request,
+    return user_page(
+        ctx,
         "tech.html",
-        ctx.lang,
-        csrf=ctx.session.csrf,
-        user=ctx.user,
         show_desk_link=True,
         on_tech=True,
         devices=devices,
@@ -127,7 +124,6 @@ async def tech_page(request: Request) -> Response:
             "kiosk_printer": settings.kiosk.printer,
         },
     )
-    return ctx.save(page)
 
 
 def printer_words(ctx: Ctx) -> dict[str, str]:
@@ -144,21 +140,15 @@ def printer_words(ctx: Ctx) -> dict[str, str]:
     }
 
 
-def role_words(ctx: Ctx) -> dict[str, str]:
+def tech_strings(ctx: Ctx) -> dict[str, str]:
+    """What the page's script says: the devices card (enrolment, the device list, the site file's
+    reload), tokens, accounts, the reset, and the printer states."""
     _ = ctx._
     return {
-        "kiosk": _("Kiosk"),
-        "display": _("Board"),
-        "board": _("Board"),
-        "feedback": _("Feedback terminal"),
-    }
-
-
-def device_strings(ctx: Ctx) -> dict[str, str]:
-    """What the devices card's script says (enrolment, the device list, the site file's reload)."""
-    _ = ctx._
-    return {
-        **{"role_" + k: v for k, v in role_words(ctx).items()},
+        "role_kiosk": _("Kiosk"),
+        "role_display": _("Board"),
+        "role_board": _("Board"),
+        "role_feedback": _("Feedback terminal"),
         "approve": _("Approve"),
         "refuse": _("Refuse"),
         "rename": _("Rename"),
@@ -186,13 +176,6 @@ def device_strings(ctx: Ctx) -> dict[str, str]:
         "unchanged": _("The site file has not changed."),
         "restart": _("These changes take effect only after a restart of the service: %(keys)s"),
         "not_reloaded": _("The site file was not applied; nothing changed:"),
-    }
-
-
-def tech_strings(ctx: Ctx) -> dict[str, str]:
-    _ = ctx._
-    return {
-        **device_strings(ctx),
         "failed": _("That did not work. Try again."),
         "token_made": _("New token – copy it now, it is shown only once:"),
         "identify_sent": _("Asked %(device)s to identify itself."),
@@ -214,15 +197,37 @@ def _refusal(ctx: Ctx, exc: LedgerError) -> JSONResponse:
     return error(status, exc.code, ledger_message(ctx._, exc.code, exc.message))
 
 
-async def _admin_body(request: Request, permission: Permission) -> tuple[Ctx, dict[str, Any]] | Response:
-    ctx = await context(request)
-    refused = require_user_json(ctx, permission)
-    if refused is not None:
-        return refused
-    body = await read_json(request, ctx)
-    if isinstance(body, JSONResponse):
-        return body
-    return ctx, body
+Action = Callable[[Request, Ctx, dict[str, Any]], Awaitable[Response]]
+
+
+def admin_action(permission: Permission) -> Callable[[Action], Callable[[Request], Awaitable[Response]]]:
+    """A POST of the page: a signed-in admin with the CSRF header who may ``permission`` and a
+    JSON object body, else the refusal; a ledger refusal of the action answers in the JSON error
+    shape, its sentence in the admin's language."""
+
+    def wrap(action: Action) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(action)
+        async def endpoint(request: Request) -> Response:
+            ctx = await context(request)
+            refused = require_user_json(ctx, permission)
+            if refused is not None:
+                return refused
+            body = await read_json(request, ctx)
+            if isinstance(body, JSONResponse):
+                return body
+            try:
+                return await action(request, ctx, body)
+            except LedgerError as exc:
+                return _refusal(ctx, exc)
+
+        return endpoint
+
+    return wrap
+
+
+def _admin(ctx: Ctx) -> str:
+    """Who acted, for the log."""
+    return ctx.user.username if ctx.user else "?"
 
 
 def _opt_str(value: object) -> str | None:
@@ -241,11 +246,8 @@ def _counter(ctx: Ctx, body: dict[str, Any]) -> str | JSONResponse | None:
     return value.strip()
 
 
-async def create_token(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
-    if isinstance(got, Response):
-        return got
-    ctx, body = got
+@admin_action(Permission.MANAGE_ACCOUNTS)
+async def create_token(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     role, counter, name = body.get("role"), _counter(ctx, body), _opt_str(body.get("name"))
     if isinstance(counter, JSONResponse):
         return counter
@@ -254,37 +256,25 @@ async def create_token(request: Request) -> Response:
     if body.get("name") is not None and not isinstance(body.get("name"), str):
         return error(422, "invalid_name", ctx._("That did not work. Try again."))
     settings = services(request).settings
-    try:
-        secret, info = await backend(request).write_accounts(
-            lambda conn: auth.create_token(conn, role, counter, name, settings)
-        )
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s made token %d (%s)", ctx.user.username if ctx.user else "?", info.id, info.role)
+    secret, info = await backend(request).write_accounts(
+        lambda conn: auth.create_token(conn, role, counter, name, settings)
+    )
+    log.info("tech: %s made token %d (%s)", _admin(ctx), info.id, info.role)
     return JSONResponse({"token": secret, "info": info.to_json()}, status_code=201)
 
 
-async def revoke_token(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
+@admin_action(Permission.MANAGE_ACCOUNTS)
+async def revoke_token(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     raw = request.path_params["token_id"]
     if not raw.isdigit() or len(raw) > 12:
         return error(404, "unknown_token", ctx._("No such token."))
-    try:
-        info = await backend(request).write_accounts(lambda conn: auth.revoke_token(conn, int(raw)))
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s revoked token %d", ctx.user.username if ctx.user else "?", info.id)
+    info = await backend(request).write_accounts(lambda conn: auth.revoke_token(conn, int(raw)))
+    log.info("tech: %s revoked token %d", _admin(ctx), info.id)
     return JSONResponse({"info": info.to_json()})
 
 
-async def create_user(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
-    if isinstance(got, Response):
-        return got
-    ctx, body = got
+@admin_action(Permission.MANAGE_ACCOUNTS)
+async def create_user(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     username, password = body.get("username"), body.get("password")
     role, counter = body.get("role", "staff"), _counter(ctx, body)
     if isinstance(counter, JSONResponse):
@@ -292,61 +282,38 @@ async def create_user(request: Request) -> Response:
     if not isinstance(username, str) or not isinstance(password, str) or not isinstance(role, str):
         return error(422, "invalid_request", ctx._("User name, password and role are needed."))
     settings = services(request).settings
-    try:
-        info = await backend(request).write_accounts(
-            lambda conn: auth.create_user(conn, username.strip(), password, role, counter, settings)
-        )
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s made user %s (%s)", ctx.user.username if ctx.user else "?", info.username, info.role)
+    info = await backend(request).write_accounts(
+        lambda conn: auth.create_user(conn, username.strip(), password, role, counter, settings)
+    )
+    log.info("tech: %s made user %s (%s)", _admin(ctx), info.username, info.role)
     return JSONResponse({"info": info.to_json()}, status_code=201)
 
 
-async def disable_user(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_ACCOUNTS)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
+@admin_action(Permission.MANAGE_ACCOUNTS)
+async def disable_user(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     username = request.path_params["username"]
     if ctx.user is not None and username == ctx.user.username:
         return error(409, "own_account", ctx._("You cannot disable your own account."))
-    try:
-        info = await backend(request).write_accounts(lambda conn: auth.disable_user(conn, username))
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s disabled user %s", ctx.user.username if ctx.user else "?", info.username)
+    info = await backend(request).write_accounts(lambda conn: auth.disable_user(conn, username))
+    log.info("tech: %s disabled user %s", _admin(ctx), info.username)
     return JSONResponse({"info": info.to_json()})
 
 
-async def identify(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
+@admin_action(Permission.MANAGE_DEVICES)
+async def identify(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     device_id = request.path_params["device_id"]
-    try:
-        await backend(request).run(lambda ledger: ledger.identify(device_id))
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
+    await backend(request).run(lambda ledger: ledger.identify(device_id))
     return JSONResponse({"device": {"id": device_id}})
 
 
-async def reset_day(request: Request) -> Response:
+@admin_action(Permission.RESET_DAY)
+async def reset_day(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     """Void every live ticket of today and restart numbering — only with the site id typed in."""
-    got = await _admin_body(request, Permission.RESET_DAY)
-    if isinstance(got, Response):
-        return got
-    ctx, body = got
     site_id = services(request).settings.site.id
     if body.get("confirm") != site_id:
         return error(422, "not_confirmed", ctx._("Type the site id exactly to confirm the reset."))
-    try:
-        count = await backend(request).run(lambda ledger: ledger.reset_day())
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.warning(
-        "tech: %s reset today's queue (%s tickets voided)", ctx.user.username if ctx.user else "?", count
-    )
+    count = await backend(request).run(lambda ledger: ledger.reset_day())
+    log.warning("tech: %s reset today's queue (%s tickets voided)", _admin(ctx), count)
     return JSONResponse({"voided": count})
 
 
@@ -368,92 +335,53 @@ def _approval(ctx: Ctx, body: dict[str, Any]) -> P.EnrolmentApproval | JSONRespo
         return error(422, "invalid_request", ctx._("That did not work. Try again."))
 
 
-async def approve(request: Request) -> Response:
+@admin_action(Permission.MANAGE_DEVICES)
+async def approve(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     """Approve a code (optional name, a board's zone, a kiosk's printer)."""
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, body = got
     approval = _approval(ctx, body)
     if isinstance(approval, JSONResponse):
         return approval
-    svc = services(request)
-    code, now, settings = request.path_params["code"], svc.clock(), svc.settings
-    try:
-        device_id = await svc.runner.run_conn(
-            lambda conn: enrolment.approve(conn, code, approval, now, settings)
-        )
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s approved code %s (%s)", ctx.user.username if ctx.user else "?", code, device_id)
+    code = request.path_params["code"]
+    device_id = await enrolment.approve_now(services(request), code, approval)
+    log.info("tech: %s approved code %s (%s)", _admin(ctx), code, device_id)
     return JSONResponse({"device": {"id": device_id, "name": approval.name or device_id}})
 
 
-async def refuse(request: Request) -> Response:
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
-    svc = services(request)
-    code, now = request.path_params["code"], svc.clock()
-    try:
-        await svc.runner.run_conn(lambda conn: enrolment.refuse(conn, code, now))
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s refused code %s", ctx.user.username if ctx.user else "?", code)
+@admin_action(Permission.MANAGE_DEVICES)
+async def refuse(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
+    code = request.path_params["code"]
+    await enrolment.refuse_now(services(request), code)
+    log.info("tech: %s refused code %s", _admin(ctx), code)
     return JSONResponse({"code": code})
 
 
-async def rename(request: Request) -> Response:
+@admin_action(Permission.MANAGE_DEVICES)
+async def rename(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     """Rename an enrolled device (as ``PATCH /devices/{id}``: the device gets ``config.changed``)."""
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, body = got
     name = _opt_str(body.get("name"))
     if name is None or len(name) > 100:
         return error(422, "invalid_name", ctx._("Give a name of at most 100 characters."))
-    svc = services(request)
-    device_id, settings = request.path_params["device_id"], svc.settings
-    change = P.DeviceSettingsBody(name=name)
-    try:
-        await svc.runner.run_conn(lambda conn: enrolment.update(conn, device_id, change, settings))
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    version = svc.site.version
-    await svc.runner.run(lambda ledger: ledger.announce_config(version))
-    log.info("tech: %s renamed device %s", ctx.user.username if ctx.user else "?", device_id)
+    device_id = request.path_params["device_id"]
+    await enrolment.change_settings(services(request), device_id, P.DeviceSettingsBody(name=name))
+    log.info("tech: %s renamed device %s", _admin(ctx), device_id)
     return JSONResponse({"device": {"id": device_id, "name": name}})
 
 
-async def remove(request: Request) -> Response:
+@admin_action(Permission.MANAGE_DEVICES)
+async def remove(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     """Forget a device and revoke its token (as ``DELETE /devices/{id}``)."""
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
     device_id = request.path_params["device_id"]
-    try:
-        await enrolment.forget_device(services(request), device_id)
-    except LedgerError as exc:
-        return _refusal(ctx, exc)
-    log.info("tech: %s removed device %s", ctx.user.username if ctx.user else "?", device_id)
+    await enrolment.forget_device(services(request), device_id)
+    log.info("tech: %s removed device %s", _admin(ctx), device_id)
     return JSONResponse({"device": {"id": device_id}})
 
 
-async def reload_site_file(request: Request) -> Response:
+@admin_action(Permission.MANAGE_DEVICES)
+async def reload_site_file(request: Request, ctx: Ctx, body: dict[str, Any]) -> Response:
     """Apply the changed site file now (as ``POST /config/reload``); a bad one changes nothing."""
-    got = await _admin_body(request, Permission.MANAGE_DEVICES)
-    if isinstance(got, Response):
-        return got
-    ctx, _body = got
     try:
         outcome = await config_api.reload(services(request))
     except ConfigError as exc:
         return error(422, "invalid_site_file", str(exc), file=exc.file, key=exc.key, problem=exc.problem)
-    log.info(
-        "tech: %s reloaded the site file (version %s)",
-        ctx.user.username if ctx.user else "?",
-        outcome.version,
-    )
+    log.info("tech: %s reloaded the site file (version %s)", _admin(ctx), outcome.version)
     return JSONResponse(outcome.encode())

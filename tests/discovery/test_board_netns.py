@@ -40,6 +40,7 @@ from nummerlapp.display import app as display_app
 from nummerlapp.server.api import auth
 from nummerlapp.server.ledger import schema
 from nummerlapp.tests.discovery.netns import Lan
+from nummerlapp.tests.discovery.observed import Observed, kivy_env
 from nummerlapp.tests.server.serverproc import write_site
 
 pytestmark = [pytest.mark.netns, pytest.mark.render, pytest.mark.timeout(120)]
@@ -93,21 +94,17 @@ class Desk:
         self.proc.wait(10)
 
 
-class Board:
+class Board(Observed):
     """The board process in host 1 and its status file."""
 
+    name = "board"
+    timeout_s = 20
+    poll_s = 0.02
+    shown_on_failure = 3
+
     def __init__(self, lan: Lan, host: int, site: Path, workdir: Path) -> None:
-        self.dir = workdir
-        self.status = workdir / "status.jsonl"
-        self.log = workdir / "board.log"
-        env = {
-            **os.environ,
-            "SDL_VIDEODRIVER": "offscreen",
-            "KIVY_NO_ARGS": "1",
-            "KIVY_NO_CONSOLELOG": "1",
-            "KIVY_NO_FILELOG": "1",
-            "KIVY_HOME": str(workdir / "kivy"),
-        }
+        super().__init__(workdir, "board.log")
+        env = kivy_env(workdir)
         self.started = time.monotonic()
         self.proc = lan.popen(
             host,
@@ -122,26 +119,6 @@ class Board:
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "wb"),  # noqa: SIM115 (closed with the process)
         )  # fmt: skip
-
-    def records(self) -> list[dict[str, Any]]:
-        if not self.status.exists():
-            return []
-        lines = self.status.read_text(encoding="utf-8").splitlines(keepends=True)
-        return [json.loads(line) for line in lines if line.endswith("\n")]
-
-    def wait_for(
-        self, what: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            for record in self.records():
-                if predicate(record):
-                    return record
-            if self.proc.poll() is not None:
-                pytest.fail(f"the board exited ({self.proc.returncode}) waiting for {what}: {self.tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the board never showed {what}; last: {self.records()[-3:]}\n{self.tail()}")
-            time.sleep(0.02)
 
     def snapshot_from(self, port: int, after: float = 0.0) -> dict[str, Any]:
         """The first snapshot the board consumed from the service on ``port`` (after ``after``)."""
@@ -162,9 +139,6 @@ class Board:
     def stop(self) -> int:
         (self.dir / "stop").touch()
         return self.proc.wait(20)
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
 class Service:

@@ -15,31 +15,25 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from nummerlapp import main
 from nummerlapp.display import device as display_device
 
 
-def board_main(workdir: Path, argv: list[str]) -> int:
-    original = display_device.run_device_board
-    status: IO[str] = open(workdir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+async def record_changes(workdir: Path, look: Callable[[], Awaitable[dict[str, Any] | None]]) -> None:
+    """Until WORKDIR/stop: every 0.2 s ``look()`` at the window (None: nothing to record yet);
+    when what it sees changed, a screenshot of that frame and a record in WORKDIR/status.jsonl."""
+    from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
 
-    async def observe(app: Any) -> None:
-        from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
-
-        shots, last = 0, None
+    shots, last = 0, None
+    with open(workdir / "status.jsonl", "a", encoding="utf-8") as status:
         while not (workdir / "stop").exists():
             await asyncio.sleep(0.2)
-            enrol = next((w for w in Window.children if type(w).__name__ == "EnrolScreen"), None)
-            if enrol is not None:
-                seen: dict[str, Any] = {"screen": "enrolment", "texts": enrol.texts()}
-            elif app.screen is not None and app.frames > 0:
-                seen = {"screen": "board", "texts": app.screen.texts()}
-            else:
-                continue
-            if seen == last:
+            seen = await look()
+            if seen is None or seen == last:
                 continue
             last = seen
             await asyncio.sleep(0.3)  # the frame with these labels
@@ -49,10 +43,31 @@ def board_main(workdir: Path, argv: list[str]) -> int:
             status.write(json.dumps({**seen, "t": time.monotonic(), "png": str(png)}) + "\n")
             status.flush()
 
-    async def run_device_board(app: Any, board: Any, tasks: Any = ()) -> None:
-        await original(app, board, tasks=[lambda: observe(app)])
 
-    display_device.run_device_board = run_device_board
+def observed(
+    module: Any, name: str, workdir: Path, look: Callable[[Any], Awaitable[dict[str, Any] | None]]
+) -> None:
+    """``module.name`` (a device's ``run_device_…(app, device, tasks)``) with the observer beside it."""
+    original = getattr(module, name)
+
+    async def run(app: Any, device: Any, tasks: Any = ()) -> None:
+        await original(app, device, tasks=[lambda: record_changes(workdir, lambda: look(app))])
+
+    setattr(module, name, run)
+
+
+def board_main(workdir: Path, argv: list[str]) -> int:
+    async def look(app: Any) -> dict[str, Any] | None:
+        from kivy.core.window import Window  # noqa: PLC0415  # after configure_window
+
+        enrol = next((w for w in Window.children if type(w).__name__ == "EnrolScreen"), None)
+        if enrol is not None:
+            return {"screen": "enrolment", "texts": enrol.texts()}
+        if app.screen is not None and app.frames > 0:
+            return {"screen": "board", "texts": app.screen.texts()}
+        return None
+
+    observed(display_device, "run_device_board", workdir, look)
     return main.main(argv)
 
 
@@ -60,11 +75,6 @@ def terminal_main(kind: str, workdir: Path, argv: list[str]) -> int:
     """A kiosk's or an exit terminal's run (``kind``), observed (both skins: ``app.flow`` or none)."""
     from nummerlapp.feedback import device as feedback_device  # noqa: PLC0415  # only these runs need them
     from nummerlapp.kiosk import device as kiosk_device  # noqa: PLC0415  # (as above)
-
-    module: Any = kiosk_device if kind == "kiosk" else feedback_device
-    name = "run_device_kiosk" if kind == "kiosk" else "run_device_terminal"
-    original = getattr(module, name)
-    status: IO[str] = open(workdir / "status.jsonl", "a", encoding="utf-8")  # noqa: SIM115
 
     def seen_now(app: Any) -> dict[str, Any]:
         flow = app.flow
@@ -100,30 +110,16 @@ def terminal_main(kind: str, workdir: Path, argv: list[str]) -> int:
                 finger.touch_up()
             request.unlink()
 
-    async def observe(app: Any) -> None:
-        from kivy.core.window import Window  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
+    async def look(app: Any) -> dict[str, Any] | None:
+        if app.root is None:
+            return None
+        await touch(app)
+        return seen_now(app)
 
-        shots, last = 0, None
-        while not (workdir / "stop").exists():
-            await asyncio.sleep(0.2)
-            if app.root is None:
-                continue
-            await touch(app)
-            seen = seen_now(app)
-            if seen == last:
-                continue
-            last = seen
-            await asyncio.sleep(0.3)  # the frame with these labels
-            shots += 1
-            png = workdir / f"shot-{shots:03d}.png"
-            os.replace(Window.screenshot(name=str(png)), png)
-            status.write(json.dumps({**seen, "t": time.monotonic(), "png": str(png)}) + "\n")
-            status.flush()
-
-    async def observed(app: Any, device: Any, tasks: Any = ()) -> None:
-        await original(app, device, tasks=[lambda: observe(app)])
-
-    setattr(module, name, observed)
+    if kind == "kiosk":
+        observed(kiosk_device, "run_device_kiosk", workdir, look)
+    else:
+        observed(feedback_device, "run_device_terminal", workdir, look)
     return main.main(argv)
 
 

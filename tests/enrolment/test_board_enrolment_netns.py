@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pytest
 from PIL import Image
 
 from nummerlapp.tests.discovery.netns import Lan
+from nummerlapp.tests.discovery.observed import Observed, kivy_env
 from nummerlapp.tests.discovery.test_board_netns import Desk, make_token
 from nummerlapp.tests.server.serverproc import write_site
 from nummerlapp.tests.web.conftest import IMG
@@ -37,48 +38,36 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS_IMG = IMG
 
 
-class Board:
+class Board(Observed):
+    name = "board"
+
     def __init__(self, lan: Lan, host: int, workdir: Path) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.dir, self.status = workdir, workdir / "status.jsonl"
-        self.log = workdir / "board.log"
-        env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-               "KIVY_NO_FILELOG": "1", "KIVY_HOME": str(workdir / "kivy")}  # fmt: skip
+        super().__init__(workdir, "board.log")
         self.proc = lan.popen(
             host,
             [sys.executable, "-m", "nummerlapp.tests.enrolment.devices", "board", str(workdir),
              "display", "--mdns-interface", lan.address(host), "--state-dir", str(workdir / "state"),
              "--id", "board-lift", "--name", "Tavle ved heisen", "--mute", "--size", "1280x720",
              "--cache", str(workdir / "wav")],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
+            cwd=ROOT, env=kivy_env(workdir), stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
         )  # fmt: skip
-
-    def records(self) -> list[dict[str, Any]]:
-        if not self.status.exists():
-            return []
-        lines = self.status.read_text(encoding="utf-8").splitlines(keepends=True)
-        return [json.loads(line) for line in lines if line.endswith("\n")]
-
-    def wait_for(
-        self, what: str, ok: Callable[[dict[str, Any]], bool], after: float = 0, timeout: float = 30
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            for record in self.records():
-                if record["t"] > after and ok(record):
-                    return record
-            if self.proc.poll() is not None:
-                pytest.fail(f"the board exited ({self.proc.returncode}) waiting for {what}: {self.tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the board never showed {what}; last: {self.records()[-2:]}\n{self.tail()}")
-            time.sleep(0.05)
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
 def cli(lan: Lan, host: int, *args: str) -> subprocess.CompletedProcess[str]:
     return lan.run(host, [sys.executable, str(ROOT / "main.py"), *args], timeout=60)
+
+
+def start_service(lan: Lan, workdir: Path, opts: list[str]) -> str:
+    """``main.py server`` in host 0 (``opts``: its site file and ledger; mDNS on its address, no
+    visitors' port; its log in ``workdir``): the API's address."""
+    addr = lan.address(0)
+    lan.popen(
+        0,
+        [sys.executable, str(ROOT / "main.py"), "server", *opts, "--host", addr, "--port", "8420",
+         "--mdns-interface", addr, "--public-port", "0"],
+        cwd=workdir, stdout=subprocess.DEVNULL, stderr=open(workdir / "server.log", "wb"),  # noqa: SIM115
+    )  # fmt: skip
+    return f"http://{addr}:8420/api/v1"
 
 
 @pytest.fixture
@@ -95,14 +84,7 @@ def lan() -> Iterator[Lan]:
 def test_a_board_enrols_works_follows_the_site_file_and_is_revoked(lan: Lan, tmp_path: Path) -> None:
     site, db = write_site(tmp_path / "site.toml"), tmp_path / "ledger.db"
     opts = ["--config", str(site), "--db", str(db)]
-    addr = lan.address(0)
-    lan.popen(
-        0,
-        [sys.executable, str(ROOT / "main.py"), "server", *opts, "--host", addr, "--port", "8420",
-         "--mdns-interface", addr, "--public-port", "0"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"),  # noqa: SIM115
-    )  # fmt: skip
-    base = f"http://{addr}:8420/api/v1"
+    base = start_service(lan, tmp_path, opts)
     desk = Desk(lan, 2)
     try:
         desk.healthy(base)

@@ -11,7 +11,6 @@ tests do the same inside network namespaces with mDNS.)
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from nummerlapp.tests.enrolment.test_kiosk_enrolment_netns import Kiosk as Observed
+from nummerlapp.tests.discovery.observed import Observed, kivy_env
 from nummerlapp.tests.server.serverproc import ServerProcess, run_cli
 from nummerlapp.tests.web.conftest import IMG
 
@@ -33,18 +32,16 @@ ROOT = Path(__file__).resolve().parents[2]
 class Terminal(Observed):
     """The exit terminal's process, observed like the kiosk's (records, screenshots)."""
 
+    name = "terminal"
+
     def __init__(self, base: str, workdir: Path) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.dir, self.status = workdir, workdir / "status.jsonl"
-        self.log = workdir / "terminal.log"
-        env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-               "KIVY_NO_FILELOG": "1", "KIVY_HOME": str(workdir / "kivy")}  # fmt: skip
+        super().__init__(workdir, "terminal.log")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nummerlapp.tests.enrolment.devices", "feedback", str(workdir),
              "feedback", "--server", base, "--no-mdns", "--state-dir", str(workdir / "state"),
              "--outbox", str(workdir / "outbox"), "--id", "feedback-exit", "--name", "Utgangen",
              "--size", "1280x800"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
+            cwd=ROOT, env=kivy_env(workdir), stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
         )  # fmt: skip
 
 

@@ -12,21 +12,24 @@ shows (tests/enrolment/devices.py); the test believes those records, the printer
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from nummerlapp.tests.discovery.netns import Lan
+from nummerlapp.tests.discovery.observed import Observed, kivy_env
 from nummerlapp.tests.discovery.test_board_netns import Desk, make_token
-from nummerlapp.tests.enrolment.test_board_enrolment_netns import _share, _without_department, cli, lan
+from nummerlapp.tests.enrolment.test_board_enrolment_netns import (
+    _share,
+    _without_department,
+    cli,
+    lan,
+    start_service,
+)
 from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter, PtyPair
 from nummerlapp.tests.server.serverproc import write_site
 from nummerlapp.tests.web.conftest import IMG
@@ -39,46 +42,21 @@ DOCS_IMG = IMG
 __all__ = ["lan"]  # the fixture, shared with the board's test
 
 
-class Kiosk:
+class Kiosk(Observed):
+    name = "kiosk"
+
     def __init__(self, lan: Lan, host: int, workdir: Path) -> None:
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.dir, self.status = workdir, workdir / "status.jsonl"
-        self.log = workdir / "kiosk.log"
-        env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONSOLELOG": "1",
-               "KIVY_NO_FILELOG": "1", "KIVY_HOME": str(workdir / "kivy")}  # fmt: skip
+        super().__init__(workdir, "kiosk.log")
         self.proc = lan.popen(
             host,
             [sys.executable, "-m", "nummerlapp.tests.enrolment.devices", "kiosk", str(workdir),
              "kiosk", "--mdns-interface", lan.address(host), "--state-dir", str(workdir / "state"),
              "--id", "kiosk-entrance", "--name", "Kiosk ved inngangen", "--size", "1280x800"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
+            cwd=ROOT, env=kivy_env(workdir), stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"),  # noqa: SIM115
         )  # fmt: skip
-
-    def records(self) -> list[dict[str, Any]]:
-        if not self.status.exists():
-            return []
-        lines = self.status.read_text(encoding="utf-8").splitlines(keepends=True)
-        return [json.loads(line) for line in lines if line.endswith("\n")]
-
-    def wait_for(
-        self, what: str, ok: Callable[[dict[str, Any]], bool], after: float = 0, timeout: float = 30
-    ) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            for record in self.records():
-                if record["t"] > after and ok(record):
-                    return record
-            if self.proc.poll() is not None:
-                pytest.fail(f"the kiosk exited ({self.proc.returncode}) waiting for {what}: {self.tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the kiosk never showed {what}; last: {self.records()[-2:]}\n{self.tail()}")
-            time.sleep(0.05)
 
     def touch(self, department: str) -> None:
         (self.dir / f"touch-{department}").touch()
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
 def _site_with_printer(path: Path, port: Path) -> Path:
@@ -105,14 +83,7 @@ def test_a_kiosk_enrols_prints_follows_the_site_file_and_is_revoked(lan: Lan, tm
 def _run(lan: Lan, tmp_path: Path, port: Path, printer: FakeThermalPrinter) -> None:
     site, db = _site_with_printer(tmp_path / "site.toml", port), tmp_path / "ledger.db"
     opts = ["--config", str(site), "--db", str(db)]
-    addr = lan.address(0)
-    lan.popen(
-        0,
-        [sys.executable, str(ROOT / "main.py"), "server", *opts, "--host", addr, "--port", "8420",
-         "--mdns-interface", addr, "--public-port", "0"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"),  # noqa: SIM115
-    )  # fmt: skip
-    base = f"http://{addr}:8420/api/v1"
+    base = start_service(lan, tmp_path, opts)
     desk = Desk(lan, 2)
     try:
         desk.healthy(base)
