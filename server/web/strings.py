@@ -43,6 +43,7 @@ def desk_strings(_: Translate) -> dict[str, str]:
         "status_called": _("Called – waiting for the visitor to arrive"),
         "status_serving": _("Serving since %(time)s"),
         "visitor_language": _("Visitor's language: %(language)s"),
+        "booked_at": _("booked visit at %(time)s"),
         "parked_none": _("No parked tickets."),
         "call_back": _("Call back"),
         "call_this": _("Call %(number)s"),

@@ -56,6 +56,7 @@ function renderCounter() {
   if (ticket) {
     const calledAt = ticket.called_at || ((state.calls || []).find((k) => k.counter.id === counterId && k.number === ticket.number) || {}).at;
     const parts = [depLabel(ticket.department)];
+    if (ticket.appointment) parts.push(fmt(S.booked_at, { time: timeOf(ticket.appointment.start) }));
     if (calledAt) parts.push(fmt(S.called_at, { time: timeOf(calledAt) }));
     $("now-detail").textContent = parts.join(" · ");
     statusEl.textContent = status === "called" ? S.status_called : status === "serving" && ticket.serving_at ? fmt(S.status_serving, { time: timeOf(ticket.serving_at) }) : "";
@@ -94,7 +95,8 @@ function renderParked() {
     const info = document.createElement("span");
     info.className = "pinfo";
     const who = t.counter && t.counter.id !== counterId ? ` · ${(boot.counter_names || {})[t.counter.id] || t.counter.name}` : "";
-    info.textContent = depLabel(t.department) + " · " + ((boot.languages || {})[t.lang] || t.lang) + who;
+    const booked = t.appointment ? " · " + fmt(S.booked_at, { time: timeOf(t.appointment.start) }) : "";
+    info.textContent = depLabel(t.department) + booked + " · " + ((boot.languages || {})[t.lang] || t.lang) + who;
     const b = document.createElement("button");
     b.className = "btn small";
     b.type = "button";
