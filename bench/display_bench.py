@@ -358,6 +358,8 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         code = main()
+    except SystemExit:  # argparse's --help and usage errors end as they should
+        raise
     except BaseException:  # Kivy's logger hides tracebacks: write it where collect() reads it
         import traceback
 
