@@ -374,6 +374,45 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX feedback_keys_day ON feedback_keys(service_day)")
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """The statistics' fold keeps the booked visits' figures too (server/stats/retention.py).
+
+    ``hourly_visits``: per local hour of the visits' start, department and counter that handled
+    the visit's ticket last ('' when never called), the booked visits that were not cancelled,
+    how many were checked in and how many were no-shows, and the waits from the later of start
+    and check-in to the first call as a sorted array of whole seconds (as ``hourly_stats``
+    keeps the walk-ins' waits): the five-minute share and the longest wait are exact over any
+    period, against the target of the day the report is made. No reference, ticket or time of
+    a single visit. ``stats_visit_days``: the service days whose visits are in it (a day folded
+    before this step has its walk-ins in ``stats_days`` but its visits still in their rows,
+    until the next fold takes them). Reports read a folded day from here and the other days
+    from ``appointments`` and their tickets.
+    """
+    db.execute(
+        """CREATE TABLE hourly_visits (
+            hour_utc TEXT NOT NULL,          -- start of the local hour of the visits' start, UTC
+            hour_local TEXT NOT NULL,        -- the same instant with the site's offset (for people)
+            service_day TEXT NOT NULL,       -- the visits' service day
+            department TEXT NOT NULL,        -- the visit's department
+            counter TEXT NOT NULL,           -- counter that handled its ticket last ('' if never called)
+            booked INTEGER NOT NULL,         -- visits not cancelled
+            checked_in INTEGER NOT NULL,
+            no_show INTEGER NOT NULL,
+            waits BLOB NOT NULL,             -- sorted uint32 little-endian seconds to the first call
+            PRIMARY KEY (hour_utc, department, counter)
+        )"""
+    )
+    db.execute("CREATE INDEX hourly_visits_day ON hourly_visits(service_day)")
+    db.execute(
+        """CREATE TABLE stats_visit_days (
+            service_day TEXT PRIMARY KEY,
+            folded_at TEXT NOT NULL,
+            visits INTEGER NOT NULL,         -- booked visits aggregated (cancelled ones are not counted)
+            raw_deleted_at TEXT              -- when the day's appointment rows were deleted
+        )"""
+    )
+
+
 Migration = tuple[int, str, Callable[[sqlite_utils.Database], None]]
 
 # The one list: (version, name, step). Append only; a step never changes once released.
@@ -386,6 +425,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     (6, "visitor feedback answers; a ticket's feedback given once", _migration_6),
     (7, "device enrolment: requests to join; enrolled devices' tokens and settings", _migration_7),
     (8, "feedback idempotency keys: a terminal's answers sent again are stored once", _migration_8),
+    (9, "statistics: booked visits' hourly aggregates and folded days", _migration_9),
 )
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,7 +1,8 @@
 """Statistics for managers.
 
 - ``figures.py``: the figures (waits, service times, counts) over live tickets and folded days;
-- ``retention.py``: folds old tickets and events into hourly aggregates;
+- ``appointments.py``: the booked visits' figures (the five-minute promise);
+- ``retention.py``: folds old tickets and booked visits into hourly aggregates, deletes old rows and events;
 - ``cli.py``: ``main.py stats`` and ``main.py stats fold``;
 - ``web/``: the manager reports page and ``GET /api/v1/stats`` (templates and static files inside).
 

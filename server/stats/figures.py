@@ -13,10 +13,16 @@ and it lets the median, the 90th percentile and the maximum be exact over any pe
 histogram would need a stated precision. The samples are anonymous: no ticket id or number, a
 sorted array breaks the link between a wait and its service time, and languages are counted
 separately. See docs/STATS.md for the definitions of every figure.
+
+Booked visits go the same way through their own intermediate, ``appointments.VisitAgg``:
+:func:`collect_visits` reads folded days from ``hourly_visits`` and the other days from the
+appointments and their tickets (:func:`visit_aggs`, which the fold calls too), and
+:func:`merge_visits` puts their figures beside the walk-ins'.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -29,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from nummerlapp.common.errors import NummerlappError
 from nummerlapp.server.stats import appointments
+from nummerlapp.server.stats.appointments import VisitAgg
 
 UTC = dt.UTC
 BY = ("hour", "day", "week", "month")
@@ -230,10 +237,7 @@ def collect(conn: sqlite3.Connection, tz: ZoneInfo, start: dt.date, end: dt.date
     One read transaction (a WAL snapshot), so a fold committing meanwhile can neither count a
     day twice nor hide it; on a read-only connection this takes no lock the writer needs.
     """
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
+    with snapshot(conn):
         folded, folded_days = load_folded(conn, start, end)
         raw_days = [
             r[0]
@@ -244,9 +248,75 @@ def collect(conn: sqlite3.Connection, tz: ZoneInfo, start: dt.date, end: dt.date
             if r[0] not in folded_days
         ]
         return folded + aggregate_rows(_raw_rows(conn, raw_days), tz)
+
+
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction (a WAL snapshot) around the reads inside, unless one is open already:
+    a fold committing meanwhile can neither count a day twice nor hide it."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        yield
     finally:
         if own:
             conn.execute("COMMIT")
+
+
+# --- booked visits (server/stats/appointments.py) ----------------------------------------------
+
+
+def visit_aggs(
+    rows: Iterable[tuple[Any, ...]], settings: Any, now: dt.datetime | None = None
+) -> list[VisitAgg]:
+    """VisitAggs from visit rows (``appointments.visit_rows``): the live report's and the fold's one way."""
+    now = now or dt.datetime.now(UTC)
+    return appointments.aggregate_visits(rows, HourBuckets(settings.site.tz), settings, now)
+
+
+def load_folded_visits(
+    conn: sqlite3.Connection, start: dt.date, end: dt.date
+) -> tuple[list[VisitAgg], set[str]]:
+    """Stored VisitAggs of the service days in [start, end] whose visits are folded, and those days."""
+    span = (start.isoformat(), end.isoformat())
+    days = {
+        r[0]
+        for r in conn.execute(
+            "SELECT service_day FROM stats_visit_days WHERE service_day BETWEEN ? AND ?", span
+        )
+    }
+    hours: dict[str, dt.datetime] = {}
+    out: list[VisitAgg] = []
+    for hour_text, day, dep, desk, booked, checked_in, no_show, waits in conn.execute(
+        "SELECT hour_utc, service_day, department, counter, booked, checked_in, no_show, waits "
+        "FROM hourly_visits WHERE service_day BETWEEN ? AND ? "
+        "AND service_day IN (SELECT service_day FROM stats_visit_days)",
+        span,
+    ):
+        hour = hours.get(hour_text)
+        if hour is None:
+            hour = hours[hour_text] = _parse(hour_text)
+        out.append(VisitAgg(hour, day, dep, desk, booked, checked_in, no_show, unpack(waits)))
+    return out, days
+
+
+def collect_visits(
+    conn: sqlite3.Connection, settings: Any, start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> list[VisitAgg]:
+    """Every VisitAgg of service days start..end: folded days from storage, the rest from the
+    appointments and their tickets (as :func:`collect` does for the walk-ins)."""
+    with snapshot(conn):
+        folded, folded_days = load_folded_visits(conn, start, end)
+        raw_days = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT service_day FROM appointments WHERE service_day BETWEEN ? AND ?",
+                (start.isoformat(), end.isoformat()),
+            )
+            if r[0] not in folded_days
+        ]
+        return folded + visit_aggs(appointments.visit_rows(conn, raw_days), settings, now)
 
 
 # --- combining into a report ---------------------------------------------------------------
@@ -444,26 +514,30 @@ def report(
     """
     check(settings, start, end, by, split, department, counter)
     tz = settings.site.tz
-    aggs = collect(conn, tz, start, end)
+    with snapshot(conn):  # walk-ins and visits from one state of the file
+        aggs = collect(conn, tz, start, end)
+        visits = collect_visits(conn, settings, start, end)
     rows = combine(aggs, tz, by, split, department, counter, settings.site.wait_target_min * 60)
-    return with_visits(conn, settings, rows, start, end, by, split, department, counter)
+    return merge_visits(rows, visits, settings, by, split, department, counter)
 
 
-def with_visits(
-    conn: sqlite3.Connection,
-    settings: Any,
+def merge_visits(
     rows: list[dict[str, Any]],
-    start: dt.date,
-    end: dt.date,
+    visits: Iterable[VisitAgg],
+    settings: Any,
     by: str = "day",
     split: str = "department",
     department: str | None = None,
     counter: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Report rows with the booked visits' figures beside the walk-ins' (server/stats/appointments.py)."""
+    """Report rows with the figures of the VisitAggs ``visits`` beside them (:func:`collect_visits`)."""
     tz = settings.site.tz
-    buckets = HourBuckets(tz)
-    visits = appointments.figures(
-        conn, settings, start, end, lambda at: period_of(buckets(at), by, tz), split, department, counter
+    figures_of = appointments.combine_visits(
+        visits,
+        lambda hour: period_of(hour, by, tz),
+        split,
+        department,
+        counter,
+        settings.appointments.target_min * 60,
     )
-    return appointments.merge(rows, visits, split)
+    return appointments.merge(rows, figures_of, split)

@@ -5,13 +5,18 @@ Three steps, all per service day and each day in its own ``BEGIN IMMEDIATE`` tra
 ledger's writer and the server keep working between days; a crash loses at most one day's work
 and leaves nothing half done):
 
-1. *fold*: every service day before today whose tickets are not yet aggregated is turned into
-   ``hourly_stats`` rows (see :mod:`server.stats`) and recorded in ``stats_days``. From then on
-   reports read that day from the aggregates, which is what makes a one-month report fast.
-2. *delete*: ticket rows of folded days older than ``days`` (default 90) are deleted. What is
-   left of them is the anonymous aggregate: counts, sorted samples and language counts. The
-   events up to the end of that day go in the same transaction (they carry ticket ids and
-   numbers too).
+1. *fold*: every service day before today whose tickets or booked visits are not yet
+   aggregated: its tickets become ``hourly_stats`` rows (see :mod:`server.stats`), recorded in
+   ``stats_days``, and its visits ``hourly_visits`` rows (the VisitAggs a live report builds,
+   :mod:`server.stats.appointments`), recorded in ``stats_visit_days``. From then on reports
+   read that day from the aggregates, which is what makes a one-month report fast and keeps the
+   five-minute promise's figures once the rows are gone. A day folded before the visits were
+   (migration 9) has only its visits folded by the next run.
+2. *delete*: ticket rows of folded days older than ``days`` (default 90) are deleted, and the
+   day's appointment rows with them (cancelled ones too; a visit whose ticket is still live
+   stays with its ticket). What is left of them is the anonymous aggregate: counts, sorted
+   samples and language counts. The events up to the end of that day go in the same
+   transaction (they carry ticket ids and numbers too).
 3. *trim events*: events older than the same ``days`` that step 2 did not reach (days without
    ticket rows, days deleted before events were trimmed) go, one service day per transaction.
 
@@ -22,8 +27,8 @@ restarts. Deletion follows ``seq``: everything below the first event at or after
 which is exactly the events before it even if the clock once stepped back.
 
 A fold of a day that is already folded does nothing, so the command can run every night, twice,
-or after a month of downtime. Live tickets (waiting, called, serving) of an old day are never
-deleted: they belong to the ledger until it closes them.
+or after a month of downtime. Live tickets (waiting, called, serving, parked) of an old day are
+never deleted: they belong to the ledger until it closes them.
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ from typing import Any, TypeVar
 
 from nummerlapp.config.hours import day_start, service_day
 from nummerlapp.server.ledger.reads import db_time
-from nummerlapp.server.stats.figures import RAW_COLUMNS, StatsError, aggregate_rows, pack
+from nummerlapp.server.stats import appointments
+from nummerlapp.server.stats.appointments import VisitAgg
+from nummerlapp.server.stats.figures import RAW_COLUMNS, StatsError, aggregate_rows, pack, visit_aggs
 
 T = TypeVar("T")
 
@@ -48,18 +55,26 @@ LIVE_SQL = "status IN ('waiting', 'called', 'serving', 'parked')"
 
 @dataclass
 class FoldResult:
-    """What one run did: days aggregated, days whose rows were deleted, ticket rows and events deleted."""
+    """What one run did: days aggregated, days whose rows were deleted, ticket rows, visits and
+    events deleted."""
 
     folded: list[str] = field(default_factory=list)
     deleted_days: list[str] = field(default_factory=list)
-    deleted_rows: int = 0
+    deleted_rows: int = 0  # ticket rows
+    deleted_visits: int = 0  # appointment rows
     deleted_events: int = 0
+
+    def add(self, gone: Deleted) -> None:
+        self.deleted_rows += gone.tickets
+        self.deleted_visits += gone.visits
+        self.deleted_events += gone.events
 
     def to_json(self) -> dict[str, Any]:
         return {
             "folded": self.folded,
             "deleted_days": self.deleted_days,
             "deleted_rows": self.deleted_rows,
+            "deleted_visits": self.deleted_visits,
             "deleted_events": self.deleted_events,
         }
 
@@ -134,59 +149,119 @@ def hourly_rows(rows: Any, tz: Any) -> list[tuple[Any, ...]]:
     ]
 
 
-def fold_day(
-    conn: sqlite3.Connection, settings: Any, day: str, delete: bool, now: dt.datetime
-) -> tuple[int, int]:
-    """Aggregate one service day (and, if ``delete``, delete its closed rows and the events up to
-    its end); returns (ticket rows deleted, events deleted).
+VISITS_INSERT = (
+    "INSERT INTO hourly_visits (hour_utc, hour_local, service_day, department, counter, booked, "
+    "checked_in, no_show, waits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A visit's row stays while its ticket is live (the ledger has not closed it yet), as the ticket does.
+VISIT_KEPT_SQL = f"EXISTS (SELECT 1 FROM tickets t WHERE t.id = appointments.ticket AND t.{LIVE_SQL})"
+
+
+def visit_hour_rows(aggs: list[VisitAgg], tz: Any) -> list[tuple[Any, ...]]:
+    """VisitAggs → ``hourly_visits`` rows in VISITS_INSERT's order."""
+    return [
+        (
+            a.hour_utc.isoformat(),
+            a.hour_utc.astimezone(tz).isoformat(),
+            a.service_day,
+            a.department,
+            a.counter,
+            a.booked,
+            a.checked_in,
+            a.no_show,
+            pack(a.waits),
+        )
+        for a in aggs
+    ]
+
+
+@dataclass
+class Deleted:
+    """What one day's transaction deleted."""
+
+    tickets: int = 0
+    visits: int = 0
+    events: int = 0
+
+
+def _fold_tickets(conn: sqlite3.Connection, settings: Any, day: str, stamp: str) -> None:
+    """Inside the day's transaction: its tickets into ``hourly_stats``, the day into ``stats_days``."""
+    rows = conn.execute(f"SELECT {RAW_COLUMNS} FROM tickets WHERE service_day = ?", (day,)).fetchall()
+    conn.executemany(HOURLY_INSERT, hourly_rows(rows, settings.site.tz))
+    conn.execute(
+        "INSERT INTO stats_days (service_day, folded_at, tickets, raw_deleted_at) VALUES (?, ?, ?, NULL)",
+        (day, stamp, len(rows)),
+    )
+
+
+def _fold_visits(conn: sqlite3.Connection, settings: Any, day: str, now: dt.datetime, stamp: str) -> None:
+    """Inside the day's transaction: its booked visits into ``hourly_visits`` (the same VisitAggs a
+    live report builds, as they stand at ``now``), the day into ``stats_visit_days``."""
+    rows = list(appointments.visit_rows(conn, [day]))
+    aggs = visit_aggs(rows, settings, now)
+    conn.executemany(VISITS_INSERT, visit_hour_rows(aggs, settings.site.tz))
+    conn.execute(
+        "INSERT INTO stats_visit_days (service_day, folded_at, visits, raw_deleted_at) VALUES (?, ?, ?, NULL)",
+        (day, stamp, len(rows)),
+    )
+
+
+def _folded(conn: sqlite3.Connection, day: str) -> tuple[bool, bool]:
+    """(tickets folded, visits folded) for the service day ``day``."""
+    tickets = conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone()
+    visits = conn.execute("SELECT 1 FROM stats_visit_days WHERE service_day = ?", (day,)).fetchone()
+    return tickets is not None, visits is not None
+
+
+def _delete_rows(conn: sqlite3.Connection, settings: Any, day: str, stamp: str) -> Deleted:
+    """Inside the day's transaction, once both are folded: the day's closed tickets, the visits
+    whose ticket is not live, and the events up to the day's end."""
+    gone = Deleted()
+    gone.tickets = conn.execute(
+        f"DELETE FROM tickets WHERE service_day = ? AND NOT ({LIVE_SQL})", (day,)
+    ).rowcount
+    gone.visits = conn.execute(
+        f"DELETE FROM appointments WHERE service_day = ? AND NOT {VISIT_KEPT_SQL}", (day,)
+    ).rowcount
+    gone.events = _delete_events_before(conn, _day_end(day, settings.site.tz))
+    conn.execute("UPDATE stats_days SET raw_deleted_at = ? WHERE service_day = ?", (stamp, day))
+    conn.execute("UPDATE stats_visit_days SET raw_deleted_at = ? WHERE service_day = ?", (stamp, day))
+    return gone
+
+
+def fold_day(conn: sqlite3.Connection, settings: Any, day: str, delete: bool, now: dt.datetime) -> Deleted:
+    """Aggregate one service day's tickets and booked visits, whichever is not aggregated yet
+    (and, if ``delete``, delete its closed rows, its visits and the events up to its end);
+    returns what was deleted.
 
     The day's rows are read inside the same transaction that writes the aggregates, so no ticket
-    can change between the two.
+    or visit can change between the two.
     """
-    deleted = events = 0
 
-    def work() -> None:
-        nonlocal deleted, events
-        if conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone():
-            return  # another process folded it first
-        rows = conn.execute(f"SELECT {RAW_COLUMNS} FROM tickets WHERE service_day = ?", (day,)).fetchall()
-        tz = settings.site.tz
-        conn.executemany(HOURLY_INSERT, hourly_rows(rows, tz))
+    def work() -> Deleted:
+        tickets, visits = _folded(conn, day)
+        if tickets and visits:
+            return Deleted()  # another process folded it first
         stamp = now.isoformat(timespec="seconds")
-        if delete:
-            deleted = conn.execute(
-                f"DELETE FROM tickets WHERE service_day = ? AND NOT ({LIVE_SQL})", (day,)
-            ).rowcount
-            events = _delete_events_before(conn, _day_end(day, tz))
-        conn.execute(
-            "INSERT INTO stats_days (service_day, folded_at, tickets, raw_deleted_at) VALUES (?, ?, ?, ?)",
-            (day, stamp, len(rows), stamp if delete else None),
-        )
+        if not tickets:
+            _fold_tickets(conn, settings, day, stamp)
+        if not visits:
+            _fold_visits(conn, settings, day, now, stamp)
+        return _delete_rows(conn, settings, day, stamp) if delete else Deleted()
 
-    _immediate(conn, work)
-    return deleted, events
+    return _immediate(conn, work)
 
 
-def delete_day(conn: sqlite3.Connection, settings: Any, day: str, now: dt.datetime) -> tuple[int, int]:
-    """Delete the closed ticket rows of an already folded day and the events up to its end;
-    returns (ticket rows deleted, events deleted)."""
-    deleted = events = 0
+def delete_day(conn: sqlite3.Connection, settings: Any, day: str, now: dt.datetime) -> Deleted:
+    """Delete the closed ticket rows and the visits of an already folded day, and the events up
+    to its end; returns what was deleted."""
 
-    def work() -> None:
-        nonlocal deleted, events
-        if not conn.execute("SELECT 1 FROM stats_days WHERE service_day = ?", (day,)).fetchone():
-            return  # never delete what is not folded
-        deleted = conn.execute(
-            f"DELETE FROM tickets WHERE service_day = ? AND NOT ({LIVE_SQL})", (day,)
-        ).rowcount
-        events = _delete_events_before(conn, _day_end(day, settings.site.tz))
-        conn.execute(
-            "UPDATE stats_days SET raw_deleted_at = ? WHERE service_day = ?",
-            (now.isoformat(timespec="seconds"), day),
-        )
+    def work() -> Deleted:
+        if _folded(conn, day) != (True, True):
+            return Deleted()  # never delete what is not folded
+        return _delete_rows(conn, settings, day, now.isoformat(timespec="seconds"))
 
-    _immediate(conn, work)
-    return deleted, events
+    return _immediate(conn, work)
 
 
 def trim_events(conn: sqlite3.Connection, settings: Any, cutoff: dt.date) -> int:
@@ -227,34 +302,37 @@ def fold(
     today = now.astimezone(settings.site.tz).date()
     cutoff = (today - dt.timedelta(days=days)).isoformat()
     result = FoldResult()
+    # Days with tickets or visits whose tickets or visits are not aggregated yet (a day folded
+    # before migration 9 has its tickets in stats_days but not its visits).
     todo = [
         r[0]
         for r in conn.execute(
-            "SELECT DISTINCT service_day FROM tickets WHERE service_day < ? "
-            "AND service_day NOT IN (SELECT service_day FROM stats_days) ORDER BY service_day",
+            "SELECT service_day FROM tickets WHERE service_day < ?1 "
+            "UNION SELECT service_day FROM appointments WHERE service_day < ?1 "
+            "EXCEPT SELECT service_day FROM stats_days WHERE service_day IN "
+            "(SELECT service_day FROM stats_visit_days) ORDER BY 1",
             (today.isoformat(),),
         )
     ]
     for day in todo:
         delete = day < cutoff
-        rows, events = fold_day(conn, settings, day, delete, now)
-        result.deleted_rows += rows
-        result.deleted_events += events
+        result.add(fold_day(conn, settings, day, delete, now))
         result.folded.append(day)
         if delete:
             result.deleted_days.append(day)
+    # Folded days with rows left: their closed tickets, or visits whose ticket is not live.
     stale = [
         r[0]
         for r in conn.execute(
-            f"SELECT DISTINCT service_day FROM tickets WHERE service_day < ? AND NOT ({LIVE_SQL}) "
-            "AND service_day IN (SELECT service_day FROM stats_days) ORDER BY service_day",
+            f"SELECT service_day FROM tickets WHERE service_day < ?1 AND NOT ({LIVE_SQL}) "
+            f"UNION SELECT service_day FROM appointments WHERE service_day < ?1 AND NOT {VISIT_KEPT_SQL} "
+            "INTERSECT SELECT service_day FROM stats_days WHERE service_day IN "
+            "(SELECT service_day FROM stats_visit_days) ORDER BY 1",
             (cutoff,),
         )
     ]
     for day in stale:
-        rows, events = delete_day(conn, settings, day, now)
-        result.deleted_rows += rows
-        result.deleted_events += events
+        result.add(delete_day(conn, settings, day, now))
         result.deleted_days.append(day)
     result.deleted_events += trim_events(conn, settings, dt.date.fromisoformat(cutoff))
     return result

@@ -155,6 +155,7 @@ def test_fold(ledger: Path) -> None:
         "folded": ["2026-03-02", "2026-03-03"],
         "deleted_days": ["2026-03-02", "2026-03-03"],
         "deleted_rows": 3,
+        "deleted_visits": 0,
         "deleted_events": 2,  # the latest event stays, so seq keeps rising
     }
     with sqlite3.connect(ledger) as conn:

@@ -41,7 +41,17 @@ from nummerlapp.server.api.errors import documented
 from nummerlapp.server.api.services import services
 from nummerlapp.server.ledger import schema
 from nummerlapp.server.stats import feedback
-from nummerlapp.server.stats.figures import BY, SPLITS, StatsError, check, collect, combine, with_visits
+from nummerlapp.server.stats.figures import (
+    BY,
+    SPLITS,
+    StatsError,
+    check,
+    collect,
+    collect_visits,
+    combine,
+    merge_visits,
+    snapshot,
+)
 from nummerlapp.server.stats.web import charts, localfmt
 from nummerlapp.server.web.context import context
 from nummerlapp.server.web.render import choose_language
@@ -122,16 +132,17 @@ def figures(path: Path, settings: Settings, args: dict[str, Any]) -> dict[str, A
     tz = settings.site.tz
     target = settings.site.wait_target_min * 60
     dep, counter = args["department"], args["counter"]
-    span = (args["start"], args["end"], args["by"])
     conn = _connect(path)
     try:
-        aggs = collect(conn, tz, args["start"], args["end"])
-        rows = combine(aggs, tz, args["by"], args["split"], dep, counter, target)
-        rows = with_visits(conn, settings, rows, *span, args["split"], dep, counter)
-        site = combine(aggs, tz, args["by"], "site", dep, counter, target)
-        site = with_visits(conn, settings, site, *span, "site", dep, counter)
+        with snapshot(conn):  # walk-ins and visits from one state of the file
+            aggs = collect(conn, tz, args["start"], args["end"])
+            visits = collect_visits(conn, settings, args["start"], args["end"])
     finally:
         conn.close()
+    rows = combine(aggs, tz, args["by"], args["split"], dep, counter, target)
+    rows = merge_visits(rows, visits, settings, args["by"], args["split"], dep, counter)
+    site = combine(aggs, tz, args["by"], "site", dep, counter, target)
+    site = merge_visits(site, visits, settings, args["by"], "site", dep, counter)
     hours = combine(aggs, tz, "hour", "site", dep, counter, target)
     cells: dict[tuple[int, int], int] = {}
     for r in hours:
