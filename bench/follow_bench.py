@@ -37,37 +37,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nummerlapp.tests.server.serverproc import ServerProcess
+from nummerlapp.tests.server.serverproc import ServerProcess, site_body, site_head
 
 DEPARTMENTS = ("nav", "bygg", "bolig", "tolk")
-SITE = """
-[site]
-id = "followbench"
-name = "Follow bench"
-timezone = "Europe/Oslo"
-languages = ["nb", "en"]
-last_ticket_min = 0
-kiosk_interval_s = 0.0
-
-[site.hours]
-mon = ["00:00-23:59"]
-tue = ["00:00-23:59"]
-wed = ["00:00-23:59"]
-thu = ["00:00-23:59"]
-fri = ["00:00-23:59"]
-sat = ["00:00-23:59"]
-sun = ["00:00-23:59"]
-"""
 
 
 def _site_text() -> str:
-    text = SITE
-    for i, dep in enumerate(DEPARTMENTS):
-        text += f'\n[[departments]]\nid = "{dep}"\nprefix = "{"ABCD"[i]}"\nmax_number = 999\n'
-        text += f'name = {{ nb = "{dep}", en = "{dep}" }}\n'
-    for i, dep in enumerate(DEPARTMENTS):
-        text += f'\n[[counters]]\nid = "{i + 1}"\nname = "Desk {i + 1}"\ndepartments = ["{dep}"]\n'
-    return text
+    departments = [(dep, "ABCD"[i], 999, dep, dep) for i, dep in enumerate(DEPARTMENTS)]
+    counters = [(str(i + 1), f"Desk {i + 1}", (dep,)) for i, dep in enumerate(DEPARTMENTS)]
+    return site_head("followbench", "Follow bench", 0.0) + site_body(departments, counters)
 
 
 def _cpu_s(pid: int) -> float:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import dataclasses
 import functools
 import gc
 import io
@@ -59,6 +58,7 @@ try:  # an import error would be swallowed by Kivy's logger: say it where the be
     from nummerlapp.kiosk.ports import DeviceInfo
     from nummerlapp.kiosk.printing import KioskPrinter
     from nummerlapp.tests import kivyclock
+    from nummerlapp.tests.kiosk.ptyprinter import on_pty
     from nummerlapp.tests.kivyclock import frames
 except BaseException:
     import traceback
@@ -126,10 +126,7 @@ def traced(owner: Any, name: str) -> None:
 
 async def main() -> None:
     settings = load_settings(Path(JOB["config"]))
-    serial_printer = dataclasses.replace(
-        settings.printers[0], type="serial", options={"port": JOB["pty_host"], "baudrate": 9600}
-    )
-    printer = KioskPrinter(settings, serial_printer)
+    printer = KioskPrinter(settings, on_pty(settings, JOB["pty_host"]))
     stdin = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)

@@ -107,7 +107,45 @@ class Device:
         }
 
 
-class Advertiser:
+class _ZeroconfUser:
+    """What the advertiser and the browser share: a zeroconf instance, the caller's or one of our
+    own made on :meth:`start` (closed again on :meth:`stop`), and ``async with``."""
+
+    def __init__(self, interfaces: Interfaces, aiozc: AsyncZeroconf | None) -> None:
+        self.interfaces = interfaces
+        self._own_zc = aiozc is None
+        self._aiozc = aiozc
+
+    def _zeroconf(self) -> AsyncZeroconf:
+        """The zeroconf instance, made now if this object owns one and has none yet."""
+        if self._aiozc is None:
+            self._aiozc = AsyncZeroconf(
+                interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
+            )
+        return self._aiozc
+
+    async def _close_own(self) -> None:
+        if self._own_zc and self._aiozc is not None:
+            await self._aiozc.async_close()
+            self._aiozc = None
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+class Advertiser(_ZeroconfUser):
     """Publishes one device under ``_nummerlapp._tcp`` until :meth:`stop`.
 
     ``device_id`` names the device (a kiosk's or board's own id; the server passes its site id);
@@ -132,16 +170,14 @@ class Advertiser:
         self.role = role
         self.site = site
         self.port = port
+        super().__init__(interfaces, aiozc)
         self.device_id = device_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-        self.interfaces = interfaces
         self.addresses = list(addresses) if addresses is not None else _local_ipv4(interfaces)
         props = {"role": role, "site": site, "v": PROTOCOL_VERSION, "id": self.device_id}
         if role == "server":
             props["path"] = API_PATH
         props.update(properties or {})
         self.properties = props
-        self._own_zc = aiozc is None
-        self._aiozc = aiozc
         self._info: AsyncServiceInfo | None = None
 
     @property
@@ -155,10 +191,7 @@ class Advertiser:
         """Announce the device (probing for a unique name first, renaming on a clash)."""
         if self._info is not None:
             return
-        if self._aiozc is None:
-            self._aiozc = AsyncZeroconf(
-                interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
-            )
+        aiozc = self._zeroconf()
         info = AsyncServiceInfo(
             SERVICE_TYPE,
             self._wanted_name(),
@@ -167,7 +200,7 @@ class Advertiser:
             server=f"{_label(self.role + '-' + self.device_id)}.local.",
             parsed_addresses=self.addresses,
         )
-        await self._aiozc.async_register_service(info, allow_name_change=True)
+        await aiozc.async_register_service(info, allow_name_change=True)
         self._info = info
         log.info("mDNS: advertising %s on %s port %d", info.name, ", ".join(self.addresses), self.port)
 
@@ -190,21 +223,10 @@ class Advertiser:
                 task = await aiozc.async_unregister_service(info)
                 await task
             log.info("mDNS: withdrew %s", info.name)
-        if self._own_zc:
-            await aiozc.async_close()
-            self._aiozc = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
+        await self._close_own()
 
 
-class Browser:
+class Browser(_ZeroconfUser):
     """A live table of the Nummerlapp devices heard on the network.
 
     ``role`` / ``site`` filter what is kept (``None``: anything). ``on_change(device, present)`` is
@@ -221,12 +243,10 @@ class Browser:
         aiozc: AsyncZeroconf | None = None,
         on_change: Callable[[Device, bool], None] | None = None,
     ) -> None:
+        super().__init__(interfaces, aiozc)
         self.role = role
         self.site = site
-        self.interfaces = interfaces
         self.on_change = on_change
-        self._own_zc = aiozc is None
-        self._aiozc = aiozc
         self._browser: AsyncServiceBrowser | None = None
         self._devices: dict[str, Device] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -240,11 +260,9 @@ class Browser:
     async def start(self) -> None:
         if self._browser is not None:
             return
-        if self._aiozc is None:
-            self._aiozc = AsyncZeroconf(
-                interfaces=_zc_interfaces(self.interfaces), ip_version=IPVersion.V4Only
-            )
-        self._browser = AsyncServiceBrowser(self._aiozc.zeroconf, SERVICE_TYPE, handlers=[self._on_state])
+        self._browser = AsyncServiceBrowser(
+            self._zeroconf().zeroconf, SERVICE_TYPE, handlers=[self._on_state]
+        )
 
     async def stop(self) -> None:
         browser, self._browser = self._browser, None
@@ -254,18 +272,7 @@ class Browser:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._own_zc and self._aiozc is not None:
-            await self._aiozc.async_close()
-            self._aiozc = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
+        await self._close_own()
 
     async def wait_for(self, predicate: Callable[[Device], bool], timeout: float) -> Device | None:
         """The first device (already heard or arriving within ``timeout`` s) for which predicate holds."""

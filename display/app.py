@@ -241,13 +241,7 @@ def _make_app_class() -> type:
             new = reduce(old, message)
             if new is old or new == old:
                 return
-            self.state = new
-            text = self.words(new)
-            if self.screen is not None and text != self._shown:
-                # only a change of what is shown draws a frame: waiting for one otherwise would hang
-                self._shown = text
-                self.screen.show(text)
-                self._pending_frame = time.perf_counter()
+            self._show(new)
             calls = new_calls(old, new)
             if calls:
                 self._highlight()
@@ -285,9 +279,14 @@ def _make_app_class() -> type:
             new = next_message(self.state)
             if new == self.state:
                 return
+            self._show(new)
+
+        def _show(self, new: BoardState) -> None:
+            """Take ``new`` as the board's state, and draw it if what it shows changed."""
             self.state = new
             text = self.words(new)
             if self.screen is not None and text != self._shown:
+                # only a change of what is shown draws a frame: waiting for one otherwise would hang
                 self._shown = text
                 self.screen.show(text)
                 self._pending_frame = time.perf_counter()

@@ -13,17 +13,16 @@ Layout rules for the people at the exit:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from nummerlapp.common import theme
-from nummerlapp.common.i18n import language_name
 from nummerlapp.feedback import words
 from nummerlapp.feedback.flow import FeedbackFlow
 from nummerlapp.feedback.widgets import AnswerCard, Face, Pill, Text, paint
+from nummerlapp.skin.widgets import language_pill, switch_pill
 
 
 def top_bar(flow: FeedbackFlow, m: theme.Metrics, title: str) -> BoxLayout:
@@ -44,30 +43,9 @@ def language_bar(flow: FeedbackFlow, m: theme.Metrics, larger: str) -> BoxLayout
     font = m.px(3.4) * shrink  # the switch keeps its size in large-text mode: it must stay on one row
     if len(langs) > 1:
         for lang in langs:
-            chosen = lang == flow.lang
-            bar.add_widget(
-                Pill(
-                    language_name(lang),
-                    font,
-                    functools.partial(flow.set_language, lang),
-                    fill=theme.YELLOW if chosen else theme.NAVY_LIGHT,
-                    ink=theme.INK if chosen else theme.WHITE,
-                    border=None if chosen else theme.MIST,
-                    name=f"lang:{lang}",
-                    size_hint_x=max(1.0, len(language_name(lang)) / 8),
-                )
-            )
+            bar.add_widget(language_pill(lang, font, flow.set_language, lang == flow.lang))
     bar.add_widget(
-        Pill(
-            larger,
-            font,
-            flow.toggle_large_text,
-            fill=theme.YELLOW if flow.large_text else theme.NAVY_LIGHT,
-            ink=theme.INK if flow.large_text else theme.WHITE,
-            border=None if flow.large_text else theme.MIST,
-            name="large-text",
-            size_hint_x=1.3,
-        )
+        switch_pill(larger, font, flow.toggle_large_text, flow.large_text, name="large-text", size_hint_x=1.3)
     )
     return bar
 

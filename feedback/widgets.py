@@ -41,20 +41,25 @@ CHOSEN_GROUND: Rgb = theme.PRESSED
 Pill = PillButton  # the exit terminal's name for the skins' pill button
 
 
-class Face(Widget):
-    """A face for answer ``value`` (1 worst … 5 best): disc, eyes, and a frown-to-smile mouth."""
+class _Disc(Widget):
+    """A coloured disc in an ink ring, and the ink marks a subclass draws in it (:meth:`_marks`
+    makes them, :meth:`_place` puts them for the disc's centre ``cx, cy``, radius and diameter)."""
 
-    def __init__(self, value: int, **kw: Any) -> None:
+    def __init__(self, ground: Rgb, **kw: Any) -> None:
         super().__init__(**kw)
-        self.value = value
         with self.canvas:
-            Color(*theme.rgba(FACE_COLOURS[value - 1]))
+            Color(*theme.rgba(ground))
             self._disc = Ellipse()
             Color(*theme.rgba(theme.INK))
             self._ring = Line(circle=(0, 0, 1), width=2)
-            self._eyes = (Ellipse(), Ellipse())
-            self._mouth = Line(bezier=(0, 0, 0, 0, 0, 0), width=3)
+            self._marks()
         self.bind(pos=self._draw, size=self._draw)
+
+    def _marks(self) -> None:
+        raise NotImplementedError
+
+    def _place(self, cx: float, cy: float, r: float, d: float) -> None:
+        raise NotImplementedError
 
     def _draw(self, *_: Any) -> None:
         d = min(self.width, self.height)
@@ -63,6 +68,21 @@ class Face(Widget):
         self._disc.pos = (cx - r, cy - r)
         self._disc.size = (d, d)
         self._ring.circle = (cx, cy, r)
+        self._place(cx, cy, r, d)
+
+
+class Face(_Disc):
+    """A face for answer ``value`` (1 worst … 5 best): disc, eyes, and a frown-to-smile mouth."""
+
+    def __init__(self, value: int, **kw: Any) -> None:
+        self.value = value
+        super().__init__(FACE_COLOURS[value - 1], **kw)
+
+    def _marks(self) -> None:
+        self._eyes = (Ellipse(), Ellipse())
+        self._mouth = Line(bezier=(0, 0, 0, 0, 0, 0), width=3)
+
+    def _place(self, cx: float, cy: float, r: float, d: float) -> None:
         self._ring.width = max(1.5, d / 60)
         e = d * 0.11
         for eye, dx in zip(self._eyes, (-0.32, 0.32), strict=True):
@@ -75,28 +95,18 @@ class Face(Widget):
         self._mouth.width = max(2.0, d / 28)
 
 
-class Mark(Widget):
+class Mark(_Disc):
     """A tick (yes) or a cross (no) in a disc: the answer's shape beside its word."""
 
     def __init__(self, yes: bool, **kw: Any) -> None:
-        super().__init__(**kw)
         self.yes = yes
-        with self.canvas:
-            Color(*theme.rgba(YES if yes else NO))
-            self._disc = Ellipse()
-            Color(*theme.rgba(theme.INK))
-            self._ring = Line(circle=(0, 0, 1), width=2)
-            self._a = Line(points=[], width=4, cap="round", joint="round")
-            self._b = Line(points=[], width=4, cap="round")
-        self.bind(pos=self._draw, size=self._draw)
+        super().__init__(YES if yes else NO, **kw)
 
-    def _draw(self, *_: Any) -> None:
-        d = min(self.width, self.height)
-        # from x/y and width/height, not center_x/center_y: Kivy may hand a stale cached centre
-        cx, cy, r = self.x + self.width / 2, self.y + self.height / 2, d / 2
-        self._disc.pos = (cx - r, cy - r)
-        self._disc.size = (d, d)
-        self._ring.circle = (cx, cy, r)
+    def _marks(self) -> None:
+        self._a = Line(points=[], width=4, cap="round", joint="round")
+        self._b = Line(points=[], width=4, cap="round")
+
+    def _place(self, cx: float, cy: float, r: float, d: float) -> None:
         w = max(3.0, d / 16)
         self._a.width = self._b.width = w
         if self.yes:

@@ -17,16 +17,13 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from nummerlapp.client.enrol import EnrolView
 from nummerlapp.common.heap import SETTLE_HEAP_S, settle_heap
 from nummerlapp.common.i18n import translator
 from nummerlapp.kiosk import checkin_screens, theme, words
@@ -34,6 +31,7 @@ from nummerlapp.kiosk.flow import KioskFlow, Screen
 from nummerlapp.kiosk.screens import BUILDERS, Ctx
 from nummerlapp.kiosk.technician import HOLD_S, LogTail, PinEntry, in_corner, pin_screen, technician_screen
 from nummerlapp.kiosk.widgets import Text, paint
+from nummerlapp.skin.app import SkinApp
 from nummerlapp.skin.enrol_screen import EnrolScreen
 
 log = logging.getLogger(__name__)
@@ -83,12 +81,9 @@ class KioskRoot(BoxLayout):
         self._hold_uid = None
 
 
-class KioskApp(App):
-    """The visitor kiosk's window. ``flow`` holds all state; this class only draws it.
-
-    Without a flow (an enrolling kiosk: no token yet, so no settings) it shows the enrolment
-    screen (skin/enrol_screen.py); :meth:`attach` puts a flow on screen, :meth:`show_enrolment`
-    goes back (kiosk/device.py)."""
+class KioskApp(SkinApp[KioskFlow]):
+    """The visitor kiosk's window (skin/app.py: the flow on screen, or the enrolment screen), with
+    a top bar (the site's name and the clock), the technician screens and a scanner's keys."""
 
     title = "Nummerlapp kiosk"
 
@@ -102,74 +97,40 @@ class KioskApp(App):
         size: tuple[int, int] | None = None,
         **kw: Any,
     ) -> None:
-        super().__init__(**kw)
-        self.flow = flow
+        super().__init__(flow, size=size, **kw)
         self.version = version
         self.log_tail = log_tail
         self._now = now or self._site_now
-        self._size = size
-        self._key: Any = None
         self.pin = PinEntry()
-        self.content: BoxLayout | None = None
         self.clock_label: Text | None = None
         # A technician's Identify (device.identify for this kiosk): the top bar turns yellow and
         # names the kiosk for IDENTIFY_S seconds, over whatever screen a visitor is on.
         self.identifying: tuple[str, float] | None = None  # (name, until: time.monotonic())
-        self.first_frame = asyncio.Event()
-        self.renders = 0
-        self.enrol_view = EnrolView()
-        self.enrol_lang = "nb"
-        self.enrol_screen: EnrolScreen | None = None
 
     def _site_now(self) -> dt.datetime:
         if self.flow is None:
             return dt.datetime.now().astimezone()
         return dt.datetime.now(self.flow.settings.site.tz)
 
-    # -- enrolment (kiosk/device.py) ------------------------------------------------------------
-
-    def attach(self, flow: KioskFlow) -> None:
-        """Put ``flow`` on screen (enrolled: the settings came from the service)."""
-        self.flow = flow
-        flow.subscribe(lambda changed: self.render() if changed is self.flow else None)
-        self.render(force=True)
-
-    def show_enrolment(self, view: EnrolView | None = None) -> None:
-        """The enrolment screen (no flow: not enrolled, or revoked), showing ``view``."""
-        self.flow = None
-        if view is not None:
-            self.enrol_view = view
-        if self.enrol_screen is not None and self.content is not None and self._key == ("enrol",):
-            self.enrol_screen.show(self.enrol_view)
-            return
-        self.render(force=True)
-
     # -- building -------------------------------------------------------------------------------
 
-    def metrics(self) -> theme.Metrics:
-        large = self.flow.large_text if self.flow is not None else False
-        return theme.Metrics(int(Window.width), int(Window.height), large)
-
     def build(self) -> Widget:
-        if self._size is not None and tuple(Window.size) != self._size:
-            Window.size = self._size
-        Window.clearcolor = theme.rgba(theme.NAVY)
+        root = super().build()
+        Clock.schedule_once(lambda _dt: settle_heap(), SETTLE_HEAP_S)
+        return root
+
+    def _build_root(self) -> Widget:
         root = KioskRoot(self)
         self.top_bar = BoxLayout(size_hint_y=None)
         self.top_bar_color = paint(self.top_bar, theme.NAVY_LIGHT)
         root.add_widget(self.top_bar)
         self.content = BoxLayout()
         root.add_widget(self.content)
-        if self.flow is not None:
-            flow = self.flow
-            flow.subscribe(lambda changed: self.render() if changed is self.flow else None)
-        Window.bind(size=lambda *_: self.render(force=True))
+        return root
+
+    def _start(self) -> None:
         Window.bind(on_textinput=self._typed, on_key_down=self._key_down)
         Clock.schedule_interval(self._every_second, 1.0)
-        self.render(force=True)
-        Clock.schedule_once(lambda _dt: self.first_frame.set(), 0)
-        Clock.schedule_once(lambda _dt: settle_heap(), SETTLE_HEAP_S)
-        return root
 
     def identify(self, name: str) -> None:
         """Show which kiosk this is (the technician page's or the API's Identify)."""
@@ -203,15 +164,8 @@ class KioskApp(App):
             f.is_resting(),
         )
 
-    def render(self, force: bool = False) -> None:
-        """Rebuild the screen when what it shows changed (the flow notifies on every change)."""
-        if self.content is None:
-            return
-        key = self._view_key()
-        if key == self._key and not force:
-            return
-        self._key = key
-        self.renders += 1
+    def _draw(self) -> None:
+        assert self.content is not None
         m = self.metrics()
         if self.flow is None:
             self._render_enrolment(m)
@@ -288,15 +242,6 @@ class KioskApp(App):
             self.render(force=True)
         if self.flow is not None and self.flow.screen == Screen.TECHNICIAN and self.renders % 1 == 0:
             self.render(force=True)  # the log tail moves
-
-    # -- screenshots (docs and tests) -----------------------------------------------------------
-
-    def screenshot(self, path: Path) -> Path:
-        """Write the window as PNG to exactly ``path`` (Kivy's own adds a counter to the name)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        made = Window.screenshot(name=str(path.with_suffix("")) + "-shot.png")
-        Path(made).replace(path)
-        return path
 
 
 async def run_app(app: KioskApp, flow: KioskFlow, **run_kw: Any) -> None:

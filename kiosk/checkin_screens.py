@@ -21,7 +21,15 @@ from kivy.uix.widget import Widget
 from nummerlapp.common import protocol as P
 from nummerlapp.kiosk import theme, words
 from nummerlapp.kiosk.flow import CheckInProblem, Screen
-from nummerlapp.kiosk.screens import Ctx, _column, _headline, _number_block, _ok_button, language_bar
+from nummerlapp.kiosk.screens import (
+    Ctx,
+    _column,
+    _headline,
+    _notice,
+    _number_block,
+    _ok_button,
+    language_bar,
+)
 from nummerlapp.kiosk.widgets import DownArrow, PillButton, Text
 
 LETTERS = "".join(c for c in P.REFERENCE_ALPHABET if c.isalpha())
@@ -169,45 +177,31 @@ def _two_buttons(
 
 
 def appt_late(c: Ctx) -> Widget:
-    m, flow = c.m, c.flow
-    col = _column(m)
-    col.add_widget(Widget(size_hint_y=0.4))
+    flow = c.flow
     grace = flow.settings.appointments.grace_min
     why = c._(
         "Your booked time was more than {minutes} minutes ago. Please take an ordinary ticket: "
         "we will help you as soon as we can."
     ).format(minutes=grace)
-    for w in _headline(c, c._("Too late to check in"), why, centre=True):
-        col.add_widget(w)
-    col.add_widget(Widget(size_hint_y=0.6))
-    col.add_widget(
-        _two_buttons(
-            c,
-            (c._("Back"), flow.dismiss, "back"),
-            (c._("Take an ordinary ticket"), flow.ordinary_ticket, "ordinary"),
-        )
+    buttons = _two_buttons(
+        c,
+        (c._("Back"), flow.dismiss, "back"),
+        (c._("Take an ordinary ticket"), flow.ordinary_ticket, "ordinary"),
     )
-    col.add_widget(language_bar(c))
-    return col
+    return _notice(c, c._("Too late to check in"), why, buttons=[buttons])
 
 
 def appt_problem(c: Ctx) -> Widget:
-    m, flow = c.m, c.flow
-    col = _column(m)
-    col.add_widget(Widget(size_hint_y=0.4))
+    flow = c.flow
     why = {
         CheckInProblem.CANCELLED: c._("This booking has been cancelled."),
         CheckInProblem.NOT_TODAY: c._("This booking is for another day."),
         CheckInProblem.ALREADY: c._("This booking is already checked in."),
     }.get(flow.check_in_problem or CheckInProblem.UNKNOWN, c._("We could not find a booking with this code."))
-    for w in _headline(c, c._("Please ask at the reception"), why, centre=True):
-        col.add_widget(w)
-    col.add_widget(Widget(size_hint_y=0.6))
-    col.add_widget(
-        _two_buttons(c, (c._("Try again"), flow.open_appointment, "again"), (c._("OK"), flow.dismiss, "ok"))
+    buttons = _two_buttons(
+        c, (c._("Try again"), flow.open_appointment, "again"), (c._("OK"), flow.dismiss, "ok")
     )
-    col.add_widget(language_bar(c))
-    return col
+    return _notice(c, c._("Please ask at the reception"), why, buttons=[buttons])
 
 
 BUILDERS: dict[Screen, Callable[[Ctx], Widget]] = {

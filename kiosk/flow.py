@@ -46,7 +46,7 @@ from nummerlapp.common.errors import (
     PrinterError,
     ServiceUnavailable,
 )
-from nummerlapp.config.model import Settings
+from nummerlapp.config.model import Department, Settings
 from nummerlapp.kiosk.hours import Closure, explain_closed
 from nummerlapp.kiosk.ports import (
     ApiPort,
@@ -115,6 +115,19 @@ class AskReason(StrEnum):
     QUEUE_FULL = "queue_full"  # every number of the department is in use
     UNCERTAIN = "uncertain"  # the answer was lost: a number may have been issued
     REFUSED = "refused"  # the service refused this kiosk (token) or answered with an error
+
+
+def _department_view(
+    settings: Settings,
+    dep: Department,
+    is_open: bool,
+    now: dt.datetime,
+    waiting: int | None,
+    wait_s: int | None,
+) -> DepartmentView:
+    """A department's button: its names, whether it is open (and if not, why) and its figures."""
+    closure = None if is_open else explain_closed(settings, dep.id, now)
+    return DepartmentView(dep.id, dict(dep.name), dict(dep.description), is_open, closure, waiting, wait_s)
 
 
 @dataclass
@@ -273,10 +286,7 @@ class KioskFlow:
         return self._spawn(self._issue(dep, self.lang))
 
     async def _issue(self, dep: DepartmentView, lang: str) -> None:
-        state = await self._printer_status()
-        if not state.can_print:
-            self.print_fault = state
-            self._go(Screen.PRINTER_FAULT)
+        if not await self._printer_ready():
             return
         try:
             ticket = await self._ask_for_ticket(dep.id, lang)
@@ -427,10 +437,7 @@ class KioskFlow:
         return self.submit_reference()
 
     async def _check_in(self, reference: str, lang: str) -> None:
-        state = await self._printer_status()
-        if not state.can_print:
-            self.print_fault = state
-            self._go(Screen.PRINTER_FAULT)
+        if not await self._printer_ready():
             return
         try:
             ticket = await self.api.check_in(reference, lang)
@@ -541,16 +548,9 @@ class KioskFlow:
             info = live.get(dep.id)
             if info is None:
                 continue  # the service no longer knows it: no button
-            is_open = info.open and self.site_open
             views.append(
-                DepartmentView(
-                    dep.id,
-                    dict(dep.name),
-                    dict(dep.description),
-                    is_open,
-                    None if is_open else explain_closed(self.settings, dep.id, now),
-                    info.waiting,
-                    info.estimated_wait_s,
+                _department_view(
+                    self.settings, dep, info.open and self.site_open, now, info.waiting, info.estimated_wait_s
                 )
             )
         self.departments = tuple(views)
@@ -596,17 +596,8 @@ class KioskFlow:
         for dep in settings.departments:
             was = known.get(dep.id)
             is_open = (was.open if was is not None else True) and self.site_open
-            views.append(
-                DepartmentView(
-                    dep.id,
-                    dict(dep.name),
-                    dict(dep.description),
-                    is_open,
-                    None if is_open else explain_closed(settings, dep.id, now),
-                    was.waiting if was is not None else None,
-                    was.estimated_wait_s if was is not None else None,
-                )
-            )
+            waiting, wait_s = (was.waiting, was.estimated_wait_s) if was is not None else (None, None)
+            views.append(_department_view(settings, dep, is_open, now, waiting, wait_s))
         self.departments = tuple(views)
         if self._pin_check is None and self.screen in (Screen.TECH_PIN, Screen.TECHNICIAN):
             self.leave_technician()
@@ -626,6 +617,15 @@ class KioskFlow:
             self.printer_state = state
             self._spawn(self._report())
         return state
+
+    async def _printer_ready(self) -> bool:
+        """Read the printer before asking for a number; one that cannot print shows why."""
+        state = await self._printer_status()
+        if not state.can_print:
+            self.print_fault = state
+            self._go(Screen.PRINTER_FAULT)
+            return False
+        return True
 
     async def check_printer(self) -> P.PrinterReport:
         """Poll the printer (background loop); the resting screen follows a fault or its repair."""

@@ -13,8 +13,7 @@ Layout rules that matter for the people in front of the kiosk:
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +22,13 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from nummerlapp.common.i18n import Translate, language_name
+from nummerlapp.common.i18n import Translate
 from nummerlapp.kiosk import theme, words
 from nummerlapp.kiosk.flow import AskReason, KioskFlow, Screen
 from nummerlapp.kiosk.hours import ClosedReason
 from nummerlapp.kiosk.ports import DepartmentView
 from nummerlapp.kiosk.widgets import DepartmentCard, DownArrow, PillButton, Step, Text
+from nummerlapp.skin.widgets import language_pill, switch_pill
 
 
 @dataclass
@@ -66,31 +66,12 @@ def language_bar(c: Ctx, lead: Widget | None = None) -> BoxLayout:
         bar.add_widget(lead)
     # five languages and the text switch share one row: smaller letters rather than split words
     shrink = {1: 1.0, 2: 1.0, 3: 1.0, 4: 0.78}.get(len(flow.settings.site.languages), 0.66)
+    font = (m.font(3.6) if not m.large_text else m.font(3.0)) * shrink
     for lang in flow.settings.site.languages:
-        chosen = lang == flow.lang
-        bar.add_widget(
-            PillButton(
-                language_name(lang),
-                (m.font(3.6) if not m.large_text else m.font(3.0)) * shrink,
-                functools.partial(flow.set_language, lang),
-                fill=theme.YELLOW if chosen else theme.NAVY_LIGHT,
-                ink=theme.INK if chosen else theme.WHITE,
-                border=None if chosen else theme.MIST,
-                name=f"lang:{lang}",
-                size_hint_x=max(1.0, len(language_name(lang)) / 8),  # "Українська" needs the room
-            )
-        )
+        bar.add_widget(language_pill(lang, font, flow.set_language, lang == flow.lang))
+    larger = c._("Normal text") if m.large_text else c._("Larger text")
     bar.add_widget(
-        PillButton(
-            c._("Normal text") if m.large_text else c._("Larger text"),
-            (m.font(3.6) if not m.large_text else m.font(3.0)) * shrink,
-            flow.toggle_large_text,
-            fill=theme.YELLOW if m.large_text else theme.NAVY_LIGHT,
-            ink=theme.INK if m.large_text else theme.WHITE,
-            border=None if m.large_text else theme.MIST,
-            name="large-text",
-            size_hint_x=1.25,
-        )
+        switch_pill(larger, font, flow.toggle_large_text, m.large_text, name="large-text", size_hint_x=1.25)
     )
     return bar
 
@@ -304,53 +285,46 @@ def print_failed(c: Ctx) -> Widget:
     return col
 
 
-def printer_fault(c: Ctx) -> Widget:
-    m, flow = c.m, c.flow
-    col = _column(m)
+def _notice(
+    c: Ctx, title: str, why: str, *, below: Sequence[Widget] = (), buttons: Sequence[Widget] = ()
+) -> Widget:
+    """A screen that tells the visitor something: the headline and why in the middle, ``below``
+    them, then the screen's ``buttons`` and the language bar at the foot."""
+    col = _column(c.m)
     col.add_widget(Widget(size_hint_y=0.4))
-    for w in _headline(
-        c, c._("No numbers right now"), words.printer_problem(c._, flow.print_fault), centre=True
-    ):
+    for w in [*_headline(c, title, why, centre=True), *below]:
         col.add_widget(w)
-    col.add_widget(
-        Text(
-            c._("No number was taken. Please ask at the reception."),
-            m.font(4.6),
-            theme.YELLOW,
-            bold=True,
-            halign="center",
-        )
-    )
     col.add_widget(Widget(size_hint_y=0.6))
-    if not flow.is_resting():
-        col.add_widget(_ok_button(c, flow.dismiss))
+    for w in buttons:
+        col.add_widget(w)
     col.add_widget(language_bar(c))
     return col
+
+
+def printer_fault(c: Ctx) -> Widget:
+    m, flow = c.m, c.flow
+    taken = Text(
+        c._("No number was taken. Please ask at the reception."),
+        m.font(4.6),
+        theme.YELLOW,
+        bold=True,
+        halign="center",
+    )
+    ok = [] if flow.is_resting() else [_ok_button(c, flow.dismiss)]
+    why = words.printer_problem(c._, flow.print_fault)
+    return _notice(c, c._("No numbers right now"), why, below=[taken], buttons=ok)
 
 
 def unreachable(c: Ctx) -> Widget:
-    col = _column(c.m)
-    col.add_widget(Widget(size_hint_y=0.4))
     sub = c._("Connecting to the queue system. Trying again…")
-    for w in _headline(c, c._("One moment, please"), sub, centre=True):
-        col.add_widget(w)
-    col.add_widget(Widget(size_hint_y=0.6))
-    col.add_widget(language_bar(c))
-    return col
+    return _notice(c, c._("One moment, please"), sub)
 
 
 def ask_reception(c: Ctx) -> Widget:
-    m, flow = c.m, c.flow
-    col = _column(m)
-    col.add_widget(Widget(size_hint_y=0.4))
+    flow = c.flow
     why = words.ask_reception(c._, flow.ask_reason)
-    for w in _headline(c, c._("Please ask at the reception"), why, centre=True):
-        col.add_widget(w)
-    col.add_widget(Widget(size_hint_y=0.6))
-    if flow.ask_reason != AskReason.UNREACHABLE:
-        col.add_widget(_ok_button(c, flow.dismiss))
-    col.add_widget(language_bar(c))
-    return col
+    ok = [] if flow.ask_reason == AskReason.UNREACHABLE else [_ok_button(c, flow.dismiss)]
+    return _notice(c, c._("Please ask at the reception"), why, buttons=ok)
 
 
 BUILDERS: dict[Screen, Callable[[Ctx], Widget]] = {

@@ -7,6 +7,7 @@ and a builder function reads more directly than rules spread over a .kv file. Ri
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from nummerlapp.common import textshape, theme
+from nummerlapp.common.i18n import language_name
 from nummerlapp.common.theme import Rgb
 
 
@@ -126,3 +128,29 @@ class PillButton(ButtonBehavior, Label):
 
     def on_release(self) -> None:
         self._bg.rgba = theme.rgba(self._fill)
+
+
+def switch_pill(text: str, font: float, action: Callable[[], Any], on: bool, **kw: Any) -> PillButton:
+    """A pill that is one choice of several, or a switch (a language, larger text): yellow when on."""
+    return PillButton(
+        text,
+        font,
+        action,
+        fill=theme.YELLOW if on else theme.NAVY_LIGHT,
+        ink=theme.INK if on else theme.WHITE,
+        border=None if on else theme.MIST,
+        **kw,
+    )
+
+
+def language_pill(lang: str, font: float, choose: Callable[[str], Any], chosen: bool) -> PillButton:
+    """A language in its own name, yellow when chosen; ``choose(lang)`` on a press."""
+    name = language_name(lang)
+    return switch_pill(
+        name,
+        font,
+        functools.partial(choose, lang),
+        chosen,
+        name=f"lang:{lang}",
+        size_hint_x=max(1.0, len(name) / 8),  # "Українська" needs the room
+    )

@@ -26,6 +26,20 @@ def start() -> BoardState:
     return reduce(BoardState(board_id="board-1"), snapshot(seq=10))
 
 
+def ended(
+    seq: int, number: str, counter_id: str, nav_waiting: int, *, no_show: bool = False
+) -> P.TicketDone | P.TicketNoShow:
+    """A ticket of NAV served to its end (``ticket.done``) or not come (``ticket.no_show``) at a counter."""
+    kind = P.TicketNoShow if no_show else P.TicketDone
+    return kind(
+        seq=seq,
+        at=AT,
+        ticket=ticket(number, "no_show" if no_show else "done", counter_id),
+        counter=counter_ref(counter_id),
+        departments=[state("nav", nav_waiting)],
+    )
+
+
 def waiting(board: BoardState, dep: str) -> int:
     return next(d.waiting for d in board.departments if d.id == dep)
 
@@ -74,24 +88,10 @@ def test_issued_done_no_show_transferred() -> None:
         board, P.TicketIssued(seq=11, at=AT, ticket=ticket("B005"), departments=[state("byggesak", 3, 450)])
     )
     assert waiting(board, "byggesak") == 3
-    done = P.TicketDone(
-        seq=12,
-        at=AT,
-        ticket=ticket("A011", "done", "1"),
-        counter=counter_ref("1"),
-        departments=[state("nav", 5)],
-    )
-    board = reduce(board, done)
+    board = reduce(board, ended(12, "A011", "1", 5))
     assert board.counter("1").ticket_number is None  # type: ignore[union-attr]
     board = reduce(board, called(13, "A012", "1"))
-    gone = P.TicketNoShow(
-        seq=14,
-        at=AT,
-        ticket=ticket("A012", "no_show", "1"),
-        counter=counter_ref("1"),
-        departments=[state("nav", 4)],
-    )
-    board = reduce(board, gone)
+    board = reduce(board, ended(14, "A012", "1", 4, no_show=True))
     assert board.counter("1").ticket_number is None  # type: ignore[union-attr]
     board = reduce(board, called(15, "A013", "2"))
     moved = P.TicketTransferred(
@@ -111,13 +111,7 @@ def test_issued_done_no_show_transferred() -> None:
 
 def test_done_of_another_ticket_leaves_the_counter_alone() -> None:
     board = reduce(start(), called(11, "A012", "1"))
-    late = P.TicketDone(
-        seq=12,
-        at=AT,
-        ticket=ticket("A011", "done", "1"),
-        counter=counter_ref("1"),
-        departments=[state("nav", 4)],
-    )
+    late = ended(12, "A011", "1", 4)
     assert reduce(board, late).counter("1").ticket_number == "A012"  # type: ignore[union-attr]
 
 

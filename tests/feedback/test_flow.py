@@ -6,19 +6,12 @@ import pytest
 
 from nummerlapp.config import load_settings
 from nummerlapp.feedback.flow import FeedbackFlow, Screen, Visit
+from nummerlapp.tests.manualclock import ManualClock
 
 SETTINGS = load_settings(None)  # four questions: overall, wait, staff (faces), solved (yes/no)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+Clock = ManualClock  # tests/feedback/test_flow_settings.py imports it by this name
 
 
 @pytest.fixture

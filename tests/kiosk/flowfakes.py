@@ -8,22 +8,23 @@ between the status query and the print).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 from collections import deque
+from zoneinfo import ZoneInfo
+
+import argon2
 
 from nummerlapp.common import protocol as P
+from nummerlapp.config import load_settings
 from nummerlapp.config.model import Settings
+from nummerlapp.kiosk.flow import KioskFlow
+from nummerlapp.kiosk.ports import DeviceInfo
+from nummerlapp.tests.manualclock import ManualClock
 
-
-class ManualClock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+OSLO = ZoneInfo("Europe/Oslo")
+THURSDAY_10 = dt.datetime(2026, 11, 26, 10, 0, tzinfo=OSLO)
 
 
 def snapshot(settings: Settings, *, site_open: bool = True, closed: tuple[str, ...] = ()) -> P.Snapshot:
@@ -152,3 +153,50 @@ class FakePrinter:
         if self.print_error is not None:
             raise self.print_error
         self.tests += 1
+
+
+class World:
+    def __init__(self, when: dt.datetime = THURSDAY_10, pin_hash: str | None = None) -> None:
+        settings = load_settings(None)
+        if pin_hash is not None:
+            settings = dataclasses.replace(
+                settings, kiosk=dataclasses.replace(settings.kiosk, technician_pin_hash=pin_hash)
+            )
+        self.settings = settings
+        self.clock = ManualClock()
+        self.when = when
+        self.api = FakeApi(settings)
+        self.printer = FakePrinter()
+        hasher = argon2.PasswordHasher()
+
+        def check(pin: str) -> bool:
+            try:
+                return hasher.verify(settings.kiosk.technician_pin_hash, pin)
+            except argon2.exceptions.VerificationError:
+                return False
+
+        self.flow = KioskFlow(
+            settings,
+            self.api,
+            self.printer,
+            DeviceInfo("kiosk-test", "Test kiosk", "0.1.0"),
+            clock=self.clock,
+            now=lambda: self.when,
+            pin_check=check,
+            unreachable_grace_s=10.0,
+        )
+        self.changes = 0
+        self.flow.subscribe(lambda _f: self._count())
+
+    def _count(self) -> None:
+        self.changes += 1
+
+    def settle(self, seconds: float = 5.0) -> None:
+        """Let time pass so guard times are over."""
+        self.clock.advance(seconds)
+
+    async def take(self, dep: str = "nav") -> None:
+        task = self.flow.press_department(dep)
+        assert task is not None
+        await task
+        await asyncio.sleep(0)  # let the reporting task run

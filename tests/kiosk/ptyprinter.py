@@ -13,6 +13,7 @@ touch-to-printer benchmark needs.)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import signal
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 import serial
+
+from nummerlapp.config.model import PrinterSettings, Settings
 
 # answers to DLE EOT 1, 2, 4 per condition (fixed bits xxx1 xx10)
 ANSWERS = {
@@ -119,3 +122,8 @@ class FakeThermalPrinter:
         self._stop.set()
         self._thread.join(2)
         self._port.close()
+
+
+def on_pty(settings: Settings, port: str) -> PrinterSettings:
+    """The site's first printer as a serial printer on ``port`` (the pty's kiosk end)."""
+    return dataclasses.replace(settings.printers[0], type="serial", options={"port": port, "baudrate": 9600})

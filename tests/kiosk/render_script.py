@@ -17,7 +17,6 @@ calling test owns the fake printer; without ``pty_host`` the site file's own kio
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -55,7 +54,7 @@ from nummerlapp.kiosk.ports import DeviceInfo  # noqa: E402
 from nummerlapp.kiosk.printing import KioskPrinter  # noqa: E402
 from nummerlapp.kiosk.runner import pin_checker  # noqa: E402
 from nummerlapp.kiosk.technician import CORNER_UNITS, LogTail  # noqa: E402
-from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter  # noqa: E402
+from nummerlapp.tests.kiosk.ptyprinter import FakeThermalPrinter, on_pty  # noqa: E402
 from nummerlapp.tests.kivyclock import frames, until  # noqa: E402
 
 facts: dict[str, Any] = {"shots": []}
@@ -404,9 +403,7 @@ async def main() -> None:
         else None
     )
     if "pty_host" in JOB:
-        serial_printer = dataclasses.replace(
-            settings.printers[0], type="serial", options={"port": JOB["pty_host"], "baudrate": 9600}
-        )
+        serial_printer = on_pty(settings, JOB["pty_host"])
     else:
         site_printer = settings.printer(settings.kiosk.printer)
         assert site_printer is not None, "the site file names no kiosk printer"

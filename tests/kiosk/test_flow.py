@@ -4,80 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-import argon2
 import pytest
 
 from nummerlapp.client.api import ApiUnavailable, RateLimited, ServiceError, Unauthorized
 from nummerlapp.common import protocol as P
 from nummerlapp.common.errors import Conflict
-from nummerlapp.config import load_settings
-from nummerlapp.kiosk.flow import GRACE_AFTER_HOME_S, AskReason, KioskFlow, Screen
+from nummerlapp.kiosk.flow import GRACE_AFTER_HOME_S, AskReason, Screen
 from nummerlapp.kiosk.hours import ClosedReason
-from nummerlapp.kiosk.ports import DeviceInfo
 from nummerlapp.printer.errors import PaperOut
-from nummerlapp.tests.kiosk.flowfakes import FakeApi, FakePrinter, ManualClock, snapshot
-
-OSLO = ZoneInfo("Europe/Oslo")
-THURSDAY_10 = dt.datetime(2026, 11, 26, 10, 0, tzinfo=OSLO)
-
-
-class World:
-    def __init__(self, when: dt.datetime = THURSDAY_10, pin_hash: str | None = None) -> None:
-        settings = load_settings(None)
-        if pin_hash is not None:
-            settings = dataclasses.replace(
-                settings, kiosk=dataclasses.replace(settings.kiosk, technician_pin_hash=pin_hash)
-            )
-        self.settings = settings
-        self.clock = ManualClock()
-        self.when = when
-        self.api = FakeApi(settings)
-        self.printer = FakePrinter()
-        hasher = argon2.PasswordHasher()
-
-        def check(pin: str) -> bool:
-            try:
-                return hasher.verify(settings.kiosk.technician_pin_hash, pin)
-            except argon2.exceptions.VerificationError:
-                return False
-
-        self.flow = KioskFlow(
-            settings,
-            self.api,
-            self.printer,
-            DeviceInfo("kiosk-test", "Test kiosk", "0.1.0"),
-            clock=self.clock,
-            now=lambda: self.when,
-            pin_check=check,
-            unreachable_grace_s=10.0,
-        )
-        self.changes = 0
-        self.flow.subscribe(lambda _f: self._count())
-
-    def _count(self) -> None:
-        self.changes += 1
-
-    def settle(self, seconds: float = 5.0) -> None:
-        """Let time pass so guard times are over."""
-        self.clock.advance(seconds)
-
-    async def take(self, dep: str = "nav") -> None:
-        task = self.flow.press_department(dep)
-        assert task is not None
-        await task
-        await asyncio.sleep(0)  # let the reporting task run
-
-
-@pytest.fixture
-async def world() -> World:
-    w = World()
-    assert await w.flow.refresh_state()
-    w.settle()
-    return w
+from nummerlapp.tests.kiosk.flowfakes import OSLO, THURSDAY_10, World, snapshot
 
 
 async def test_starts_home_with_live_figures(world: World) -> None:

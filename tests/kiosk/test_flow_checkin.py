@@ -8,20 +8,12 @@ from nummerlapp.client.api import ApiUnavailable
 from nummerlapp.common.errors import Conflict, NotFound
 from nummerlapp.kiosk.flow import AskReason, CheckInProblem, KioskFlow, Screen
 from nummerlapp.printer.errors import PaperOut
-from nummerlapp.tests.kiosk.test_flow import World
+from nummerlapp.tests.kiosk.flowfakes import World
 
 
 def on(flow: KioskFlow) -> Screen:
     """The flow's screen, read afresh (a method call does not let mypy narrow it for good)."""
     return flow.screen
-
-
-@pytest.fixture
-async def world() -> World:
-    w = World()
-    assert await w.flow.refresh_state()
-    w.settle()
-    return w
 
 
 async def test_keypad_with_correction_checks_in_and_prints(world: World) -> None:

@@ -7,8 +7,7 @@ import dataclasses
 from nummerlapp.common import protocol as P
 from nummerlapp.config.model import Site
 from nummerlapp.kiosk.flow import KioskFlow, Screen
-from nummerlapp.tests.kiosk.flowfakes import FakePrinter, snapshot
-from nummerlapp.tests.kiosk.test_flow import World
+from nummerlapp.tests.kiosk.flowfakes import FakePrinter, World, snapshot
 
 
 def on(flow: KioskFlow) -> Screen:

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from nummerlapp.common.errors import ServiceUnavailable
@@ -17,63 +17,57 @@ from nummerlapp.server.ledger import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Open around the clock (23:59 is the loader's latest end), so tests do not depend on the hour.
-SITE_TOML = """
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# (id, prefix, max_number, Norwegian name, English name) and (id, name, departments)
+Department = tuple[str, str, int, str, str]
+Counter = tuple[str, str, tuple[str, ...]]
+
+
+def site_head(site_id: str, name: str, kiosk_interval: float | str) -> str:
+    """The ``[site]`` table of a site open around the clock (23:59 is the loader's latest end), so
+    tests and benchmarks do not depend on the hour; in Norwegian and English."""
+    text = f"""
 [site]
-id = "testsite"
-name = "Test site"
+id = "{site_id}"
+name = "{name}"
 timezone = "Europe/Oslo"
 languages = ["nb", "en"]
 last_ticket_min = 0
 kiosk_interval_s = {kiosk_interval}
 
 [site.hours]
-mon = ["00:00-23:59"]
-tue = ["00:00-23:59"]
-wed = ["00:00-23:59"]
-thu = ["00:00-23:59"]
-fri = ["00:00-23:59"]
-sat = ["00:00-23:59"]
-sun = ["00:00-23:59"]
-
-[[departments]]
-id = "nav"
-prefix = "A"
-max_number = 999
-name = {{ nb = "NAV", en = "NAV" }}
-
-[[departments]]
-id = "bygg"
-prefix = "B"
-max_number = 999
-name = {{ nb = "Byggesak", en = "Building" }}
-
-[[departments]]
-id = "tiny"
-prefix = "T"
-max_number = 3
-name = {{ nb = "Liten", en = "Tiny" }}
-
-[[counters]]
-id = "1"
-name = "Skranke 1"
-departments = ["nav"]
-
-[[counters]]
-id = "2"
-name = "Skranke 2"
-departments = ["nav", "bygg"]
-
-[[counters]]
-id = "3"
-name = "Skranke 3"
-departments = ["bygg"]
-
-[[counters]]
-id = "4"
-name = "Skranke 4"
-departments = ["tiny"]
 """
+    return text + "".join(f'{day} = ["00:00-23:59"]\n' for day in DAYS)
+
+
+def site_body(departments: Sequence[Department], counters: Sequence[Counter]) -> str:
+    """The ``[[departments]]`` and ``[[counters]]`` tables that follow :func:`site_head`."""
+    text = ""
+    for dep, prefix, max_number, nb, en in departments:
+        text += f'\n[[departments]]\nid = "{dep}"\nprefix = "{prefix}"\nmax_number = {max_number}\n'
+        text += f'name = {{ nb = "{nb}", en = "{en}" }}\n'
+    for counter, label, deps in counters:
+        listed = ", ".join(f'"{d}"' for d in deps)
+        text += f'\n[[counters]]\nid = "{counter}"\nname = "{label}"\ndepartments = [{listed}]\n'
+    return text
+
+
+TEST_DEPARTMENTS: list[Department] = [
+    ("nav", "A", 999, "NAV", "NAV"),
+    ("bygg", "B", 999, "Byggesak", "Building"),
+    ("tiny", "T", 3, "Liten", "Tiny"),
+]
+TEST_COUNTERS: list[Counter] = [
+    ("1", "Skranke 1", ("nav",)),
+    ("2", "Skranke 2", ("nav", "bygg")),
+    ("3", "Skranke 3", ("bygg",)),
+    ("4", "Skranke 4", ("tiny",)),
+]
+# The test site as a ``str.format`` template (``SITE_TOML.format(kiosk_interval=…)``): the braces of
+# the departments' inline name tables doubled.
+SITE_TOML = site_head("testsite", "Test site", "{kiosk_interval}") + site_body(
+    TEST_DEPARTMENTS, TEST_COUNTERS
+).replace("{", "{{").replace("}", "}}")
 
 
 def write_site(path: Path, kiosk_interval: float = 2.0) -> Path:
