@@ -8,20 +8,17 @@ setting the technician believes is in force and is not.
 
 The schema lives in this module as plain code rather than a schema library: it is small, it
 keeps start-up fast (``load_settings`` runs at every start of every role) and lets each message
-say exactly what is wrong.
+say exactly what is wrong. The typed reads it is written with (a string, an id, an integer at
+least N, opening hours, a per-language text…) are config/reader.py's :class:`Reader`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
-import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nummerlapp.common.errors import ConfigError
@@ -30,21 +27,19 @@ from nummerlapp.config.model import (
     ICS_MATCH,
     MAX_QUESTIONS,
     SCALES,
-    WEEKDAYS,
     AppointmentSettings,
     BoardSettings,
     Counter,
     Department,
     FeedbackSettings,
-    Interval,
     KioskSettings,
-    OpeningHours,
     PrinterSettings,
     Question,
     Settings,
     Site,
     Zone,
 )
+from nummerlapp.config.reader import Reader, dotted, frozen, kind_of, show_value
 
 EMBEDDED = Path(__file__).with_name("example_site.toml")
 EMBEDDED_LABEL = "<embedded example site>"
@@ -54,17 +49,10 @@ PRINTER_DOTS = (384, 512, 576)
 PAPER_DOTS = {58: (384,), 80: (512, 576)}
 LOGO_MODES = ("nv", "raster", "none")
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _LANG = re.compile(r"[a-z]{2,3}")
 _PREFIX = re.compile(r"[A-Z]{1,3}")
-_RANGE = re.compile(r"(\d\d):(\d\d)-(\d\d):(\d\d)")
-_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-_URL = re.compile(r"https?://[^\s/?#]+[^\s]*")
 _ARGON2 = re.compile(r"\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
 _TOML_POS = re.compile(r"^(.*) \(at line (\d+), column (\d+)\)$", re.DOTALL)
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-T = TypeVar("T")
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -96,55 +84,8 @@ def settings_from_data(data: Mapping[str, Any], label: str) -> Settings:
     return _Loader(label).settings(dict(data))
 
 
-def show_value(value: object) -> str:
-    """A value as a technician would write it in the file (strings quoted, booleans lowercase)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(show_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "a table"
-    return str(value)
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__  # TOML dates and times
-
-
-def _key(path: str, key: str) -> str:
-    name = key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
-    return f"{path}.{name}" if path else name
-
-
-def _frozen(mapping: Mapping[str, T]) -> Mapping[str, T]:
-    return MappingProxyType(dict(mapping))
-
-
-class _Loader:
-    """One load of one file: holds the file label every error names."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.languages: tuple[str, ...] = ()
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise ConfigError(self.label, key, problem)
-
-    # --- parsing and generic checks -------------------------------------------------------------
+class _Loader(Reader):
+    """One load of one file: the site file's tables, read with :class:`~config.reader.Reader`."""
 
     def load(self, raw: bytes) -> Settings:
         try:
@@ -159,165 +100,6 @@ class _Loader:
                 self.fail(f"line {found[2]}, column {found[3]}", f"invalid TOML: {found[1]}")
             self.fail("", f"invalid TOML: {exc}")
         return self.settings(data)
-
-    def table(
-        self, data: Mapping[str, Any], path: str, known: tuple[str, ...], required: tuple[str, ...] = ()
-    ) -> None:
-        """Refuse unknown keys (suggesting the closest known one) and missing required keys."""
-        for key in data:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-                hint = f'; did you mean "{close[0]}"?' if close else f" (known keys: {', '.join(known)})"
-                self.fail(_key(path, key), f"unknown key{hint}")
-        for key in required:
-            if key not in data:
-                self.fail(_key(path, key), "missing (this key is required)")
-
-    def typed(self, data: Mapping[str, Any], path: str, key: str, want: tuple[type, ...], what: str) -> Any:
-        """``data[key]`` if it is of a wanted type (a TOML boolean is never taken for an integer)."""
-        value = data[key]
-        if not isinstance(value, want) or (isinstance(value, bool) and bool not in want):
-            self.fail(_key(path, key), f"expected {what}, got {show_value(value)} ({_kind(value)})")
-        return value
-
-    def sub(self, data: Mapping[str, Any], path: str, key: str) -> dict[str, Any]:
-        value: dict[str, Any] = self.typed(data, path, key, (dict,), "a table")
-        return value
-
-    def text(self, data: Mapping[str, Any], path: str, key: str, default: str | None = None) -> str:
-        if key not in data and default is not None:
-            return default
-        value: str = self.typed(data, path, key, (str,), "a string")
-        return value
-
-    def ident(self, data: Mapping[str, Any], path: str, key: str = "id") -> str:
-        value = self.text(data, path, key)
-        if not _ID.fullmatch(value):
-            self.fail(
-                _key(path, key),
-                f"{show_value(value)} is not an id (1-32 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit)",
-            )
-        return value
-
-    def integer(self, data: Mapping[str, Any], path: str, key: str, default: int, least: int) -> int:
-        if key not in data:
-            return default
-        value: int = self.typed(data, path, key, (int,), "an integer")
-        if value < least:
-            self.fail(_key(path, key), f"{value} must be at least {least}")
-        return value
-
-    def number(self, data: Mapping[str, Any], path: str, key: str, default: float) -> float:
-        if key not in data:
-            return default
-        return float(self.typed(data, path, key, (int, float), "a number"))
-
-    def flag(self, data: Mapping[str, Any], path: str, key: str, default: bool) -> bool:
-        if key not in data:
-            return default
-        value: bool = self.typed(data, path, key, (bool,), "true or false")
-        return value
-
-    def url(self, data: Mapping[str, Any], path: str, key: str) -> str:
-        value = self.text(data, path, key, "")
-        if value and not _URL.fullmatch(value):
-            self.fail(_key(path, key), f'{show_value(value)} is not an address like "http://host:8420"')
-        return value.rstrip("/")
-
-    def items(self, data: Mapping[str, Any], path: str, key: str, what: str) -> list[Any]:
-        value: list[Any] = self.typed(data, path, key, (list,), f"a list of {what}")
-        return value
-
-    def array_of_tables(
-        self, data: Mapping[str, Any], key: str, required: bool = False
-    ) -> list[dict[str, Any]]:
-        """The entries of ``[[key]]`` (none if absent); ``required``: at least one entry."""
-        if key not in data:
-            return []
-        entries = self.items(data, "", key, "tables")
-        if required and not entries:
-            self.fail(key, f"the list is empty: the site needs at least one [[{key}]] entry")
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, dict):
-                self.fail(f"{key}[{i}]", f"expected a table, got {show_value(entry)} ({_kind(entry)})")
-        return entries
-
-    def unique(self, entries: list[T], path: str, get: Callable[[T], str]) -> None:
-        """Refuse a second entry with the same id: references by id must be unambiguous."""
-        seen: dict[str, int] = {}
-        for i, entry in enumerate(entries):
-            value = get(entry)
-            if value in seen:
-                self.fail(f"{path}[{i}].id", f"{show_value(value)} is already used by {path}[{seen[value]}]")
-            seen[value] = i
-
-    def language_texts(
-        self, data: Mapping[str, Any], path: str, key: str, complete: bool
-    ) -> Mapping[str, str]:
-        """A ``{lang = "text"}`` table; ``complete``: every site language must have a text."""
-        if key not in data:
-            if complete:
-                self.fail(_key(path, key), "missing (this key is required)")
-            return _frozen({})
-        table = self.sub(data, path, key)
-        here = _key(path, key)
-        for lang, value in table.items():
-            if lang not in self.languages:
-                self.fail(
-                    _key(here, lang),
-                    f"{show_value(lang)} is not one of the site's languages ({', '.join(self.languages)})",
-                )
-            if not isinstance(value, str) or not value.strip():
-                self.fail(_key(here, lang), f"expected a non-empty string, got {show_value(value)}")
-        if complete:
-            for lang in self.languages:
-                if lang not in table:
-                    self.fail(here, f'no name for language "{lang}" (every site language needs one)')
-        return _frozen(table)
-
-    # --- opening hours --------------------------------------------------------------------------
-
-    def intervals(self, data: Mapping[str, Any], path: str, key: str) -> tuple[Interval, ...]:
-        here = _key(path, key)
-        result: list[Interval] = []
-        for i, value in enumerate(self.items(data, path, key, 'time ranges like "08:00-15:30"')):
-            at = f"{here}[{i}]"
-            found = _RANGE.fullmatch(value) if isinstance(value, str) else None
-            if found is None:
-                self.fail(at, f'{show_value(value)} is not a time range like "08:00-15:30"')
-            h1, m1, h2, m2 = (int(g) for g in found.groups())
-            if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-                self.fail(at, f"{show_value(value)} is not a valid time range (00:00 to 23:59)")
-            interval = Interval(dt.time(h1, m1), dt.time(h2, m2))
-            if interval.end <= interval.start:
-                self.fail(at, f"{show_value(value)} must end after it starts")
-            if result and interval.start < result[-1].end:
-                self.fail(
-                    at,
-                    f'{show_value(value)} starts before the previous range "{result[-1]}" ends '
-                    "(ranges must be in order and must not overlap)",
-                )
-            result.append(interval)
-        return tuple(result)
-
-    def hours(self, data: Mapping[str, Any], path: str, key: str) -> OpeningHours:
-        here = _key(path, key)
-        table = self.sub(data, path, key)
-        self.table(table, here, (*WEEKDAYS, "exceptions"))
-        weekly = {day: self.intervals(table, here, day) for day in WEEKDAYS if day in table}
-        exceptions: dict[dt.date, tuple[Interval, ...]] = {}
-        if "exceptions" in table:
-            at = _key(here, "exceptions")
-            for day in self.sub(table, here, "exceptions"):
-                try:
-                    date = dt.date.fromisoformat(day) if _DATE.fullmatch(day) else None
-                except ValueError:
-                    date = None
-                if date is None:
-                    self.fail(_key(at, day), f'{show_value(day)} is not a date like "2026-12-24"')
-                exceptions[date] = self.intervals(table["exceptions"], at, day)
-        return OpeningHours(weekly=_frozen(weekly), exceptions=MappingProxyType(exceptions))
 
     # --- sections -------------------------------------------------------------------------------
 
@@ -512,7 +294,7 @@ class _Loader:
     def counter(self, data: dict[str, Any], path: str, known: set[str]) -> Counter:
         self.table(data, path, ("id", "name", "departments"), ("id", "departments"))
         counter_id = self.ident(data, path)
-        names: Mapping[str, str] = _frozen({})
+        names: Mapping[str, str] = frozen({})
         if isinstance(data.get("name"), dict):
             # name = {nb = "Skranke 2", en = "Counter 2"}: the site's first language is required
             # (it is the name on the wire); other languages fall back to it.
@@ -578,12 +360,14 @@ class _Loader:
             here = f"{path}.options"
             for key, value in self.sub(data, path, "options").items():
                 if not isinstance(value, str | int | float | bool):
-                    self.fail(_key(here, key), f"expected a string, number or true/false, got {_kind(value)}")
+                    self.fail(
+                        dotted(here, key), f"expected a string, number or true/false, got {kind_of(value)}"
+                    )
                 options[key] = value
         return PrinterSettings(
             id=printer_id,
             type=kind,
-            options=_frozen(options),
+            options=frozen(options),
             paper_width_mm=width,
             dots=dots,
             profile=self.text(data, path, "profile", "default"),
@@ -649,7 +433,7 @@ class _Loader:
         for i, entry in enumerate(entries):
             here = f"feedback.questions[{i}]"
             if not isinstance(entry, dict):
-                self.fail(here, f"expected a table, got {show_value(entry)} ({_kind(entry)})")
+                self.fail(here, f"expected a table, got {show_value(entry)} ({kind_of(entry)})")
             self.table(entry, here, ("id", "text", "scale"), ("id", "text"))
             scale = self.text(entry, here, "scale", "faces")
             if scale not in SCALES:
@@ -691,7 +475,7 @@ class _Loader:
                     self.fail(here, "an empty key maps nothing: name a category, location or UID prefix")
                 if not isinstance(value, str) or value not in known:
                     self.fail(
-                        _key(here, key),
+                        dotted(here, key),
                         f"unknown department {show_value(value)} (known: {', '.join(sorted(known))})",
                     )
                 mapping[key] = value
@@ -702,7 +486,7 @@ class _Loader:
             grace_min=grace,
             target_min=self.integer(data, path, "target_min", 5, 1),
             ics_match=match,
-            ics_departments=_frozen(mapping),
+            ics_departments=frozen(mapping),
         )
 
     def site_languages(self, data: Mapping[str, Any], path: str, key: str) -> tuple[str, ...]:
