@@ -18,7 +18,8 @@ from the service"; docs/API.md "Enrolment".
   (any site: a device without a site file knows no site id).
 - :class:`DeviceLink`: with a token: ``GET /config`` read with the same loader the server checked
   the file with (a device needs no site file); ``config.changed`` fetches it again and hands the
-  new settings to the skin; ``device.identify`` for this device; a refused token (the event socket's
+  new settings to the skin; ``device.identify`` for this device; ``appointment.slip`` for this
+  device (a kiosk prints a booked visit's slip: ``on_slip``); a refused token (the event socket's
   upgrade answered 401/403, confirmed by ``GET /config`` answering 401) means revoked: the token
   file goes and the skin shows its enrolment screen again.
 - :class:`Device`: one device's enrolment lives (:meth:`Device.session`: join, work until revoked,
@@ -374,6 +375,7 @@ class DeviceLink:
         *,
         on_config: Callable[[DeviceConfig], None],
         on_identify: Callable[[], None] = lambda: None,
+        on_slip: Callable[[P.AppointmentSlip], None] = lambda _slip: None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
         self.api = api
@@ -382,6 +384,7 @@ class DeviceLink:
         self.device_id = device_id
         self.on_config = on_config
         self.on_identify = on_identify
+        self.on_slip = on_slip  # a kiosk prints it; a device without a printer ignores it
         self.config: DeviceConfig | None = None
 
     async def refresh(self) -> DeviceConfig:
@@ -409,6 +412,8 @@ class DeviceLink:
             self.on_config(config)
         elif isinstance(message, P.DeviceIdentify) and message.device.id == self.device_id:
             self.on_identify()
+        elif isinstance(message, P.AppointmentSlip) and message.device.id == self.device_id:
+            self.on_slip(message)
         elif isinstance(message, StreamDown) and message.refused:
             try:
                 await self.api.get_config()

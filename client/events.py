@@ -12,7 +12,10 @@ WebSocket at ``/api/v1/events`` (PROTOCOL.md), so they live here once and not in
   down survives as a stale value.
 * **No silent gaps.** ``seq`` rises by exactly 1 per event; an event that skips a number means
   events were lost, so the stream drops the connection at once and reconnects (which yields a fresh
-  snapshot). Duplicates (``seq`` not above the last one) are dropped.
+  snapshot). Duplicates (``seq`` not above the last one) are dropped. The messages outside the
+  order (``P.OUT_OF_ORDER``: the staff sockets' ``alarm.*``, a kiosk's ``appointment.slip``)
+  carry the latest event's ``seq`` without taking one: they are passed on as they come, and
+  neither count as a duplicate nor move the last ``seq`` or the gap check.
 * **The contract's shapes, checked.** Every message is read with the protocol module
   (``decode_event``): a type this side does not know is skipped (its ``seq`` still counts), a
   known type with a wrong shape drops the connection like a gap would (it is logged).
@@ -72,7 +75,7 @@ class StreamDown:
     refused: bool = False  # the service refused this client's token (revoked): 401/403 at the upgrade
 
 
-Message = P.Change | P.SnapshotMessage | StreamDown
+Message = P.Change | P.SnapshotMessage | StreamDown  # P.Change: a kiosk's P.AppointmentSlip too
 Resolver = Callable[[], Awaitable[str | None]]
 
 
@@ -322,6 +325,10 @@ class EventStream:
                     continue
                 if not have_snapshot:
                     raise _Gap("an event came before the snapshot")
+                if data.get("type") in P.OUT_OF_ORDER:  # takes no seq: not a duplicate, no gap
+                    if message is not None:
+                        yield message
+                    continue
                 assert self.last_seq is not None
                 if seq <= self.last_seq:
                     continue  # a duplicate: already applied

@@ -10,7 +10,11 @@
 3. the event stream carries the kiosk's token; ``config.changed`` fetches the configuration again
    and :meth:`KioskFlow.use_settings` applies it at once (a new printer when its id or
    connection changed); a refused token (revoked) deletes the token file and the enrolment
-   screen comes back.
+   screen comes back;
+4. ``appointment.slip`` for this kiosk (the reception's "Print at kiosk"): a booked visit's slip
+   printed in a worker thread through the kiosk's printer (the same lock as tickets, never on
+   the window's loop); a printer fault is logged and reported like a ticket's, and the resting
+   screen follows it.
 
 Imports no Kivy itself: the window (kiosk.app) is made by the caller after ``configure_window()``.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,10 +36,12 @@ from nummerlapp.client.enrol import (
     DeviceStart,
     run_device_window,
 )
+from nummerlapp.common import protocol as P
+from nummerlapp.common.errors import PrinterError
 from nummerlapp.config.model import Settings
 from nummerlapp.kiosk.flow import KioskFlow
-from nummerlapp.kiosk.ports import DeviceInfo
-from nummerlapp.kiosk.printing import KioskPrinter
+from nummerlapp.kiosk.ports import DeviceInfo, state_from_error
+from nummerlapp.kiosk.printing import KioskPrinter, visit_label
 from nummerlapp.kiosk.runner import KioskOptions, make_printer, pin_checker, version
 from nummerlapp.kiosk.window import configure_window
 
@@ -53,6 +60,31 @@ def printer_for(settings: Settings, opts: KioskOptions, old: Any) -> Any:
         old.settings = settings  # the ticket's texts (site and department names) follow the file
         return None
     return make_printer(settings, opts.printer)
+
+
+async def print_slip(flow: KioskFlow, slip: P.AppointmentSlip) -> None:
+    """Print a booked visit's slip at this kiosk's printer (in a thread); a fault is logged and
+    reported as the printer's state (``device.status``), the resting screen following it."""
+    printer = flow.printer
+    if not isinstance(printer, KioskPrinter):
+        log.warning("no printer: a booked visit's slip was not printed")
+        return
+    try:
+        await asyncio.to_thread(printer.print_slip, slip)
+    except (PrinterError, P.ProtocolError, ValueError) as exc:
+        start = slip.appointment.start
+        log.error("printing the slip of the visit at %s failed: %s", visit_label_of(start), exc)
+        if isinstance(exc, PrinterError):
+            flow.printer_state = state_from_error(exc, getattr(exc, "status", None))
+            await flow.report_now()
+            await flow.check_printer()
+
+
+def visit_label_of(start: str) -> str:
+    try:
+        return visit_label(dt.datetime.fromisoformat(start))
+    except ValueError:
+        return "?"
 
 
 async def run_device_kiosk(
@@ -82,8 +114,23 @@ async def _enrolled(app: KioskApp, kiosk: DeviceKiosk, device: Device) -> None:
         def identify() -> None:
             app.identify(flow.device.name if flow is not None else identity.name)
 
+        slips: set[asyncio.Task[None]] = set()  # held until printed (a task nobody holds may vanish)
+
+        def slip(message: P.AppointmentSlip) -> None:
+            if flow is None:
+                return
+            task = asyncio.get_running_loop().create_task(print_slip(flow, message))
+            slips.add(task)
+            task.add_done_callback(slips.discard)
+
         link = DeviceLink(
-            api, base, identity.device_id, on_config=changed, on_identify=identify, tls=device.state.tls()
+            api,
+            base,
+            identity.device_id,
+            on_config=changed,
+            on_identify=identify,
+            on_slip=slip,
+            tls=device.state.tls(),
         )
         config = await link.refresh()
         settings = config.settings

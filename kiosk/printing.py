@@ -6,12 +6,17 @@ a ``DLE EOT`` query must never interleave with a ticket's bytes.
 
 The ticket is laid out in the visitor's chosen language: department name, footer and the printed
 words all follow ``lang``, so the paper matches the screen the visitor just read.
+
+A booked visit's slip (``appointment.slip``, sent by the reception: kiosk/device.py) goes through
+the same lock and the same printer checks as a ticket (:meth:`KioskPrinter.print_slip`), so a
+visitor's ticket and a slip never interleave their bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import threading
 from typing import Any
 
@@ -93,6 +98,38 @@ class KioskPrinter:
             self._backend.print_ticket(view)
         log.info("printed %s (%s)", ticket.number, lang)
 
+    def slip_view(self, slip: P.AppointmentSlip) -> Any:
+        """The printer's ``SlipView`` for a booked visit (its language, else the site's first)."""
+        from nummerlapp.printer.slip import SlipView  # noqa: PLC0415  # start-up: python-escpos (250 ms) only when the kiosk has a printer
+
+        site = self.settings.site
+        lang = slip.lang if slip.lang in site.languages else site.default_language
+        visit = slip.appointment
+        dep = self.settings.department(visit.department)
+        reference = P.normalize_reference(visit.reference)
+        if reference is None:
+            raise P.ProtocolError("appointment.slip: the reference is not one")
+        return SlipView(
+            site_name=site.name,
+            department_name=dep.label(lang) if dep is not None else visit.department,
+            start=dt.datetime.fromisoformat(visit.start).astimezone(site.tz),
+            reference=reference,
+            lang=lang,
+            logo=self.printer_settings.logo != "none",
+        )
+
+    def print_slip(self, slip: P.AppointmentSlip) -> None:
+        """Print a booked visit's slip (blocking: call it from a thread); a fault raises the
+        printer's typed error, as for a ticket."""
+        from nummerlapp.printer.slip import slip_layout  # noqa: PLC0415  # start-up: as above
+
+        view = self.slip_view(slip)
+        ops = slip_layout(view, self.printer_settings, getattr(self._backend, "logo_image", None))
+        name = f"slip-{view.start:%H%M}-{secrets.token_hex(3)}"  # no reference in a file name
+        with self._lock:
+            self._backend.print_ops(ops, name)
+        log.info("printed a booked visit's slip (%s %s)", visit_label(view.start), view.lang)
+
     def close(self) -> None:
         close = getattr(self._backend, "close", None)
         if close is not None:
@@ -114,6 +151,11 @@ class KioskPrinter:
             estimated_wait_s=None,
         )
         self.print_ticket(sample, self.settings.site.default_language)
+
+
+def visit_label(start: dt.datetime) -> str:
+    """How the log names a visit: its day and time (never its reference, a check-in credential)."""
+    return f"{start:%Y-%m-%d %H:%M}"
 
 
 class NoPrinter:

@@ -84,6 +84,14 @@ class CheckInBody(Body):
     lang: Lang | None = Field(default=None, description="visitor's language")
 
 
+class SlipBody(Body):
+    """Extension: ``POST /appointments/{reference}/slip``: the kiosk that prints it, and the
+    slip's language (default: the site's first)."""
+
+    kiosk: Id = Field(description="an enrolled kiosk's device id")
+    lang: Lang | None = Field(default=None, description="the slip's language (a site language)")
+
+
 def _number(value: object) -> object:
     """An answer is a JSON number (``4``, also ``4.0``): not ``true``, not ``"4"``."""
     if isinstance(value, bool) or not isinstance(value, int | float):

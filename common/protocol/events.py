@@ -19,6 +19,7 @@ from nummerlapp.common.protocol.base import Instant, Wire
 from nummerlapp.common.protocol.errors import ProtocolError
 from nummerlapp.common.protocol.resources import (
     Alarm,
+    AppointmentSlipRef,
     Counter,
     CounterRef,
     Department,
@@ -169,6 +170,20 @@ class AlarmCleared(_AlarmEvent):
     type: Literal["alarm.cleared"] = "alarm.cleared"
 
 
+class AppointmentSlip(EventBase):
+    """Extension: print a booked visit's slip at one kiosk (the reception's "Print at kiosk").
+
+    Sent to the event socket(s) of that enrolled kiosk only (never a board, another device, a
+    desk, the public stream or a phone: the reference is the visitor's check-in credential). Not
+    a change of the site's state and not stored: like the alarms it takes no ``seq`` of its own
+    but carries the latest site event's, outside the order (:data:`OUT_OF_ORDER`)."""
+
+    type: Literal["appointment.slip"] = "appointment.slip"
+    device: DeviceRef
+    appointment: AppointmentSlipRef
+    lang: str = Field(min_length=2, max_length=16)
+
+
 class SnapshotMessage(Wire):
     """The socket's first message after every connect."""
 
@@ -194,15 +209,21 @@ Change = Annotated[
     | DeviceIdentify
     | ConfigChanged
     | AlarmRaised
-    | AlarmCleared,
+    | AlarmCleared
+    | AppointmentSlip,
     Field(discriminator="type"),
 ]
-"""One change (every event but the snapshot message)."""
+"""One change (every message of the socket but the snapshot; a device's job included)."""
 
 Event = Annotated[Change | SnapshotMessage, Field(discriminator="type")]
 """Any message of the event socket."""
 
 CallEvent = TicketCalled | TicketRecalled
+
+# The messages outside the site-wide ``seq`` order: they carry the latest event's ``seq``, take
+# none, and reach only some sockets (alarms: staff; a slip: one kiosk). A client passes them on
+# without touching its last ``seq`` or its gap check (client/events.py).
+OUT_OF_ORDER: frozenset[str] = frozenset({"alarm.raised", "alarm.cleared", "appointment.slip"})
 
 
 # Built on first use, not at import: a device decodes a few kinds of message, and building every
@@ -218,8 +239,14 @@ def _change_adapter() -> TypeAdapter[Change]:
 
 
 CHANGE_CLASSES: tuple[type[EventBase], ...] = get_args(get_args(Change)[0])
+# A job for one device (a kiosk's slip) is not a site event: never stored, never on a board's,
+# a desk's or the public stream. :func:`decode_event` reads it apart from EVENT_TYPES.
+DEVICE_JOBS: tuple[type[EventBase], ...] = (AppointmentSlip,)
 _MODELS: tuple[type[Wire], ...] = (*CHANGE_CLASSES, SnapshotMessage)
-EVENT_TYPES: frozenset[str] = frozenset(str(model.model_fields["type"].default) for model in _MODELS)
+EVENT_TYPES: frozenset[str] = frozenset(
+    str(model.model_fields["type"].default) for model in _MODELS if model not in DEVICE_JOBS
+)
+"""The site's events (the ``seq`` stream, the staff channel's alarms) and the snapshot."""
 
 
 def _parse(raw: str | bytes | dict[str, Any], what: str) -> dict[str, Any]:
@@ -238,6 +265,11 @@ def decode_event(raw: str | bytes | dict[str, Any]) -> Change | SnapshotMessage 
     """A message of the event socket; ``None`` for a type this side does not know (ignore it)."""
     data = _parse(raw, "event")
     kind = data.get("type")
+    if kind == "appointment.slip":  # a job for one device, not a change (not in EVENT_TYPES)
+        try:
+            return AppointmentSlip.model_validate(data)
+        except ValidationError as exc:
+            raise ProtocolError(f"malformed {kind} message: {_first_problem(exc)}") from None
     if kind not in EVENT_TYPES:
         return None
     try:

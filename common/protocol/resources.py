@@ -401,6 +401,26 @@ class AppointmentList(Wire):
     appointments: list[Appointment]
 
 
+class AppointmentSlipRef(Wire):
+    """Extension: what a kiosk prints on a booked visit's slip (``appointment.slip``): the
+    reference, the department's id and the start. Nothing about the visitor."""
+
+    reference: str
+    department: str
+    start: Instant
+
+
+class KioskChoice(Wire):
+    """Extension: an enrolled kiosk whose event socket is connected now (the reception's list)."""
+
+    id: str
+    name: str
+
+
+class KioskChoices(Wire):
+    kiosks: list[KioskChoice]
+
+
 # -- v1.1: silent alarm -----------------------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ RULES: tuple[Rule, ...] = (
     _rule("GET", "/appointments", Permission.BOOK_APPOINTMENTS),
     _rule("DELETE", "/appointments/[^/]+", Permission.BOOK_APPOINTMENTS),
     _rule("POST", "/appointments/[^/]+/check-in", Permission.CHECK_IN),
+    _rule("POST", "/appointments/[^/]+/slip", Permission.PRINT_SLIP),  # extension: a slip at a kiosk
 )
 
 

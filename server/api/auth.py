@@ -76,6 +76,7 @@ class Permission(StrEnum):
     RESET_DAY = "reset_day"  # void every live ticket (the technician page)
     BOOK_APPOINTMENTS = "book_appointments"  # v1.1 /appointments
     CHECK_IN = "check_in"  # v1.1 /appointments/{reference}/check-in
+    PRINT_SLIP = "print_slip"  # /appointments/{reference}/slip: a visit's slip at a kiosk (extension)
     READ_TICKETS = "read_tickets"  # v1.1 GET /tickets/{id} (ids are on the boards' event stream)
 
 
@@ -100,6 +101,7 @@ GRANTS: MappingProxyType[Permission, frozenset[Role]] = MappingProxyType(
         Permission.RESET_DAY: frozenset({_R.ADMIN}),
         Permission.BOOK_APPOINTMENTS: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN, _R.BOOKING}),
         Permission.CHECK_IN: frozenset({_R.KIOSK, _R.STAFF, _R.ADMIN}),
+        Permission.PRINT_SLIP: frozenset({_R.STAFF, _R.MANAGER, _R.ADMIN}),
         Permission.READ_TICKETS: frozenset({_R.KIOSK, _R.DISPLAY, _R.STAFF, _R.MANAGER, _R.ADMIN}),
     }
 )

@@ -19,6 +19,11 @@ token or signed-in page: server/api/sockets.py) also gets the messages of
 :meth:`Hub.publish_staff` (the silent alarm's ``alarm.*``). They are buffered as ``(None, text)``:
 outside the site-wide ``seq`` order, never skipped, and no other subscription ever sees them, so
 boards, kiosks and public sockets see neither an alarm nor a gap in ``seq``.
+
+The device channel: a subscription whose ``device`` is set (the socket of an enrolled device's
+own token: server/api/sockets.py) also gets the messages :meth:`Hub.publish_device` addresses to
+that device id (a kiosk's ``appointment.slip``), buffered the same way as ``(None, text)``: no
+other subscription sees them, and nobody sees a gap.
 """
 
 from __future__ import annotations
@@ -45,12 +50,13 @@ def encode(event: Mapping[str, Any]) -> str:
 
 class Subscription:
     """One client's bounded buffer of encoded events, ``(seq, text)`` in seq order (``seq`` None:
-    a staff-channel message, outside the site-wide order)."""
+    a staff- or device-channel message, outside the site-wide order)."""
 
     def __init__(self, hub: Hub, max_queue: int, staff: bool = False) -> None:
         self._hub = hub
         self._max = max_queue
         self.staff = staff
+        self.device: str | None = None  # an enrolled device's own socket: its device id
         self._buffer: deque[tuple[int | None, str]] = deque()
         self._wake = asyncio.Event()
         self.dropped = False
@@ -154,6 +160,21 @@ class Hub:
         for sub in list(self._subs):
             if sub.staff:
                 sub._offer([item])
+
+    def publish_device(self, device_id: str, message: Mapping[str, Any]) -> int:
+        """Send one message (loop thread only) to the subscriptions of that one device; → how
+        many took it (0: the device has no socket now)."""
+        item: tuple[int | None, str] = (None, encode(message))
+        delivered = 0
+        for sub in list(self._subs):
+            if sub.device is not None and sub.device == device_id and not sub.dropped:
+                sub._offer([item])
+                delivered += 0 if sub.dropped else 1
+        return delivered
+
+    def device_connected(self, device_id: str) -> bool:
+        """Whether that device has a live subscription now (its own token's socket)."""
+        return any(sub.device == device_id and not sub.dropped for sub in self._subs)
 
     @property
     def staff_clients(self) -> int:

@@ -12,6 +12,9 @@ device list (``GET /api/v1/devices``) shows it connected while the socket is ope
 it enrolled with (a device token made by hand, not by enrolment, names itself with
 ``?device=<id>``). A socket without a device token is not a device, whatever it names itself
 (PROTOCOL.md v1.1). When the device's token is revoked the service closes its socket (1008).
+The socket of an *enrolled* device's own token (its id read from the enrolment, never from the
+query) also gets the messages addressed to that device (``Hub.publish_device``: a kiosk's
+``appointment.slip``), outside the ``seq`` order like the alarms.
 
 Who is asking (PROTOCOL.md v1.1, "More counter actions"): the socket accepts a token
 (``Authorization: Bearer``) or a signed-in page's session cookie (only from a page of this very
@@ -57,6 +60,7 @@ class SocketClient:
     role: str
     address: str
     token_id: int | None = None
+    enrolled: bool = False  # the id is the enrolment's (the token's own device), not a query's
     kick: asyncio.Event = field(default_factory=asyncio.Event, compare=False)  # set: close it (revoked)
 
 
@@ -102,8 +106,7 @@ async def serve_events(
     await websocket.accept()
     sub = hub.subscribe(staff=staff)
     device, entry = await _device_entry(websocket, who, device_of)
-    if entry is not None:
-        clients[device] = entry
+    _register(clients, sub, device, entry)
     pump: asyncio.Task[None] | None = None
     listen: asyncio.Task[None] | None = None
     try:
@@ -137,6 +140,17 @@ async def serve_events(
         await _close(websocket, sub)
 
 
+def _register(
+    clients: dict[str, SocketClient], sub: Subscription, device: str, entry: SocketClient | None
+) -> None:
+    """A device's socket: listed as connected; an enrolled one's also gets its own messages."""
+    if entry is None:
+        return
+    clients[device] = entry
+    if entry.enrolled:
+        sub.device = device  # messages for this device (Hub.publish_device) reach it
+
+
 async def _until_done(
     websocket: WebSocket, tasks: set[asyncio.Task[None]], entry: SocketClient | None
 ) -> None:
@@ -164,7 +178,8 @@ async def _device_entry(
     if not _NAME.match(device):
         return "", None
     peer = websocket.client
-    return device, SocketClient(who.role, peer.host if peer else "", token_id=who.id)
+    address = peer.host if peer else ""
+    return device, SocketClient(who.role, address, token_id=who.id, enrolled=found is not None)
 
 
 async def _pump(websocket: WebSocket, sub: Subscription, after: int) -> None:
@@ -174,7 +189,7 @@ async def _pump(websocket: WebSocket, sub: Subscription, after: int) -> None:
         if not batch:  # dropped or shutting down
             return
         for seq, text in batch:
-            if seq is not None:  # None: a staff-channel message, outside the seq order
+            if seq is not None:  # None: a staff- or device-channel message, outside the seq order
                 if seq <= last:
                     continue
                 last = seq

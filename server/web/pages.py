@@ -32,6 +32,8 @@ def install(app: FastAPI) -> None:
         ("/desk/api/counters/{counter}/{action}", desk.counter_action, ["POST"]),
         ("/desk/api/tickets", desk.issue_ticket, ["POST"]),
         ("/desk/api/appointments", triage.book_visit, ["POST"]),  # issue 15: reception triage
+        ("/desk/api/appointments/{reference}/slip", triage.print_slip, ["POST"]),  # the slip at a kiosk
+        ("/desk/api/kiosks", triage.kiosk_list, ["GET"]),
         ("/manager", manager.manager_page, ["GET"]),
         ("/manager/api/live", manager.live, ["GET"]),
         ("/manager/api/site/{how}", manager.switch_site, ["POST"]),

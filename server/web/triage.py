@@ -10,9 +10,14 @@ has come is still waiting.
 
     POST /desk/api/appointments   {"key", "department", "time": "HH:MM"} → 201
         {"appointment": {…}, "label": "Byggesak 10:40", "qr_svg": "<svg…>"}
+    GET  /desk/api/kiosks → {"kiosks": [{"id", "name"}], "languages": [{"code", "name"}], "default"}
+    POST /desk/api/appointments/{reference}/slip   {"key", "kiosk", "lang"?} → 202 {"ok", "message"}
 
-Printing the reference as a slip at a kiosk's printer needs a print job sent to a kiosk, which
-the protocol has no way to do yet; the QR code on screen is what this page gives.
+"Print at kiosk": the visit's slip (department, time, reference, its QR code) is printed at the
+chosen kiosk's printer through the same function as ``POST /api/v1/appointments/{reference}/slip``
+(server/api/appointments.py ``send_slip``): an ``appointment.slip`` message to that kiosk's own
+event socket and no other. The kiosks to choose from are the enrolled ones connected now; the
+slip's language is one of the site's (the visitor's, chosen by the receptionist).
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from nummerlapp.common.errors import LedgerError
+from nummerlapp.common.i18n import Translate, language_name
+from nummerlapp.common.protocol import error_body
 from nummerlapp.config.hours import service_day
+from nummerlapp.server.api import appointments as api_appointments
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
 from nummerlapp.server.web.context import backend, context, error, read_json, refusal_body, require_user_json
@@ -82,6 +90,74 @@ async def book_visit(request: Request) -> Response:
             "qr_svg": qr_svg(made.reference),
         }
         return 201, payload
+
+    (status, payload), _replayed = await svc.web.replay.once(f"{ctx.user.id}:{key}", act)
+    return JSONResponse(payload, status_code=status)
+
+
+# -- the slip at a kiosk ------------------------------------------------------------------------
+
+
+def _slip_refusal(_: Translate, exc: LedgerError) -> str:
+    """The sentence for a refused slip, in the page's language."""
+    messages = {
+        "unknown_appointment": _("No booked visit has this code."),
+        "unknown_device": _("That kiosk is not enrolled any more. Choose another one."),
+        "kiosk_offline": _("That kiosk is not connected now. Choose another one or try again."),
+        "cancelled": _("This visit was cancelled: there is no slip to print."),
+        "already_checked_in": _("This visit is already checked in: there is no slip to print."),
+        "too_late": _("This visit's time has passed: there is no slip to print."),
+        "invalid_language": _("Choose one of the site's languages."),
+    }
+    return messages.get(exc.code, exc.message)
+
+
+async def kiosk_list(request: Request) -> Response:
+    """The kiosks a slip can be printed at (enrolled, socket connected now) and its languages."""
+    ctx = await context(request)
+    refused = require_user_json(ctx, Permission.PRINT_SLIP)
+    if refused is not None:
+        return refused
+    svc = services(request)
+    kiosks = await api_appointments.connected_kiosks(svc)
+    languages = svc.settings.site.languages
+    return JSONResponse(
+        {
+            "kiosks": [k.encode() for k in kiosks],
+            "languages": [{"code": code, "name": language_name(code)} for code in languages],
+            "default": svc.settings.site.default_language,
+        }
+    )
+
+
+async def print_slip(request: Request) -> Response:
+    ctx = await context(request)
+    refused = require_user_json(ctx, Permission.PRINT_SLIP)
+    if refused is not None:
+        return refused
+    assert ctx.user is not None
+    _ = ctx._
+    body = await read_json(request, ctx)
+    if isinstance(body, JSONResponse):
+        return body
+    key, kiosk, lang = body.get("key"), body.get("kiosk"), body.get("lang")
+    if not isinstance(key, str) or not _KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    if not isinstance(kiosk, str) or not 0 < len(kiosk) <= 64:
+        return error(422, "invalid_kiosk", _("Choose a kiosk."))
+    if lang is not None and not isinstance(lang, str):
+        return error(422, "invalid_language", _("Choose one of the site's languages."))
+    reference = str(request.path_params["reference"])[:64]
+    svc = services(request)
+    names = {k.id: k.name for k in await api_appointments.connected_kiosks(svc)}
+
+    async def act() -> Answer:
+        try:
+            await api_appointments.send_slip(svc, reference, kiosk, lang)
+        except LedgerError as exc:
+            return exc.status, error_body(exc.code, _slip_refusal(_, exc)).encode()
+        done = _("The slip is printing at %(kiosk)s.") % {"kiosk": names.get(kiosk, kiosk)}
+        return 202, {"ok": True, "message": done}
 
     (status, payload), _replayed = await svc.web.replay.once(f"{ctx.user.id}:{key}", act)
     return JSONResponse(payload, status_code=status)

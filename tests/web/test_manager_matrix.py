@@ -67,6 +67,9 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/appointments": "allow",
     "DELETE /api/v1/appointments/{reference}": "allow",
     "POST /desk/api/appointments": "allow",  # reception triage: booking is a manager's right too
+    "POST /api/v1/appointments/{reference}/slip": "allow",  # the slip at a kiosk (extension)
+    "POST /desk/api/appointments/{reference}/slip": "allow",
+    "GET /desk/api/kiosks": "allow",
     "GET /manager": "allow",
     "GET /manager/api/live": "allow",
     "POST /manager/api/site/{how}": "allow",
