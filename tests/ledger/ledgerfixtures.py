@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -22,6 +23,18 @@ from nummerlapp.server.api.runner import EventsCallback, LedgerRunner
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday in the example site's normal week: open 08:00-15:30, tolk 09:00-14:00.
 MONDAY = dt.date(2026, 11, 23)
+
+
+def machine_dir(prefix: str) -> Path:
+    """A fresh folder for one example of a state-machine test's ledger file (a real SQLite file in
+    WAL mode), on /dev/shm when the machine has it. These tests check the rules over thousands of
+    steps; each step's fsync on a disk shared with a busy build once made one run take over five
+    minutes. What a commit survives on a real disk is tested with real processes and SIGKILL
+    (test_ledger_processes.py, test_ledger_batch.py). The example removes the folder at teardown."""
+    shm = Path("/dev/shm")
+    return Path(
+        tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None)
+    )
 
 
 def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
@@ -25,7 +23,15 @@ from nummerlapp.config.hours import service_day
 from nummerlapp.server.ledger import Ledger
 from nummerlapp.server.ledger.appointments import HELD_SQL
 from nummerlapp.server.ledger.models import LIVE
-from nummerlapp.tests.ledger.ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
+from nummerlapp.tests.ledger.ledgerfixtures import (
+    MONDAY,
+    Clock,
+    at,
+    example,
+    machine_dir,
+    with_max,
+    with_site_hours,
+)
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), byggesak=20, bolig=20)
 DEPS = ("nav", "byggesak", "bolig")
@@ -41,7 +47,7 @@ def db(value: dt.datetime) -> str:
 class AppointmentMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="appt-sm-"))
+        self.dir = machine_dir("appt-sm-")
         self.path = self.dir / "ledger.db"
         self.clock = Clock(at(MONDAY, 9, 0))
         self.ledger = Ledger(self.path, SETTINGS, clock=self.clock)

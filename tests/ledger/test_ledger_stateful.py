@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
@@ -25,7 +23,15 @@ from nummerlapp.common.errors import Conflict
 from nummerlapp.config.hours import SiteHours
 from nummerlapp.server.ledger import Ledger, LedgerReader
 from nummerlapp.server.ledger.models import LIVE, STATUSES, Event
-from nummerlapp.tests.ledger.ledgerfixtures import MONDAY, Clock, at, example, with_max, with_site_hours
+from nummerlapp.tests.ledger.ledgerfixtures import (
+    MONDAY,
+    Clock,
+    at,
+    example,
+    machine_dir,
+    with_max,
+    with_site_hours,
+)
 
 SETTINGS = with_max(with_site_hours(example(), dt.time(7, 0), dt.time(21, 0)), nav=9, bolig=9)
 DEPS = ("nav", "bolig", "byggesak", "tolk")
@@ -36,7 +42,7 @@ HOURS = SiteHours(SETTINGS)
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="ledger-sm-"))
+        self.dir = machine_dir("ledger-sm-")
         self.path = self.dir / "ledger.db"
         self.clock = Clock(at(MONDAY, 7, 30))
         self.seen: list[int] = []
