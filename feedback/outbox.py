@@ -67,12 +67,21 @@ class Outbox:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._last_stamp = 0
 
-    def put(self, visit: Visit) -> Path:
-        """Store one visit durably, with a new random key (blocking: call it in a thread)."""
+    def stamp(self) -> int:
+        """A file-name stamp later than every one given before (nanoseconds, never repeated)."""
+        self._last_stamp = max(self._last_stamp + 1, time.time_ns())
+        return self._last_stamp
+
+    def put(self, visit: Visit, stamp: int | None = None) -> Path:
+        """Store one visit durably, with a new random key (blocking: call it in a thread).
+
+        ``stamp`` orders the files (oldest is sent first): :meth:`Sender.queue` takes it on the
+        loop, in the order visits ended, because two writes in worker threads may run in any order."""
         body = P.FeedbackBody(answers=visit.answers, lang=visit.lang)
         keyed = _Keyed(idempotency_key=secrets.token_urlsafe(24), body=body)
-        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.json"
+        name = f"{stamp or self.stamp():020d}-{secrets.token_hex(4)}.json"
         tmp = self.folder / (name + ".tmp")
         with tmp.open("w", encoding="utf-8") as out:
             out.write(keyed.model_dump_json())
@@ -131,7 +140,8 @@ class Sender:
 
     def queue(self, visit: Visit) -> None:
         """Store the visit on disk (in a thread), then wake the sender."""
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self.outbox.put, visit))
+        stamp = self.outbox.stamp()  # here, in the order visits end; the writes run in threads
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self.outbox.put, visit, stamp))
         self._writes.add(task)
         task.add_done_callback(self._stored)
 

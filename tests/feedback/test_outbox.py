@@ -95,6 +95,22 @@ def test_an_unreadable_file_is_set_aside(tmp_path: Path, text: str) -> None:
     assert len(list((box.folder / "rejected").glob("*.json"))) == 1
 
 
+def test_visits_ending_together_are_sent_in_the_order_they_ended(tmp_path: Path) -> None:
+    """Each visit's file is written in a worker thread, and threads may finish in any order: the
+    files' order is taken when the visit ends (it once came from the writing thread's clock)."""
+
+    async def scenario() -> None:
+        service = Service()
+        sender = Sender(Outbox(tmp_path / "out"), service.post)
+        for n in range(40):
+            sender.queue(Visit({"overall": 1 + n % 5, "solved": n % 2}, "nb" if n < 20 else "en"))
+        assert await sender.flush() == 40
+        got = [(b.answers["overall"], b.answers["solved"], b.lang) for b in service.got]
+        assert got == [(1 + n % 5, n % 2, "nb" if n < 20 else "en") for n in range(40)]
+
+    asyncio.run(scenario())
+
+
 def test_offline_then_online(tmp_path: Path) -> None:
     async def scenario() -> None:
         service = Service()
