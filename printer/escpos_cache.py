@@ -34,8 +34,14 @@ log = logging.getLogger(__name__)
 DIR_VAR = "ESCPOS_CAPABILITIES_PICKLE_DIR"
 
 
-def cache_folder() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def cache_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/nummerlapp/escpos`` (else ``~/.cache/…``); None without a home folder."""
+    root = os.environ.get("XDG_CACHE_HOME")
+    if not root:
+        try:
+            root = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no passwd entry (a bare service account)
+            return None
     return Path(root) / "nummerlapp" / "escpos"
 
 
@@ -54,7 +60,7 @@ def prepare(folder: Path | None = None) -> Path | None:
         return None
     folder = folder or cache_folder()
     source = source_file()
-    if source is None:
+    if source is None or folder is None:
         return None
     # the name python-escpos looks for
     target = folder / f"{platform.python_version()}.capabilities.pickle"
@@ -75,9 +81,11 @@ def prepare(folder: Path | None = None) -> Path | None:
 
 def load() -> None:
     """Import ``escpos.capabilities`` from the cache, leaving no folder behind in /tmp."""
-    folder = prepare()
-    scratch = (folder or cache_folder()) / "tmp"
+    folder = prepare() or cache_folder()
+    scratch = None if folder is None else folder / "tmp"
     try:
+        if scratch is None:
+            raise FileNotFoundError("no cache folder")
         scratch.mkdir(parents=True, exist_ok=True)
     except OSError:
         importlib.import_module("escpos.capabilities")  # python-escpos' own way: a folder in /tmp
