@@ -1,6 +1,7 @@
 """``printer test | sample | logo | status``: the technician's printer commands.
 
     python main.py printer sample --out t.bin --png t.png --lang sv --width 384
+    python main.py printer sample --slip --out s.bin --png s.png   # a booked visit's triage slip
     python main.py printer test [--printer ID]       # test page + status, with the configured connection
     python main.py printer logo FILE [--printer ID]  # store the logo in the printer's NV memory, once
     python main.py printer status [--printer ID] [--json]
@@ -25,8 +26,10 @@ from nummerlapp.common.errors import ConfigError
 from nummerlapp.config import settings_from_args
 from nummerlapp.config.model import PrinterSettings, Settings
 
-if TYPE_CHECKING:  # a type only: the service loads with its command (below)
+if TYPE_CHECKING:  # types only: the modules load with their command (below)
+    from nummerlapp.printer.layout import TicketView
     from nummerlapp.printer.service import TicketPrinter
+    from nummerlapp.printer.slip import SlipView
 
 # The printer modules import python-escpos (a quarter of a second), so each command imports them
 # when it runs: main.py builds every command's parser at start ("start-up" below).
@@ -46,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sample.add_argument("--lang", default=None, help="ticket language (default: the site's first)")
     sample.add_argument(
         "--width", type=int, choices=sorted(PAPER_MM), default=None, help="paper width in dots"
+    )
+    sample.add_argument(
+        "--slip", action="store_true", help="a booked visit's triage slip instead of a ticket"
     )
     sample.set_defaults(func=_sample)
 
@@ -119,8 +125,17 @@ def _sample(args: argparse.Namespace) -> int:
     ps = _pick(settings, args.printer, required=False)
     if args.width is not None:
         ps = dataclasses.replace(ps, dots=args.width, paper_width_mm=PAPER_MM[args.width])
-    view = sample_view(_lang(settings, args.lang), settings)
-    ops = layout(view, ps)
+    lang = _lang(settings, args.lang)
+    if args.slip:
+        from nummerlapp.printer.slip import sample_slip, slip_layout  # noqa: PLC0415  # start-up
+
+        slip = sample_slip(lang, settings.site.name)
+        view: TicketView | SlipView = slip
+        ops = slip_layout(slip, ps)
+    else:
+        ticket = sample_view(lang, settings)
+        view = ticket
+        ops = layout(ticket, ps)
     data = to_escpos(ops, ps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)

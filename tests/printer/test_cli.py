@@ -68,6 +68,20 @@ def test_sample_through_main(tmp_path: Path) -> None:
     assert b"Building permits" in out.read_bytes()
 
 
+def test_sample_slip_writes_a_booked_visits_slip(tmp_path: Path) -> None:
+    """``printer sample --slip``: the triage slip a kiosk prints, for a technician's check."""
+    out, png = tmp_path / "s.bin", tmp_path / "s.png"
+    assert (
+        main.main(["printer", "sample", "--slip", "--out", str(out), "--png", str(png), "--lang", "sv"]) == 0
+    )
+    data = out.read_bytes()
+    assert b"K7QX 2M4P" in data and b"K7QX2M4P" in data  # the code large, and in the QR code's data
+    assert b"Bokad tid" in data and b"10:40" in data
+    assert data != render(sample_view("sv", load_settings(None)), load_settings(None).printers[0])
+    with Image.open(png) as img:
+        assert img.height > img.width  # a whole slip, not an empty page
+
+
 def test_sample_refuses_a_language_the_site_lacks(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="'de' is not a site language"):
         run("sample", "--out", str(tmp_path / "x.bin"), "--lang", "de")
