@@ -112,8 +112,9 @@ def configure_window(
 ) -> None:
     """Set Kivy's window up before it exists (Kivy reads Config when the window is made).
 
-    ``maxfps`` 30: the board changes a few times a minute, and a frame within 33 ms of an event
-    is "the next frame" to anyone in the room, while the Pi spends half the wake-ups idling.
+    ``maxfps`` 30: the board changes a few times a minute; while something moves, 30 frames a
+    second is smooth to anyone in the room, and the Pi spends half the wake-ups idling. A change
+    does not wait for the next tick: the clock is Kivy's "interrupt" one (:func:`_interruptible_clock`).
     ``multisamples`` 0 (Kivy's default is 2): MSAA only smooths the panels' rounded corners (text
     is antialiased in its own textures), and at 1920x1080 its buffers cost ~60 MB of RSS with a
     software renderer (docs/benchmarks/display.md).
@@ -130,10 +131,35 @@ def configure_window(
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "rotation", str(rotation))
     Config.set("graphics", "maxfps", str(maxfps))
+    Config.set("kivy", "kivy_clock", "interrupt")  # an event's frame now, not at the next tick (below)
     Config.set("graphics", "multisamples", str(multisamples))
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("kivy", "exit_on_escape", "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _interruptible_clock() -> None:
+    """Let a change wake the frame loop at once, with the frame rate still capped at ``maxfps``.
+
+    Kivy's default clock sleeps until the next tick whatever happens, so a call waited up to 33 ms
+    (16 on average) before its frame was even begun. Kivy's "interrupt" clock (configure_window)
+    wakes the sleep when something is scheduled for the next frame, as a label whose text changed
+    is. Under asyncio it waits with ``asyncio.wait_for``, whose timeout raises out of Kivy's main
+    loop (Kivy 2.3.1: every idle tick ends in that timeout), so the board sets the clock's async
+    library itself and gives it a wait that ends quietly. Measured (docs/benchmarks/display.md):
+    event → frame 47 → 27 ms on the host; idle CPU 0.7 → 1.3 % of a core (an event wait per tick
+    instead of a plain sleep).
+    """
+    from kivy.clock import Clock  # noqa: PLC0415  # Kivy reads its settings at import: after configure_window
+
+    Clock.init_async_lib("asyncio")
+
+    async def wait_for(awaitable: Any, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await awaitable
+
+    Clock._async_wait_for = wait_for  # Kivy's own hook for this (init_async_lib sets it)
 
 
 def _make_app_class() -> type:
@@ -174,6 +200,14 @@ def _make_app_class() -> type:
             self.on_message: Callable[[Message], None] | None = None  # for tests/bench
 
         # -- Kivy
+
+        async def async_run(self, async_lib: str | None = None) -> None:
+            """Kivy's loop on asyncio, with the interrupting clock (:func:`_interruptible_clock`)
+            whoever starts the board (``run_board``, an enrolled board's ``run_window``)."""
+            if async_lib not in (None, "asyncio"):
+                raise ValueError(f"the board runs on asyncio, not {async_lib!r}")
+            _interruptible_clock()
+            await super().async_run()  # no library named: Kivy keeps the clock's (set above)
 
         def build(self) -> BoardScreen:
             width, height = Window.size
