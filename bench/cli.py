@@ -89,7 +89,7 @@ def machine() -> dict[str, Any]:
 
 
 def sizes(quick: bool) -> dict[str, dict[str, Any]]:
-    """Arguments per benchmark; the default set runs in ~4 minutes on the 2-core reference VM."""
+    """Arguments per benchmark; the default set runs in ~5 minutes on the 2-core reference VM."""
     if quick:
         return {
             "printer": {"runs": 2, "tickets": 10},

@@ -172,7 +172,7 @@ def render(results: dict[str, Any], source: str = "bench/results.json") -> str:
         "## How to run, compare, render",
         "",
         "```",
-        ".venv/bin/python -m bench                     # every benchmark, both budgets (~4 min); writes bench/results.json + this page",
+        ".venv/bin/python -m bench                     # every benchmark, both budgets (~5 min); writes bench/results.json + this page",
         ".venv/bin/python -m bench --quick             # one run each, smaller sizes (~1.5 min)",
         ".venv/bin/python -m bench --only kiosk,display --budget pi4",
         ".venv/bin/python -m bench --compare OLD.json  # after the run: what got worse (exit 1 if anything)",
