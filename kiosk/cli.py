@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nummerlapp.client.cli import DeviceCommand
@@ -37,6 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument(
         "--scanner", metavar="PORT", help="a serial barcode/QR scanner for booked visits, e.g. /dev/ttyACM0"
     )
+    p.add_argument(
+        "--store-logo",
+        type=Path,
+        metavar="FILE",
+        help="store FILE as the ticket logo in this kiosk's printer (once), then exit; a kiosk that "
+        "joined by itself takes its printer's settings from the service",
+    )
     p.set_defaults(func=run)
 
 
@@ -47,6 +55,8 @@ def options(args: argparse.Namespace) -> KioskOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.store_logo is not None:
+        return store_logo(args)
     if KIOSK.enrolled(args):
         return run_enrolled(args)
     # Kivy, httpx and zeroconf load when the kiosk runs, not with every command's parser.
@@ -57,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
         known = ", ".join(p.id for p in settings.printers) or "none"
         raise ConfigError("--printer", "", f"unknown printer {args.printer!r} (known: {known})")
     return main(settings, options(args), fullscreen=args.fullscreen)
+
+
+def store_logo(args: argparse.Namespace) -> int:
+    """``--store-logo FILE``: with the site file's printer, or the one the service gives this kiosk."""
+    from nummerlapp.kiosk import logo  # noqa: PLC0415  # start-up: python-escpos, httpx
+
+    if KIOSK.enrolled(args):
+        return logo.store_enrolled(options(args), KIOSK.state_dir(args), args.store_logo)
+    return logo.store(KIOSK.settings(args), args.printer, args.store_logo)
 
 
 def run_enrolled(args: argparse.Namespace) -> int:

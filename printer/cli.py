@@ -173,13 +173,19 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _logo(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    return store_logo(_pick(settings, args.printer), args.file)
+
+
+def store_logo(ps: PrinterSettings, file: Path) -> int:
+    """Store ``file`` as the ticket logo in the printer's NV memory; prints what it did. → exit code
+    (2: an image that cannot be used, nothing sent). Also ``main.py kiosk --store-logo`` for a kiosk
+    that takes its printer's settings from the service."""
     from nummerlapp.printer.layout import NV_KEY  # noqa: PLC0415  # start-up
     from nummerlapp.printer.logo import load_logo, nv_store_commands  # noqa: PLC0415  # start-up
 
-    settings = settings_from_args(args)
-    ps = _pick(settings, args.printer)
     try:
-        image = load_logo(args.file, ps.dots)
+        image = load_logo(file, ps.dots)
         data = nv_store_commands(image, ps, NV_KEY)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
