@@ -225,17 +225,24 @@ def _booked(view: TicketView, dots: int) -> list[Op]:
     return [*lines, *_wrapped(call, bold=True, dots=dots)]
 
 
+def heading(site_name: str, logo: bool, settings: PrinterSettings, logo_image: str | None) -> list[Op]:
+    """The top of every slip of paper the kiosk prints: the logo (as the printer keeps it) and the
+    site's name. ``logo_image``: the file a raster logo is read from (raster mode only)."""
+    ops: list[Op] = []
+    if logo and settings.logo == "nv":
+        ops += [Logo("nv"), Feed(1)]
+    elif logo and settings.logo == "raster" and logo_image:
+        ops += [Logo("raster", image=logo_image), Feed(1)]
+    ops += _wrapped(site_name, bold=True, dots=settings.dots)
+    ops.append(Feed(1))
+    return ops
+
+
 def layout(view: TicketView, settings: PrinterSettings, logo_image: str | None = None) -> list[Op]:
     """The ticket as ops. ``logo_image``: the file a raster logo is read from (raster mode only)."""
     _ = translator("printer", view.lang)
     dots = settings.dots
-    ops: list[Op] = []
-    if view.logo and settings.logo == "nv":
-        ops += [Logo("nv"), Feed(1)]
-    elif view.logo and settings.logo == "raster" and logo_image:
-        ops += [Logo("raster", image=logo_image), Feed(1)]
-    ops += _wrapped(view.site_name, bold=True, dots=dots)
-    ops.append(Feed(1))
+    ops = heading(view.site_name, view.logo, settings, logo_image)
     ops += _department_lines(view.department_name, dots)
     mag = number_magnification(view.number, dots)
     ops.append(Line(view.number, mag, mag, "center", True))

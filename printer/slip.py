@@ -30,11 +30,11 @@ from nummerlapp.printer.layout import (
     Cut,
     Feed,
     Line,
-    Logo,
     Op,
     QrCode,
     _department_lines,
     _wrapped,
+    heading,
     number_magnification,
     raster_fallback,
 )
@@ -90,13 +90,7 @@ def slip_layout(view: SlipView, settings: PrinterSettings, logo_image: str | Non
     _ = translator("printer", view.lang)
     button = translator("kiosk", view.lang)(BUTTON)
     dots = settings.dots
-    ops: list[Op] = []
-    if view.logo and settings.logo == "nv":
-        ops += [Logo("nv"), Feed(1)]
-    elif view.logo and settings.logo == "raster" and logo_image:
-        ops += [Logo("raster", image=logo_image), Feed(1)]
-    ops += _wrapped(view.site_name, bold=True, dots=dots)
-    ops.append(Feed(1))
+    ops = heading(view.site_name, view.logo, settings, logo_image)
     ops += _wrapped(_("Booked visit"), bold=True, dots=dots)
     ops += _department_lines(view.department_name, dots)
     ops.append(Feed(1))

@@ -10,6 +10,7 @@ session's CSRF token. Refusals are the same JSON shape as the API's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,18 @@ async def context(request: Request) -> Ctx:
 
 def error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({**error_body(code, message).encode(), **extra}, status_code=status)
+
+
+CLICK_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def click_key(_: Translate, body: dict[str, Any]) -> str | JSONResponse:
+    """A page action's click key (the replay cache remembers answers by it), or the 422 that
+    refuses it."""
+    key = body.get("key")
+    if not isinstance(key, str) or not CLICK_KEY.match(key):
+        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    return key
 
 
 async def read_json(request: Request, ctx: Ctx) -> dict[str, Any] | JSONResponse:

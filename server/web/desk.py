@@ -11,7 +11,6 @@ writer-thread step as the action).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +28,7 @@ from nummerlapp.server.ledger import CounterState, Ledger, Ticket
 from nummerlapp.server.web.context import (
     Ctx,
     backend,
+    click_key,
     context,
     error,
     json_user,
@@ -48,7 +48,6 @@ from nummerlapp.server.web.throttle import KNOWN_COOKIE, KNOWN_MAX_AGE_S, Reserv
 log = logging.getLogger(__name__)
 
 RECEPTION = "reception"
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # where sign-in may send the browser back to
 _NEXT_PAGES = ("/desk", "/tech", "/reports", "/messages", "/manager")
 T = TypeVar("T")
@@ -352,7 +351,7 @@ def _action_body(
     _: Translate, spec: ActionSpec, settings: Settings, body: dict[str, Any]
 ) -> tuple[str, str | None, Target] | JSONResponse:
     """(click key, the ticket id the desk saw, the action's target), or the 422 that refuses it."""
-    key, expect, department = _click_key(_, body), body.get("expect"), body.get("department")
+    key, expect, department = click_key(_, body), body.get("expect"), body.get("department")
     wanted = body.get("ticket")
     if isinstance(key, JSONResponse):
         return key
@@ -366,14 +365,6 @@ def _action_body(
         department if isinstance(department, str) else None, wanted if isinstance(wanted, str) else None
     )
     return key, expect, target
-
-
-def _click_key(_: Translate, body: dict[str, Any]) -> str | JSONResponse:
-    """The click's key (the replay cache remembers answers by it), or the 422 that refuses it."""
-    key = body.get("key")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
-    return key
 
 
 async def _once(
@@ -452,7 +443,7 @@ async def issue_ticket(request: Request) -> Response:
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
-    key, department = _click_key(_, body), body.get("department")
+    key, department = click_key(_, body), body.get("department")
     if isinstance(key, JSONResponse):
         return key
     settings = services(request).settings

@@ -38,11 +38,19 @@ from nummerlapp.config.hours import service_day
 from nummerlapp.server.api import appointments as api_appointments
 from nummerlapp.server.api.auth import Permission
 from nummerlapp.server.api.services import services
-from nummerlapp.server.web.context import backend, context, error, read_json, refusal_body, require_user_json
+from nummerlapp.server.web.context import (
+    Ctx,
+    backend,
+    click_key,
+    context,
+    error,
+    read_json,
+    refusal_body,
+    require_user_json,
+)
 from nummerlapp.server.web.guard import Answer
 from nummerlapp.server.web.render import department_label
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -53,19 +61,30 @@ def qr_svg(text: str) -> str:
     return svg
 
 
-async def book_visit(request: Request) -> Response:
+async def _action(request: Request, permission: Permission) -> tuple[Ctx, dict[str, Any], str] | Response:
+    """A triage action's gate: the signed-in user who may ``permission``, the JSON body and its
+    click key, or the refusal."""
     ctx = await context(request)
-    refused = require_user_json(ctx, Permission.BOOK_APPOINTMENTS)
+    refused = require_user_json(ctx, permission)
     if refused is not None:
         return refused
-    assert ctx.user is not None
-    _ = ctx._
     body = await read_json(request, ctx)
     if isinstance(body, JSONResponse):
         return body
-    key, department, time = body.get("key"), body.get("department"), body.get("time")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    key = click_key(ctx._, body)
+    if isinstance(key, JSONResponse):
+        return key
+    return ctx, body, key
+
+
+async def book_visit(request: Request) -> Response:
+    gate = await _action(request, Permission.BOOK_APPOINTMENTS)
+    if isinstance(gate, Response):
+        return gate
+    ctx, body, key = gate
+    assert ctx.user is not None
+    _ = ctx._
+    department, time = body.get("department"), body.get("time")
     svc = services(request)
     if not isinstance(department, str) or svc.settings.department(department) is None:
         return error(404, "unknown_department", _("Unknown department."))
@@ -131,18 +150,13 @@ async def kiosk_list(request: Request) -> Response:
 
 
 async def print_slip(request: Request) -> Response:
-    ctx = await context(request)
-    refused = require_user_json(ctx, Permission.PRINT_SLIP)
-    if refused is not None:
-        return refused
+    gate = await _action(request, Permission.PRINT_SLIP)
+    if isinstance(gate, Response):
+        return gate
+    ctx, body, key = gate
     assert ctx.user is not None
     _ = ctx._
-    body = await read_json(request, ctx)
-    if isinstance(body, JSONResponse):
-        return body
-    key, kiosk, lang = body.get("key"), body.get("kiosk"), body.get("lang")
-    if not isinstance(key, str) or not _KEY.match(key):
-        return error(422, "invalid_key", _("The request lacks a valid click key."))
+    kiosk, lang = body.get("kiosk"), body.get("lang")
     if not isinstance(kiosk, str) or not 0 < len(kiosk) <= 64:
         return error(422, "invalid_kiosk", _("Choose a kiosk."))
     if lang is not None and not isinstance(lang, str):
